@@ -1,0 +1,52 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { HttpRequestParams } from '../../domain/playbook/playbook.js';
+
+export interface ActionResult {
+  status: number;
+  /** The first few KiB of the response body, shown to approvers and in the status view. */
+  body: string;
+  durationMs: number;
+}
+
+const BODY_EXCERPT_BYTES = 4096;
+const HEARTBEAT_EVERY_MS = 100;
+
+/**
+ * Perform one HTTP call for a playbook step. Stopping must be fast: we heartbeat while waiting
+ * (cancellation only reaches an activity through a heartbeat response) and hand the activity's
+ * cancellation signal to fetch, so an opt-out aborts the request on the wire.
+ */
+export async function performHttpRequest(params: HttpRequestParams, fetchImpl: typeof fetch = fetch): Promise<ActionResult> {
+  const ctx = Context.current();
+  const started = Date.now();
+  const heartbeat = setInterval(() => ctx.heartbeat({ elapsedMs: Date.now() - started }), HEARTBEAT_EVERY_MS);
+  try {
+    const hasBody = params.body !== undefined && params.method !== 'GET';
+    const response = await fetchImpl(params.url, {
+      method: params.method,
+      headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...params.headers },
+      body: hasBody ? JSON.stringify(params.body) : undefined,
+      signal: AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(params.timeout)]),
+    });
+    const text = await response.text();
+    const result = { status: response.status, body: text.slice(0, BODY_EXCERPT_BYTES), durationMs: Date.now() - started };
+    if (!response.ok) {
+      throw ApplicationFailure.create({
+        type: 'ActionFailed',
+        message: `${params.method} ${params.url} answered HTTP ${response.status}`,
+        details: [result],
+        // 4xx means the request itself is wrong; repeating it will not help.
+        nonRetryable: response.status < 500,
+      });
+    }
+    return result;
+  } catch (err) {
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
+    if (err instanceof Error && err.name === 'TimeoutError') {
+      throw ApplicationFailure.create({ type: 'ActionTimedOut', message: `${params.method} ${params.url} timed out after ${params.timeout} ms` });
+    }
+    throw err;
+  } finally {
+    clearInterval(heartbeat);
+  }
+}

@@ -1,0 +1,52 @@
+import type { ErrorRequestHandler } from 'express';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
+import type { RefusalType } from '../workflows/incident-response/messages.js';
+
+/** An error whose message is safe and useful to show the caller. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const REFUSAL_STATUS: Record<RefusalType, number> = {
+  InvalidInput: 422,
+  UnknownApproval: 404,
+  ApprovalClosed: 409,
+  NotAuthorized: 403,
+  DuplicateApprover: 409,
+  ResponseClosed: 409,
+};
+
+/** Temporal and body-parser errors in HTTP terms; anything unexpected is a 500 without details. */
+export function toHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof WorkflowNotFoundError) return new HttpError(404, 'not_found', 'no such incident response');
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type && err.cause.type in REFUSAL_STATUS) {
+    return new HttpError(REFUSAL_STATUS[err.cause.type as RefusalType], err.cause.type, err.cause.message);
+  }
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.parse.failed') return new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
+  if (e?.type === 'entity.too.large') return new HttpError(413, 'body_too_large', 'the request body is too large');
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new HttpError(415, 'unsupported_encoding', e.message ?? 'unsupported encoding');
+  return undefined;
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const httpError = toHttpError(err);
+    if (httpError) {
+      res.status(httpError.status).json({ error: { code: httpError.code, message: httpError.message, details: httpError.details } });
+      return;
+    }
+    log.error({ err, method: req.method, path: req.path }, 'request failed');
+    res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+  };
+}

@@ -1,0 +1,35 @@
+import { Router } from 'express';
+import type { Client } from '@temporalio/client';
+import { alertmanagerWebhookSchema, normalizeAlertmanager } from '../../domain/incident/alertmanager.js';
+import { incidentIdFor, workflowIdFor } from '../../domain/incident/incident-id.js';
+import { alertSignal, INCIDENT_RESPONSE_WORKFLOW } from '../../workflows/incident-response/messages.js';
+import { requireRole } from '../auth/middleware.js';
+import { parseOr400 } from '../validate.js';
+
+export function alertRoutes(client: Client, taskQueue: string): Router {
+  const router = Router();
+
+  /**
+   * Alertmanager webhook (v4). The workflow ID comes from the group key, and signal-with-start
+   * is atomic on the server: every delivery for a group, however many arrive at once, lands in
+   * the one running response.
+   */
+  router.post('/alertmanager', requireRole('alert-source'), async (req, res) => {
+    const payload = parseOr400(alertmanagerWebhookSchema, req.body, 'Alertmanager webhook');
+    const incidentId = incidentIdFor('alertmanager', payload.groupKey);
+    const workflowId = workflowIdFor(incidentId);
+    const handle = await client.workflow.signalWithStart(INCIDENT_RESPONSE_WORKFLOW, {
+      workflowId,
+      taskQueue,
+      args: [{ incidentId }],
+      signal: alertSignal,
+      signalArgs: [normalizeAlertmanager(payload, incidentId, new Date())],
+    });
+    res
+      .status(202)
+      .location(`/v1/incidents/${incidentId}`)
+      .json({ incidentId, workflowId, runId: handle.signaledRunId });
+  });
+
+  return router;
+}

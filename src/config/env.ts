@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/**
+ * Configuration comes from environment variables only, validated once at start: a typo fails
+ * the process immediately with the variable's name instead of misbehaving later.
+ */
+const shared = {
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('interlock'),
+  OPENSEARCH_URL: z.url().default('http://127.0.0.1:9200'),
+  AUDIT_INDEX_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('audit-events'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+export const workerEnvSchema = z.object({
+  ...shared,
+  PLAYBOOKS_DIR: z.string().min(1).default('playbooks'),
+});
+export type WorkerConfig = z.infer<typeof workerEnvSchema>;
+
+export const gatewayEnvSchema = z.object({
+  ...shared,
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PRINCIPALS_FILE: z.string().min(1).default('config/principals.dev.yaml'),
+});
+export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new ConfigError(`Invalid configuration:\n${problems}`);
+  }
+  return parsed.data;
+}

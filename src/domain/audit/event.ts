@@ -1,0 +1,67 @@
+import type { Actor } from '../actor/actor.js';
+
+export const AUDIT_EVENT_TYPES = [
+  'response.opened',
+  'alert.joined',
+  'playbook.selected',
+  'playbook.missing',
+  'step.started',
+  'step.succeeded',
+  'step.failed',
+  'step.skipped',
+  'approval.requested',
+  'approval.granted',
+  'approval.rejected',
+  'approval.expired',
+  'approval.withdrawn',
+  'optout.engaged',
+  'mitigation.started',
+  'mitigation.succeeded',
+  'mitigation.failed',
+  'mitigation.cancelled',
+  'response.stop-requested',
+  'response.cancelled',
+  'response.completed',
+  'input.rejected',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/**
+ * One audit event. Recorded in workflow state first (durable), then indexed in OpenSearch under
+ * its deterministic `eventId`, so a retried indexing never stores it twice.
+ */
+export interface AuditEvent {
+  eventId: string;
+  sequence: number;
+  time: string;
+  incidentId: string;
+  workflowId: string;
+  type: AuditEventType;
+  actor: Pick<Actor, 'id' | 'name' | 'channel'>;
+  summary: string;
+  reason?: string;
+  service: string;
+  environment: string;
+  severity: string;
+  stepId?: string;
+  approvalId?: string;
+  action?: string;
+  /** Secrets already redacted (see redactSecrets). */
+  parameters?: Record<string, unknown>;
+  outcome?: string;
+  /** The event that caused this one (the approval that started a mitigation, the opt-out that stopped it). */
+  causedBy?: string;
+}
+
+const SECRET_KEY = /pass(word)?|secret|token|authorization|api[-_]?key|credential|cookie/i;
+
+/** Replace values under secret-looking keys, at any depth, before anything reaches the audit trail. */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[REDACTED]' : redactSecrets(v)]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,28 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities, type ActivityDependencies } from '../activities/index.js';
+import { bundlerOptions, workflowsPath } from './workflow-bundle.js';
+
+export interface IncidentWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  dependencies: ActivityDependencies;
+  /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
+  workflowBundlePath?: string;
+}
+
+export async function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundlePath
+      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      : { workflowsPath, bundlerOptions }),
+    activities: createActivities(options.dependencies),
+    // Cancellation reaches an activity only in a heartbeat response, and heartbeats are
+    // throttled (by default up to 30 s). A 200 ms cap keeps "stop" within a fraction of a second.
+    maxHeartbeatThrottleInterval: '200ms',
+    defaultHeartbeatThrottleInterval: '200ms',
+  });
+}

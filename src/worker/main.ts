@@ -1,0 +1,28 @@
+import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
+import { NativeConnection } from '@temporalio/worker';
+import pino from 'pino';
+import { PlaybookCatalog } from '../activities/playbook/catalog.js';
+import { createAuditStore } from '../audit/audit-store.js';
+import { loadConfig, workerEnvSchema } from '../config/env.js';
+import { createIncidentWorker } from './create-worker.js';
+
+const config = loadConfig(workerEnvSchema);
+const log = pino({ level: config.LOG_LEVEL, name: 'worker' });
+
+const playbooks = PlaybookCatalog.fromDirectory(config.PLAYBOOKS_DIR);
+log.info({ playbooks: playbooks.all.map((p) => `${p.id}@${p.version}`) }, 'playbooks loaded');
+
+const audit = createAuditStore(new OpenSearchClient({ node: config.OPENSEARCH_URL }), config.AUDIT_INDEX_PREFIX);
+await audit.installTemplate();
+
+const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const worker = await createIncidentWorker({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  dependencies: { playbooks, audit },
+});
+log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');
+// Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
+await worker.run();
+await connection.close();

@@ -1,0 +1,19 @@
+import { createRequire } from 'node:module';
+import type { BundleOptions } from '@temporalio/worker';
+
+type WebpackConfigHook = NonNullable<BundleOptions['webpackConfigHook']>;
+
+const require = createRequire(import.meta.url);
+
+/** The workflow entry point, as TypeScript source: the bundler compiles it (no build step). */
+export const workflowsPath = require.resolve('../workflows/index.ts');
+
+/**
+ * Our sources import siblings as `./x.js` (Node ESM style) while the files are `.ts`;
+ * webpack needs to be told that `.js` may mean `.ts`.
+ */
+export const webpackConfigHook: WebpackConfigHook = (config) => ({
+  ...config,
+  resolve: { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } },
+});
+export const bundlerOptions = { webpackConfigHook };

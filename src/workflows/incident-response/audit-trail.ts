@@ -1,0 +1,58 @@
+import { CancellationScope, condition } from '@temporalio/workflow';
+import type { AuditEvent, AuditEventType } from '../../domain/audit/event.js';
+
+type EventFields = Omit<AuditEvent, 'eventId' | 'sequence' | 'time' | 'incidentId' | 'workflowId' | 'type' | 'service' | 'environment' | 'severity'>;
+
+/**
+ * Audit events live in workflow state first (durable with the history), then a background pump
+ * indexes them through an activity that retries forever. OpenSearch being down therefore delays
+ * indexing but never loses an event, and never blocks a mitigation or an opt-out.
+ */
+export class AuditTrail {
+  readonly events: AuditEvent[] = [];
+  private indexed = 0;
+  private closing = false;
+  private pump: Promise<void> | undefined;
+
+  constructor(
+    private readonly identity: { incidentId: string; workflowId: string; runKey: string },
+    private readonly facets: () => { service: string; environment: string; severity: string },
+    private readonly index: (events: AuditEvent[]) => Promise<void>,
+  ) {}
+
+  record(type: AuditEventType, fields: EventFields): AuditEvent {
+    const sequence = this.events.length + 1;
+    const event: AuditEvent = {
+      // Deterministic: replays and activity retries produce the same ID, so `create` dedups.
+      eventId: `${this.identity.workflowId}:${this.identity.runKey}:${sequence}`,
+      sequence,
+      time: new Date().toISOString(), // workflow time: deterministic on replay
+      incidentId: this.identity.incidentId,
+      workflowId: this.identity.workflowId,
+      type,
+      ...this.facets(),
+      ...fields,
+    };
+    this.events.push(event);
+    return event;
+  }
+
+  /** Start the pump. Non-cancellable so that an emergency stop still gets its trail indexed. */
+  start(): void {
+    this.pump = CancellationScope.nonCancellable(async () => {
+      for (;;) {
+        await condition(() => this.indexed < this.events.length || this.closing);
+        if (this.indexed >= this.events.length) return;
+        const batch = this.events.slice(this.indexed, this.indexed + 200);
+        await this.index(batch);
+        this.indexed += batch.length;
+      }
+    });
+  }
+
+  /** Wait until every recorded event is indexed; call once, at the very end. */
+  async flush(): Promise<void> {
+    this.closing = true;
+    await this.pump;
+  }
+}
