@@ -53,6 +53,9 @@ function actionRunner(step: PlaybookStep) {
   }).runAction;
 }
 
+/** The automation as recorded in audit events (no roles or groups: those are not audit fields). */
+const AUTOMATION: AuditEvent['actor'] = { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name, channel: SYSTEM_ACTOR.channel };
+
 const TERMINAL: ReadonlySet<ResponsePhase> = new Set(['completed', 'no-playbook', 'opted-out', 'cancelled', 'failed']);
 
 function refuse(type: RefusalType, message: string): never {
@@ -132,7 +135,7 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
   setHandler(alertSignal, (raw) => {
     const parsed = alertDeliverySchema.safeParse(raw);
     if (!parsed.success) {
-      audit.record('input.rejected', { actor: SYSTEM_ACTOR, summary: `Malformed alert signal refused: ${describeIssues(parsed.error)}` });
+      audit.record('input.rejected', { actor: AUTOMATION, summary: `Malformed alert signal refused: ${describeIssues(parsed.error)}` });
       return;
     }
     onAlert(parsed.data);
@@ -240,7 +243,7 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
     stepStatus.startedAt = new Date().toISOString();
     const parameters = redactSecrets(step.params) as Record<string, unknown>;
     const started = audit.record(isMitigation ? 'mitigation.started' : 'step.started', {
-      actor: SYSTEM_ACTOR,
+      actor: AUTOMATION,
       stepId: step.id,
       action: step.action,
       parameters,
@@ -257,7 +260,7 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
       stepStatus.state = 'succeeded';
       stepStatus.output = result;
       audit.record(isMitigation ? 'mitigation.succeeded' : 'step.succeeded', {
-        actor: SYSTEM_ACTOR,
+        actor: AUTOMATION,
         stepId: step.id,
         action: step.action,
         summary: `${step.kind} ${step.id} succeeded (HTTP ${result.status})`,
@@ -270,7 +273,7 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
         stepStatus.state = 'cancelled';
         const cause = optOutEvent ?? stopRequest?.event;
         audit.record(isMitigation ? 'mitigation.cancelled' : 'step.failed', {
-          actor: cause ? cause.actor : SYSTEM_ACTOR,
+          actor: cause ? cause.actor : AUTOMATION,
           stepId: step.id,
           action: step.action,
           summary: `${step.kind} ${step.id} interrupted${optOutEvent ? ' by the opt-out' : ' by the emergency stop'}`,
@@ -282,7 +285,7 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
       } else {
         stepStatus.state = 'failed';
         audit.record(isMitigation ? 'mitigation.failed' : 'step.failed', {
-          actor: SYSTEM_ACTOR,
+          actor: AUTOMATION,
           stepId: step.id,
           action: step.action,
           summary: `${step.kind} ${step.id} failed: ${stepStatus.error}`,
@@ -329,7 +332,7 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
     status.approvals.push(approval);
     stepStatus.state = 'awaiting-approval';
     audit.record('approval.requested', {
-      actor: SYSTEM_ACTOR,
+      actor: AUTOMATION,
       stepId: step.id,
       approvalId: approval.id,
       action: step.action,
@@ -341,7 +344,7 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
     if (!answered) {
       approval.state = 'expired';
       audit.record('approval.expired', {
-        actor: SYSTEM_ACTOR,
+        actor: AUTOMATION,
         stepId: step.id,
         approvalId: approval.id,
         summary: `Nobody approved ${step.id} in time; it will not run`,
@@ -356,12 +359,12 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
     await condition(() => status.deliveries > 0);
     const playbook: Playbook | null = await selectPlaybook(status.labels);
     if (!playbook) {
-      audit.record('playbook.missing', { actor: SYSTEM_ACTOR, summary: 'No playbook matches these alerts; nothing is automated' });
+      audit.record('playbook.missing', { actor: AUTOMATION, summary: 'No playbook matches these alerts; nothing is automated' });
       setPhase('no-playbook');
     } else {
       status.playbook = { id: playbook.id, version: playbook.version };
       status.steps = playbook.steps.map((s) => ({ id: s.id, kind: s.kind, action: s.action, title: s.title, impact: s.impact, params: redactSecrets(s.params) as Record<string, unknown>, state: 'pending' }));
-      audit.record('playbook.selected', { actor: SYSTEM_ACTOR, summary: `Playbook ${playbook.id} v${playbook.version} selected` });
+      audit.record('playbook.selected', { actor: AUTOMATION, summary: `Playbook ${playbook.id} v${playbook.version} selected` });
       for (const [i, step] of playbook.steps.entries()) {
         const stepStatus = status.steps[i]!;
         if (status.optOut) {
@@ -374,7 +377,7 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
           const approval = status.approvals.find((a) => a.stepId === step.id)!;
           if (!grant) {
             stepStatus.state = approval.state === 'rejected' ? 'rejected' : approval.state === 'expired' ? 'expired' : 'skipped';
-            audit.record('step.skipped', { actor: SYSTEM_ACTOR, stepId: step.id, summary: `${step.id} skipped: approval ${approval.state}`, outcome: approval.state });
+            audit.record('step.skipped', { actor: AUTOMATION, stepId: step.id, summary: `${step.id} skipped: approval ${approval.state}`, outcome: approval.state });
             continue;
           }
         }
@@ -389,7 +392,7 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
       }
       setPhase(status.optOut ? 'opted-out' : 'completed');
     }
-    audit.record('response.completed', { actor: SYSTEM_ACTOR, summary: `Response ended: ${status.phase}`, outcome: status.phase });
+    audit.record('response.completed', { actor: AUTOMATION, summary: `Response ended: ${status.phase}`, outcome: status.phase });
     await condition(allHandlersFinished);
     await audit.flush();
     return { phase: status.phase, stepsRun };

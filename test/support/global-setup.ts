@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { ensureStack } from '../../scripts/stack/index.js';
+import { createAuditStore } from '../../src/audit/audit-store.js';
+import { webpackConfigHook, workflowsPath } from '../../src/worker/workflow-bundle.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    opensearchUrl: string;
+    workflowBundlePath: string;
+    auditIndexPrefix: string;
+  }
+}
+
+export const AUDIT_INDEX_PREFIX = 'audit-events';
+
+/**
+ * Start (or reuse) the test stack on its own ports, and bundle the workflow code once for every
+ * test file instead of once per worker.
+ */
+export default async function setup(project: TestProject) {
+  const started = Date.now();
+  const stack = await ensureStack('test', (msg) => console.log(`[stack] ${msg}`));
+  const { code } = await bundleWorkflowCode({ workflowsPath, webpackConfigHook, logger: quietLogger });
+  const bundlePath = path.join(os.tmpdir(), `interlock-workflows-${process.pid}.js`);
+  fs.writeFileSync(bundlePath, code);
+  await createAuditStore(new OpenSearchClient({ node: stack.opensearch.url }), AUDIT_INDEX_PREFIX).installTemplate();
+  console.log(`[stack] ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  project.provide('temporalAddress', stack.temporal.address);
+  project.provide('opensearchUrl', stack.opensearch.url);
+  project.provide('workflowBundlePath', bundlePath);
+  project.provide('auditIndexPrefix', AUDIT_INDEX_PREFIX);
+
+  return async () => {
+    fs.rmSync(bundlePath, { force: true });
+    await stack.stop();
+  };
+}
+
+const quietLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn(message: string) {
+    console.warn(message);
+  },
+  error(message: string) {
+    console.error(message);
+  },
+};
