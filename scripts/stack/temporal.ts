@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { temporal as proto } from '@temporalio/proto';
+import protoPackage from '@temporalio/proto';
+
+// @temporalio/proto is CommonJS; Node's ESM loader only sees its default export.
+const { temporal: proto } = protoPackage;
 import { isPortOpen, run, startProcess, StackError, waitUntilReady, which, type ManagedProcess } from './process.js';
 import { cacheDir, SEARCH_ATTRIBUTES, TEMPORAL_CLI_VERSION, type StackProfile } from './profiles.js';
 
@@ -113,7 +116,7 @@ export async function ensureTemporal(profile: StackProfile, log: (msg: string) =
   return { address, namespace, uiUrl, process: proc };
 }
 
-const INDEXED_VALUE_TYPE: Record<string, proto.api.enums.v1.IndexedValueType> = {
+const INDEXED_VALUE_TYPE: Record<string, number> = {
   Keyword: proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   Bool: proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
   Text: proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
