@@ -22,23 +22,22 @@ async function shutdown(code: number): Promise<never> {
   stopping = true;
   say('stopping...');
   await Promise.all(children.map((c) => c.stop()));
-  await stack?.stop();
-  await new Promise((resolve) => demo?.close(resolve) ?? resolve(undefined));
+  await running.stack?.stop();
+  await new Promise((resolve) => running.demo?.close(resolve) ?? resolve(undefined));
   say('stopped');
   process.exit(code);
 }
 process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
 
-let stack: Awaited<ReturnType<typeof ensureStack>> | undefined;
-let demo: Awaited<ReturnType<typeof startDemoTarget>>;
-try {
-  stack = await ensureStack('dev', say);
-} catch (err) {
+// What to stop on Ctrl-C, filled in as things start.
+const running: { stack?: Awaited<ReturnType<typeof ensureStack>>; demo?: Awaited<ReturnType<typeof startDemoTarget>> } = {};
+const stack = await ensureStack('dev', say).catch((err: unknown) => {
   console.error(err instanceof StackError ? `[interlock] cannot start: ${err.message}` : err);
   process.exit(1);
-}
-demo = await startDemoTarget(DEMO_TARGET_PORT, say);
+});
+running.stack = stack;
+running.demo = await startDemoTarget(DEMO_TARGET_PORT, say);
 
 const logDir = path.join(cacheDir(), 'logs');
 fs.mkdirSync(logDir, { recursive: true });

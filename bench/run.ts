@@ -1,0 +1,47 @@
+/**
+ * `npm run bench -- <suite> [<suite> ...] [--iterations N]`
+ * Starts (or reuses) the test stack exactly as `npm test` does, runs the suites, and prints each
+ * figure as one JSON line. Progress goes to stderr so stdout stays machine-readable.
+ */
+import { parseArgs } from 'node:util';
+import { ensureStack, StackError } from '../scripts/stack/index.js';
+import type { BenchSuite } from './context.js';
+import { responseSuite } from './suites/response.js';
+
+const SUITES: Record<string, BenchSuite> = {
+  response: responseSuite,
+};
+
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { iterations: { type: 'string' } } });
+const unknown = positionals.filter((s) => !(s in SUITES));
+if (positionals.length === 0 || unknown.length > 0) {
+  if (unknown.length) console.error(`Unknown suite(s): ${unknown.join(', ')}`);
+  console.error(`Usage: npm run bench -- <suite> [--iterations N]\nSuites:\n${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(12)} ${s.description}`).join('\n')}`);
+  process.exit(2);
+}
+const iterations = values.iterations === undefined ? undefined : Number(values.iterations);
+if (iterations !== undefined && (!Number.isInteger(iterations) || iterations < 1)) {
+  console.error('--iterations must be a positive whole number');
+  process.exit(2);
+}
+
+const stack = await ensureStack('test', (msg) => console.error(`[stack] ${msg}`)).catch((err: unknown) => {
+  console.error(err instanceof StackError ? `bench: ${err.message}` : err);
+  process.exit(1);
+});
+let failed = false;
+try {
+  for (const name of positionals) {
+    console.error(`[bench] ${name}: ${SUITES[name]!.description}`);
+    await SUITES[name]!.run({
+      stack: { temporalAddress: stack.temporal.address, opensearchUrl: stack.opensearch.url, auditIndexPrefix: 'audit-events' },
+      iterations,
+    });
+  }
+} catch (err) {
+  failed = true;
+  console.error(err);
+} finally {
+  await stack.stop();
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { PlaybookCatalog } from '../../src/activities/playbook/catalog.js';
+import { createApp } from '../../src/api/app.js';
+import { hashToken, PrincipalDirectory } from '../../src/api/auth/principals.js';
+import { createAuditStore } from '../../src/audit/audit-store.js';
+import { createIncidentWorker } from '../../src/worker/create-worker.js';
+
+/** Test people. Tokens are random per run; only their hashes go into the principals file. */
+export const PEOPLE = {
+  alertmanager: { id: 'alertmanager', name: 'Alertmanager', roles: ['alert-source'], groups: [] },
+  alice: { id: 'alice', name: 'Alice Responder', roles: ['responder'], groups: [] },
+  bob: { id: 'bob', name: 'Bob Approver', roles: ['responder', 'approver'], groups: ['tier1'] },
+  dana: { id: 'dana', name: 'Dana Dba', roles: ['responder', 'approver'], groups: ['sme:postgres'] },
+  erin: { id: 'erin', name: 'Erin Approver', roles: ['approver'], groups: ['tier1'] },
+  audrey: { id: 'audrey', name: 'Audrey Auditor', roles: ['auditor'], groups: [] },
+} as const;
+export type Person = keyof typeof PEOPLE;
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/**
+ * One in-process Interlock (used by each test file and by the benchmarks): a worker on its own task queue (so files running in parallel never
+ * steal each other's tasks) and a gateway on a free port, against the real test stack.
+ */
+let runtimeInstalled = false;
+
+export interface StackAddresses {
+  temporalAddress: string;
+  opensearchUrl: string;
+  auditIndexPrefix: string;
+  /** Omit to bundle the workflows when the worker starts (slower). */
+  workflowBundlePath?: string;
+}
+
+export async function startInterlock(stack: StackAddresses, options: { playbooks: Record<string, string> }) {
+  if (!runtimeInstalled) {
+    // Worker state chatter at INFO buries test failures; warnings and errors still show.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const taskQueue = `test-${randomUUID()}`;
+  const playbookDir = fs.mkdtempSync(path.join(os.tmpdir(), 'interlock-playbooks-'));
+  for (const [file, yaml] of Object.entries(options.playbooks)) fs.writeFileSync(path.join(playbookDir, file), yaml);
+
+  const tokens = Object.fromEntries(Object.keys(PEOPLE).map((p) => [p, `tok-${p}-${randomUUID()}`])) as Record<Person, string>;
+  const principalsYaml = JSON.stringify({
+    principals: Object.entries(PEOPLE).map(([key, p]) => ({ ...p, tokenSha256: hashToken(tokens[key as Person]) })),
+  });
+
+  const opensearch = new OpenSearchClient({ node: stack.opensearchUrl });
+  const audit = createAuditStore(opensearch, stack.auditIndexPrefix);
+  const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const worker: Worker = await createIncidentWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    dependencies: { playbooks: PlaybookCatalog.fromDirectory(playbookDir), audit },
+    workflowBundlePath: stack.workflowBundlePath,
+  });
+  const workerRun = worker.run();
+
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection, namespace: 'default' });
+  const app = createApp({ client, taskQueue, principals: PrincipalDirectory.fromYaml(principalsYaml), audit, log: pino({ level: 'silent' }) });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  async function request(method: string, url: string, opts: { as?: Person; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.as) headers.authorization = `Bearer ${tokens[opts.as]}`;
+    let body: string | undefined;
+    if (opts.rawBody !== undefined) body = opts.rawBody;
+    else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
+    const res = await fetch(`${baseUrl}${url}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // keep text
+    }
+    return { status: res.status, headers: res.headers, body: parsed };
+  }
+
+  return {
+    taskQueue,
+    client,
+    baseUrl,
+    tokens,
+    opensearch,
+    audit,
+    request,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      worker.shutdown();
+      await workerRun;
+      await connection.close();
+      await nativeConnection.close();
+      fs.rmSync(playbookDir, { recursive: true, force: true });
+    },
+  };
+}
+export type Interlock = Awaited<ReturnType<typeof startInterlock>>;
+
+/** An Alertmanager v4 webhook for one alert group, as Alertmanager sends it. */
+export function alertmanagerWebhook(groupKey: string, overrides: { status?: 'firing' | 'resolved'; labels?: Record<string, string>; summary?: string } = {}) {
+  const labels = { alertname: 'PostgresReplicationLag', service: 'payments-db', environment: 'prod', severity: 'critical', ...overrides.labels };
+  return {
+    version: '4',
+    groupKey,
+    truncatedAlerts: 0,
+    status: overrides.status ?? 'firing',
+    receiver: 'interlock',
+    groupLabels: { alertname: labels.alertname },
+    commonLabels: labels,
+    commonAnnotations: { summary: overrides.summary ?? 'Replication lag above 30s on payments-db' },
+    externalURL: 'http://alertmanager.example:9093',
+    alerts: [
+      {
+        status: overrides.status ?? 'firing',
+        labels: { ...labels, instance: 'db-1:5432' },
+        annotations: { summary: overrides.summary ?? 'Replication lag above 30s on payments-db' },
+        startsAt: '2026-11-22T10:00:00Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prometheus.example:9090/graph',
+        fingerprint: 'c0ffee0123456789',
+      },
+    ],
+  };
+}
+
+/** A playbook with one automatic diagnostic and one mitigation that needs approval. */
+export function restartPlaybook(targetUrl: string, opts: { tier?: string; approvalTimeout?: string; mitigationTimeout?: string; alertname?: string; extraStep?: boolean } = {}) {
+  return `
+id: restart-replica
+version: 3
+description: Restart a lagging replica after a human approves
+match:
+  labels:
+    alertname: ${opts.alertname ?? 'PostgresReplicationLag'}
+steps:
+  - id: check-lag
+    kind: diagnostic
+    action: http.request
+    params:
+      method: GET
+      url: ${targetUrl}/diagnostics/lag
+      timeout: 5s
+  - id: restart-replica
+    kind: mitigation
+    action: http.request
+    impact: Restarts the replica; reads fail over to the primary for about 30 seconds
+    params:
+      method: POST
+      url: ${targetUrl}/mitigations/restart
+      headers:
+        Authorization: Bearer super-secret-token
+      body:
+        instance: db-1
+      timeout: ${opts.mitigationTimeout ?? '10s'}
+    approval:
+      tier: ${opts.tier ?? 'tier1'}
+      timeout: ${opts.approvalTimeout ?? '5m'}
+${
+  opts.extraStep
+    ? `  - id: verify-lag
+    kind: verification
+    action: http.request
+    params:
+      method: GET
+      url: ${targetUrl}/verify/lag
+      timeout: 5s
+`
+    : ''
+}`;
+}
+
+export function uniqueGroupKey(label: string): string {
+  return `{}/{alertname="PostgresReplicationLag"}:{test="${label}-${randomUUID()}"}`;
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parsePlaybook, PlaybookCatalog, PlaybookError } from '../../src/activities/playbook/catalog.js';
+import { selectPlaybook, type Playbook } from '../../src/domain/playbook/playbook.js';
+
+const valid = `
+id: restart
+version: 2
+match: { labels: { alertname: Lag } }
+steps:
+  - id: look
+    kind: diagnostic
+    action: http.request
+    params: { url: "http://127.0.0.1:1/x", timeout: 2s }
+  - id: act
+    kind: mitigation
+    action: http.request
+    params: { method: POST, url: "http://127.0.0.1:1/y" }
+    approval: { tier: tier1, approvers: 2, timeout: 15m }
+`;
+
+describe('playbook files', () => {
+  it('parses a valid playbook, with durations in milliseconds and defaults filled in', () => {
+    const p = parsePlaybook(valid, 'restart.yaml');
+    expect(p.steps[0]!.params).toMatchObject({ method: 'GET', timeout: 2000, headers: {} });
+    expect(p.steps[1]!.params.timeout).toBe(30_000);
+    expect(p.steps[1]!.approval).toEqual({ tier: 'tier1', approvers: 2, timeout: 900_000 });
+  });
+
+  it.each([
+    ['a missing url', valid.replace('params: { method: POST, url: "http://127.0.0.1:1/y" }', 'params: { method: POST }'), /steps\.1\.params\.url/],
+    ['a bad duration', valid.replace('timeout: 2s', 'timeout: soon'), /duration like/],
+    ['an unknown action', valid.replace('action: http.request\n    params: { method', 'action: rm.rf\n    params: { method'), /steps\.1\.action/],
+    ['duplicate step ids', valid.replace('id: act', 'id: look'), /duplicate step id "look"/],
+    ['an approval on a diagnostic', valid.replace('params: { url: "http://127.0.0.1:1/x", timeout: 2s }', 'params: { url: "http://127.0.0.1:1/x" }\n    approval: { tier: t }'), /only mitigation steps take an approval/],
+    ['an unknown field', valid.replace('version: 2', 'version: 2\nowner: me'), /owner/],
+    ['YAML that does not parse', 'id: [unclosed', /not valid YAML/],
+  ])('refuses %s, naming the file and the field', (_what, source, message) => {
+    expect(() => parsePlaybook(source, 'restart.yaml')).toThrow(PlaybookError);
+    expect(() => parsePlaybook(source, 'restart.yaml')).toThrow(message);
+    expect(() => parsePlaybook(source, 'restart.yaml')).toThrow(/^restart\.yaml: /);
+  });
+
+  it('loads the playbooks shipped in the repository', () => {
+    const catalog = PlaybookCatalog.fromDirectory(new URL('../../playbooks', import.meta.url).pathname);
+    expect(catalog.all.map((p) => p.id)).toContain('postgres-replication-lag');
+    expect(catalog.select({ alertname: 'PostgresReplicationLag', service: 'x' })?.id).toBe('postgres-replication-lag');
+  });
+});
+
+describe('playbook selection', () => {
+  const pb = (id: string, labels: Record<string, string>) => ({ id, match: { labels } }) as unknown as Playbook;
+  const catalog = [pb('catch-all', {}), pb('lag', { alertname: 'Lag' }), pb('lag-payments', { alertname: 'Lag', service: 'payments' })];
+
+  it('prefers the playbook that matches the most labels', () => {
+    expect(selectPlaybook(catalog, { alertname: 'Lag', service: 'payments' })?.id).toBe('lag-payments');
+    expect(selectPlaybook(catalog, { alertname: 'Lag', service: 'search' })?.id).toBe('lag');
+    expect(selectPlaybook(catalog, { alertname: 'DiskFull' })?.id).toBe('catch-all');
+  });
+
+  it('matches nothing when every playbook names a label the alert lacks', () => {
+    expect(selectPlaybook(catalog.slice(1), { alertname: 'DiskFull' })).toBeUndefined();
+  });
+});
