@@ -59,7 +59,13 @@ export function startProcess(
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       signalGroup(pid, 'SIGTERM');
-      const stopped = await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]);
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([
+        exited.then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 20_000))),
+      ]);
+      // A pending 20 s timer would keep the caller's process alive after everything stopped.
+      clearTimeout(timer);
       if (!stopped) {
         signalGroup(pid, 'SIGKILL');
         await exited;

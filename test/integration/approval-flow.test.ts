@@ -82,6 +82,45 @@ describe('a response that needs approval', () => {
     const granted = status.timeline.find((e: { type: string }) => e.type === 'approval.granted');
     const started = status.timeline.find((e: { type: string }) => e.type === 'mitigation.started');
     expect(started.causedBy).toBe(granted.eventId);
+
+    // Every event of the response is in OpenSearch exactly once, by the time the workflow ends.
+    const indexed = await h.request('GET', `/v1/audit/search?incident=${incidentId}&limit=200`, { as: 'audrey' });
+    expect(indexed.body.total).toBe(status.timeline.length);
+    expect(new Set(indexed.body.events.map((e: { eventId: string }) => e.eventId))).toEqual(new Set(status.timeline.map((e: { eventId: string }) => e.eventId)));
+    expect(status.timeline.map((e: { type: string }) => e.type)).toEqual([
+      'response.opened',
+      'playbook.selected',
+      'step.started',
+      'step.succeeded',
+      'approval.requested',
+      'approval.granted',
+      'mitigation.started',
+      'mitigation.succeeded',
+      'response.completed',
+    ]);
+    const byReason = await h.request('GET', `/v1/audit/search?q=${encodeURIComponent('dashboards lag')}&incident=${incidentId}`, { as: 'audrey' });
+    expect(byReason.body.events).toEqual([expect.objectContaining({ type: 'approval.granted', actor: { id: 'bob', name: 'Bob Approver', channel: 'api' } })]);
+  });
+
+  it('takes decisions sent as signals (Temporal UI / CLI), recording the channel, and records refused ones', async () => {
+    const { incidentId } = await openResponse('signal');
+    const handle = h.client.workflow.getHandle(`incident-${incidentId}`);
+    // Malformed and unauthorized signals are recorded, and the workflow carries on.
+    await handle.signal('decide', { approvalId: 'restart-replica-1', decision: 'approve' });
+    await handle.signal('decide', { approvalId: 'restart-replica-1', decision: 'approve', reason: 'I am not in tier1', actor: { id: 'mallory', name: 'Mallory', channel: 'api', roles: ['approver'], groups: ['tier9'] } });
+    await handle.signal('decide', {
+      approvalId: 'restart-replica-1',
+      decision: 'approve',
+      reason: 'approved from the Temporal UI',
+      actor: { id: 'erin', name: 'Erin Approver', channel: 'api', roles: ['approver'], groups: ['tier1'] },
+    });
+    expect(await resultOf(incidentId)).toEqual({ phase: 'completed', stepsRun: ['check-lag', 'restart-replica'] });
+    const status = (await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body;
+    const rejected = status.timeline.filter((e: { type: string }) => e.type === 'input.rejected');
+    expect(rejected).toHaveLength(2);
+    expect(rejected[0].summary).toMatch(/reason/);
+    expect(rejected[1]).toMatchObject({ actor: { id: 'mallory', channel: 'temporal-ui' }, summary: expect.stringMatching(/tier1/) });
+    expect(status.approvals[0].decisions).toEqual([expect.objectContaining({ actor: { id: 'erin', name: 'Erin Approver', channel: 'temporal-ui' } })]);
   });
 
   it('skips the mitigation when rejected', async () => {
