@@ -1,21 +1,25 @@
+import { log } from '@temporalio/activity';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { AuditEvent } from '../domain/audit/event.js';
-import type { HttpRequestParams, Playbook } from '../domain/playbook/playbook.js';
+import type { ActionSpec, Playbook } from '../domain/playbook/playbook.js';
+import type { Policy } from '../domain/policy/policy.js';
 import { performHttpRequest, type ActionResult } from './actions/http-request.js';
+import { performShellCommand, type ShellCommandResult } from './actions/shell-command.js';
+import type { Notifier } from './notification/notifier.js';
 import type { PlaybookCatalog } from './playbook/catalog.js';
 
-export interface ActionRequest {
+export type ActionRequest = ActionSpec & {
   incidentId: string;
   stepId: string;
   kind: string;
-  action: 'http.request';
-  params: HttpRequestParams;
-}
+};
 
 export interface ActivityDependencies {
   playbooks: PlaybookCatalog;
+  /** Read on every new response, so a policy edit applies to responses that start after it. */
+  policy: () => Policy;
   audit: Pick<AuditStore, 'indexEvents'>;
-  fetch?: typeof fetch;
+  notifier: Notifier;
 }
 
 /**
@@ -24,20 +28,32 @@ export interface ActivityDependencies {
  */
 export function createActivities(deps: ActivityDependencies) {
   return {
-    /** Runs as an activity so the chosen playbook is recorded in history: the response keeps it. */
-    async selectPlaybook(labels: Record<string, string>): Promise<Playbook | null> {
-      return deps.playbooks.select(labels) ?? null;
+    /**
+     * Runs as an activity so the chosen playbook and the policy are recorded in history: the
+     * response keeps the versions it started with, whatever is edited later.
+     */
+    async selectPlaybook(labels: Record<string, string>): Promise<{ playbook: Playbook; policy: Policy } | null> {
+      const problem = deps.playbooks.refresh();
+      if (problem) log.warn('playbook reload refused; keeping the previous set', { problem });
+      const playbook = deps.playbooks.select(labels);
+      return playbook ? { playbook, policy: deps.policy() } : null;
     },
 
-    async runAction(request: ActionRequest): Promise<ActionResult> {
+    async runAction(request: ActionRequest): Promise<ActionResult | ShellCommandResult> {
       switch (request.action) {
         case 'http.request':
-          return performHttpRequest(request.params, deps.fetch);
+          return performHttpRequest(request.params);
+        case 'shell.command':
+          return performShellCommand(request.params);
       }
     },
 
     async indexAuditEvents(events: AuditEvent[]): Promise<void> {
       await deps.audit.indexEvents(events);
+    },
+
+    async sendNotification(notification: { incidentId: string; workflowId: string; text: string }): Promise<void> {
+      await deps.notifier.send(notification);
     },
   };
 }

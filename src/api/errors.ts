@@ -19,6 +19,8 @@ export class HttpError extends Error {
 const REFUSAL_STATUS: Record<RefusalType, number> = {
   InvalidInput: 422,
   UnknownApproval: 404,
+  UnknownStep: 404,
+  UnknownOptOut: 404,
   ApprovalClosed: 409,
   NotAuthorized: 403,
   DuplicateApprover: 409,

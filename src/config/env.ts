@@ -16,6 +16,9 @@ const shared = {
 export const workerEnvSchema = z.object({
   ...shared,
   PLAYBOOKS_DIR: z.string().min(1).default('playbooks'),
+  POLICY_FILE: z.string().min(1).default('config/policy.yaml'),
+  /** Approval requests, reminders and escalations are POSTed here; unset, they go to the log. */
+  NOTIFY_WEBHOOK_URL: z.url().optional(),
 });
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 

@@ -53,7 +53,8 @@ describe('a response that needs approval', () => {
       action: 'http.request',
       impact: expect.stringContaining('Restarts the replica'),
     });
-    expect(approval.context.params).toMatchObject({ method: 'POST', url: `${target.url}/mitigations/restart`, body: { instance: 'db-1' } });
+    // Parameters as they will be sent: inputs and alert labels filled in, types kept.
+    expect(approval.context.params).toMatchObject({ method: 'POST', url: `${target.url}/mitigations/restart`, body: { instance: 'db-1', drainSeconds: 30, incident: 'INC-42' } });
     // Secrets in parameters never reach approvers or the audit trail.
     expect(approval.context.params.headers.Authorization).toBe('[REDACTED]');
     expect(approval.context.alerts[0]).toMatchObject({ fingerprint: 'c0ffee0123456789', labels: { instance: 'db-1:5432' } });
@@ -92,6 +93,7 @@ describe('a response that needs approval', () => {
       'playbook.selected',
       'step.started',
       'step.succeeded',
+      'policy.decided',
       'approval.requested',
       'approval.granted',
       'mitigation.started',

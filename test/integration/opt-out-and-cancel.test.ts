@@ -47,12 +47,19 @@ describe('opt-out', () => {
     expect(optOut.body.optOut).toMatchObject({ actor: { id: 'alice' }, reason: 'failover drill in progress, hands off the replica' });
 
     await target.waitFor(() => request.aborted, 5_000);
-    expect(await handle.result()).toEqual({ phase: 'opted-out', stepsRun: ['check-lag', 'restart-replica'] });
+    // Opted out, the response stays open for people and runs nothing more.
+    await vi.waitFor(async () => expect((await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body.phase).toBe('opted-out'), { timeout: 5_000, interval: 50 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(target.requestsTo('/verify/lag')).toHaveLength(verifiesBefore);
+
+    expect((await h.request('POST', `/v1/incidents/${incidentId}/resolve`, { as: 'alice', body: { summary: 'replica fixed by hand' } })).status).toBe(200);
+    expect(await handle.result()).toEqual({ phase: 'resolved', stepsRun: ['check-lag', 'restart-replica'] });
     // The verification step after the mitigation never ran.
     expect(target.requestsTo('/verify/lag')).toHaveLength(verifiesBefore);
 
     const status = (await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body;
     expect(status.steps.map((s: { state: string }) => s.state)).toEqual(['succeeded', 'cancelled', 'skipped']);
+    expect(status.resolution).toMatchObject({ actor: { id: 'alice' }, summary: 'replica fixed by hand' });
     const optOutEvent = status.timeline.find((e: { type: string }) => e.type === 'optout.engaged');
     const cancelled = status.timeline.find((e: { type: string }) => e.type === 'mitigation.cancelled');
     expect(cancelled.causedBy).toBe(optOutEvent.eventId);

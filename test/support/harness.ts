@@ -5,7 +5,7 @@ export { alertmanagerWebhook, PEOPLE, restartPlaybook, uniqueGroupKey, type Pers
 export type Harness = Interlock;
 
 /** An Interlock for one test file, on the stack that globalSetup started. */
-export function startHarness(options: { playbooks: Record<string, string> }): Promise<Harness> {
+export function startHarness(options: { playbooks: Record<string, string>; policy?: string }): Promise<Harness> {
   return startInterlock(
     {
       temporalAddress: inject('temporalAddress'),

@@ -8,7 +8,8 @@ import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
-import { PlaybookCatalog } from '../../src/activities/playbook/catalog.js';
+import type { Notification } from '../../src/activities/notification/notifier.js';
+import { parsePolicy, PlaybookCatalog } from '../../src/activities/playbook/catalog.js';
 import { createApp } from '../../src/api/app.js';
 import { hashToken, PrincipalDirectory } from '../../src/api/auth/principals.js';
 import { createAuditStore } from '../../src/audit/audit-store.js';
@@ -45,7 +46,7 @@ export interface StackAddresses {
   workflowBundlePath?: string;
 }
 
-export async function startInterlock(stack: StackAddresses, options: { playbooks: Record<string, string> }) {
+export async function startInterlock(stack: StackAddresses, options: { playbooks: Record<string, string>; policy?: string }) {
   if (!runtimeInstalled) {
     // Worker state chatter at INFO buries test failures; warnings and errors still show.
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -55,6 +56,7 @@ export async function startInterlock(stack: StackAddresses, options: { playbooks
   const playbookDir = fs.mkdtempSync(path.join(os.tmpdir(), 'interlock-playbooks-'));
   for (const [file, yaml] of Object.entries(options.playbooks)) fs.writeFileSync(path.join(playbookDir, file), yaml);
 
+  const notifications: Notification[] = [];
   const tokens = Object.fromEntries(Object.keys(PEOPLE).map((p) => [p, `tok-${p}-${randomUUID()}`])) as Record<Person, string>;
   const principalsYaml = JSON.stringify({
     principals: Object.entries(PEOPLE).map(([key, p]) => ({ ...p, tokenSha256: hashToken(tokens[key as Person]) })),
@@ -67,7 +69,13 @@ export async function startInterlock(stack: StackAddresses, options: { playbooks
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
-    dependencies: { playbooks: PlaybookCatalog.fromDirectory(playbookDir), audit },
+    dependencies: {
+      playbooks: PlaybookCatalog.fromDirectory(playbookDir),
+      policy: () => parsePolicy(options.policy ?? '{}', 'test policy'),
+      audit,
+      // Stands in for Slack/email: the test reads what would have been sent.
+      notifier: { send: async (n: Notification) => void notifications.push(n) },
+    },
     workflowBundlePath: stack.workflowBundlePath,
   });
   const workerRun = worker.run();
@@ -100,6 +108,8 @@ export async function startInterlock(stack: StackAddresses, options: { playbooks
 
   return {
     taskQueue,
+    playbookDir,
+    notifications,
     client,
     baseUrl,
     tokens,
@@ -120,7 +130,7 @@ export type Interlock = Awaited<ReturnType<typeof startInterlock>>;
 
 /** An Alertmanager v4 webhook for one alert group, as Alertmanager sends it. */
 export function alertmanagerWebhook(groupKey: string, overrides: { status?: 'firing' | 'resolved'; labels?: Record<string, string>; summary?: string } = {}) {
-  const labels = { alertname: 'PostgresReplicationLag', service: 'payments-db', environment: 'prod', severity: 'critical', ...overrides.labels };
+  const labels = { alertname: 'PostgresReplicationLag', service: 'payments-db', environment: 'prod', severity: 'critical', incident_tag: 'INC-42', ...overrides.labels };
   return {
     version: '4',
     groupKey,
@@ -146,10 +156,16 @@ export function alertmanagerWebhook(groupKey: string, overrides: { status?: 'fir
 }
 
 /** A playbook with one automatic diagnostic and one mitigation that needs approval. */
-export function restartPlaybook(targetUrl: string, opts: { tier?: string; approvalTimeout?: string; mitigationTimeout?: string; alertname?: string; extraStep?: boolean } = {}) {
+export function restartPlaybook(
+  targetUrl: string,
+  opts: { tier?: string; approvers?: number; approvalTimeout?: string; mitigationTimeout?: string; alertname?: string; extraStep?: boolean; policy?: string; escalation?: string[]; remindAfter?: string; validFor?: string; compensation?: boolean; version?: number } = {},
+) {
+  const policy =
+    opts.policy ??
+    `{ mode: approval, tier: "${opts.tier ?? 'tier1'}", approvers: ${opts.approvers ?? 1}, timeout: ${opts.approvalTimeout ?? '5m'}, escalation: [${(opts.escalation ?? []).map((t) => `"${t}"`).join(', ')}]${opts.remindAfter ? `, remindAfter: ${opts.remindAfter}` : ''}${opts.validFor ? `, validFor: ${opts.validFor}` : ''} }`;
   return `
 id: restart-replica
-version: 3
+version: ${opts.version ?? 3}
 description: Restart a lagging replica after a human approves
 match:
   labels:
@@ -164,20 +180,35 @@ steps:
       timeout: 5s
   - id: restart-replica
     kind: mitigation
+    risk: high
     action: http.request
     impact: Restarts the replica; reads fail over to the primary for about 30 seconds
+    inputs:
+      instance: { type: string, default: db-1, enum: [db-1, db-2] }
+      drainSeconds: { type: integer, default: 30, min: 0, max: 120 }
     params:
       method: POST
       url: ${targetUrl}/mitigations/restart
       headers:
         Authorization: Bearer super-secret-token
       body:
-        instance: db-1
+        instance: "{{inputs.instance}}"
+        drainSeconds: "{{inputs.drainSeconds}}"
+        incident: "{{labels.incident_tag}}"
       timeout: ${opts.mitigationTimeout ?? '10s'}
-    approval:
-      tier: ${opts.tier ?? 'tier1'}
-      timeout: ${opts.approvalTimeout ?? '5m'}
+    policy: ${policy}
 ${
+  opts.compensation
+    ? `    compensation:
+      action: http.request
+      params:
+        method: POST
+        url: ${targetUrl}/mitigations/undo-restart
+        body: { instance: "{{inputs.instance}}" }
+        timeout: 5s
+`
+    : ''
+}${
   opts.extraStep
     ? `  - id: verify-lag
     kind: verification

@@ -9,8 +9,12 @@ const approval = (over: Partial<ApprovalRequest> = {}): ApprovalRequest =>
   ({
     id: 'act-1',
     stepId: 'act',
+    kind: 'approval',
     state: 'pending',
     tier: 'tier1',
+    tiers: ['tier1'],
+    escalationLevel: 0,
+    inputs: { replicas: 3 },
     approversRequired: 2,
     requestedAt: '2026-11-22T09:59:00Z',
     expiresAt: '2026-11-22T10:05:00Z',
@@ -40,6 +44,24 @@ describe('who may decide an approval request', () => {
   });
   it('refuses the requester deciding their own request', () => {
     expect(refuseDecision(approval({ requestedBy: { id: 'bob', name: 'Bob' } }), decide(), now)).toMatchObject({ code: 'NotAuthorized', message: expect.stringContaining('own request') });
+  });
+  it('lets an approver of an escalated tier decide, and still refuses other tiers', () => {
+    const escalated = approval({ tier: 'lead', tiers: ['tier1', 'lead'], escalationLevel: 1 });
+    expect(refuseDecision(escalated, decide({ groups: ['lead'] }), now)).toBeUndefined();
+    expect(refuseDecision(escalated, decide({ groups: ['tier2'] }), now)?.code).toBe('NotAuthorized');
+  });
+  it('checks adjusted inputs against the playbook bounds', () => {
+    const bounds = { replicas: { type: 'integer' as const, default: 3, min: 1, max: 10 } };
+    expect(refuseDecision(approval(), { ...decide(), inputs: { replicas: 5 } }, now, bounds)).toBeUndefined();
+    expect(refuseDecision(approval(), { ...decide(), inputs: { replicas: 50 } }, now, bounds)).toMatchObject({ code: 'InvalidInput', message: expect.stringContaining('replicas: must be at most 10') });
+    expect(refuseDecision(approval(), { ...decide(), inputs: { region: 'eu' } }, now, bounds)).toMatchObject({ code: 'InvalidInput', message: expect.stringContaining('region: not an adjustable input') });
+    expect(refuseDecision(approval(), { ...decide(), decision: 'reject', inputs: { replicas: 5 } }, now, bounds)?.code).toBe('InvalidInput');
+  });
+  it('lets any responder object to an objection window, but not approve it', () => {
+    const window = approval({ kind: 'objection', tier: 'responders', tiers: ['responders'], approversRequired: 0 });
+    expect(refuseDecision(window, { ...decide({ roles: ['responder'], groups: [] }), decision: 'reject' }, now)).toBeUndefined();
+    expect(refuseDecision(window, decide(), now)?.code).toBe('InvalidInput');
+    expect(refuseDecision(window, { ...decide({ roles: ['auditor'] }), decision: 'reject' }, now)?.code).toBe('NotAuthorized');
   });
   it('refuses the same person counting twice toward a quorum', () => {
     const once = approval({ decisions: [{ actor: { id: 'bob', name: 'Bob', channel: 'api' }, decision: 'approve', reason: 'go', at: '2026-11-22T09:59:30Z' }] });

@@ -15,7 +15,7 @@ steps:
     kind: mitigation
     action: http.request
     params: { method: POST, url: "http://127.0.0.1:1/y" }
-    approval: { tier: tier1, approvers: 2, timeout: 15m }
+    policy: { mode: approval, tier: tier1, approvers: 2, timeout: 15m }
 `;
 
 describe('playbook files', () => {
@@ -23,7 +23,7 @@ describe('playbook files', () => {
     const p = parsePlaybook(valid, 'restart.yaml');
     expect(p.steps[0]!.params).toMatchObject({ method: 'GET', timeout: 2000, headers: {} });
     expect(p.steps[1]!.params.timeout).toBe(30_000);
-    expect(p.steps[1]!.approval).toEqual({ tier: 'tier1', approvers: 2, timeout: 900_000 });
+    expect(p.steps[1]!.policy).toEqual({ mode: 'approval', tier: 'tier1', approvers: 2, timeout: 900_000, escalation: [], validFor: 600_000, onTimeout: 'reject' });
   });
 
   it.each([
@@ -31,7 +31,9 @@ describe('playbook files', () => {
     ['a bad duration', valid.replace('timeout: 2s', 'timeout: soon'), /duration like/],
     ['an unknown action', valid.replace('action: http.request\n    params: { method', 'action: rm.rf\n    params: { method'), /steps\.1\.action/],
     ['duplicate step ids', valid.replace('id: act', 'id: look'), /duplicate step id "look"/],
-    ['an approval on a diagnostic', valid.replace('params: { url: "http://127.0.0.1:1/x", timeout: 2s }', 'params: { url: "http://127.0.0.1:1/x" }\n    approval: { tier: t }'), /only mitigation steps take an approval/],
+    ['a policy on a diagnostic', valid.replace('params: { url: "http://127.0.0.1:1/x", timeout: 2s }', 'params: { url: "http://127.0.0.1:1/x" }\n    policy: { mode: auto }'), /only mitigation steps take a policy/],
+    ['an undeclared input in params', valid.replace('url: "http://127.0.0.1:1/y"', 'url: "http://127.0.0.1:1/{{inputs.nope}}"'), /inputs\.nope/],
+    ['an input default out of its own bounds', valid.replace('params: { method: POST', 'inputs: { n: { type: integer, default: 50, max: 10 } }\n    params: { method: POST'), /at most 10/],
     ['an unknown field', valid.replace('version: 2', 'version: 2\nowner: me'), /owner/],
     ['YAML that does not parse', 'id: [unclosed', /not valid YAML/],
   ])('refuses %s, naming the file and the field', (_what, source, message) => {

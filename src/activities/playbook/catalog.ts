@@ -2,34 +2,52 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { playbookSchema, selectPlaybook, type Playbook } from '../../domain/playbook/playbook.js';
+import { policySchema, type Policy } from '../../domain/policy/policy.js';
 import { describeIssues } from '../../domain/response/inputs.js';
 
 export class PlaybookError extends Error {
   override name = 'PlaybookError';
 }
 
-/** Parse and validate one playbook file; the error names the file and the failing field. */
-export function parsePlaybook(source: string, file: string): Playbook {
-  let raw: unknown;
+function parseYaml(source: string, file: string): unknown {
   try {
-    raw = parse(source);
+    return parse(source);
   } catch (err) {
     throw new PlaybookError(`${file}: not valid YAML: ${(err as Error).message}`);
   }
-  const parsed = playbookSchema.safeParse(raw);
+}
+
+/** Parse and validate one playbook file; the error names the file and the failing field. */
+export function parsePlaybook(source: string, file: string): Playbook {
+  const parsed = playbookSchema.safeParse(parseYaml(source, file));
   if (!parsed.success) throw new PlaybookError(`${file}: ${describeIssues(parsed.error)}`);
   return parsed.data;
 }
 
+export function parsePolicy(source: string, file: string): Policy {
+  const parsed = policySchema.safeParse(parseYaml(source, file) ?? {});
+  if (!parsed.success) throw new PlaybookError(`${file}: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export function loadPolicy(file: string): Policy {
+  return parsePolicy(fs.readFileSync(file, 'utf8'), path.basename(file));
+}
+
 /**
  * The playbooks a worker offers, read from a directory of YAML files. Loading is all-or-nothing:
- * one invalid file refuses the whole set, so a typo never silently drops a playbook.
+ * one invalid file refuses the whole set, so a typo never silently drops a playbook. `refresh()`
+ * re-reads the directory when a file changed; a broken edit keeps the previous set in service.
  */
 export class PlaybookCatalog {
-  private constructor(private playbooks: Playbook[]) {}
+  private constructor(
+    private readonly dir: string,
+    private playbooks: Playbook[],
+    private signature: string,
+  ) {}
 
   static fromDirectory(dir: string): PlaybookCatalog {
-    return new PlaybookCatalog(PlaybookCatalog.load(dir));
+    return new PlaybookCatalog(dir, PlaybookCatalog.load(dir), PlaybookCatalog.signatureOf(dir));
   }
 
   static load(dir: string): Playbook[] {
@@ -42,6 +60,31 @@ export class PlaybookCatalog {
       ids.add(p.id);
     }
     return playbooks;
+  }
+
+  private static signatureOf(dir: string): string {
+    return fs
+      .readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()
+      .map((f) => {
+        const st = fs.statSync(path.join(dir, f));
+        return `${f}:${st.size}:${st.mtimeMs}`;
+      })
+      .join('|');
+  }
+
+  /** Reload if the directory changed. Returns what was wrong when the new files are refused. */
+  refresh(): string | undefined {
+    const signature = PlaybookCatalog.signatureOf(this.dir);
+    if (signature === this.signature) return undefined;
+    try {
+      this.playbooks = PlaybookCatalog.load(this.dir);
+      this.signature = signature;
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   select(labels: Record<string, string>): Playbook | undefined {

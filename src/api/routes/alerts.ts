@@ -1,10 +1,13 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
+import { z } from 'zod';
 import { alertmanagerWebhookSchema, normalizeAlertmanager } from '../../domain/incident/alertmanager.js';
 import { incidentIdFor, workflowIdFor } from '../../domain/incident/incident-id.js';
 import { alertSignal, INCIDENT_RESPONSE_WORKFLOW } from '../../workflows/incident-response/messages.js';
 import { requireRole } from '../auth/middleware.js';
 import { parseOr400 } from '../validate.js';
+
+const intakeQuery = z.object({ dryRun: z.enum(['true', 'false']).optional() }).strict();
 
 export function alertRoutes(client: Client, taskQueue: string): Router {
   const router = Router();
@@ -16,12 +19,14 @@ export function alertRoutes(client: Client, taskQueue: string): Router {
    */
   router.post('/alertmanager', requireRole('alert-source'), async (req, res) => {
     const payload = parseOr400(alertmanagerWebhookSchema, req.body, 'Alertmanager webhook');
+    const { dryRun } = parseOr400(intakeQuery, req.query, 'query string');
     const incidentId = incidentIdFor('alertmanager', payload.groupKey);
     const workflowId = workflowIdFor(incidentId);
     const handle = await client.workflow.signalWithStart(INCIDENT_RESPONSE_WORKFLOW, {
       workflowId,
       taskQueue,
-      args: [{ incidentId }],
+      // Only a new response takes these; a delivery that joins one leaves its mode alone.
+      args: [{ incidentId, dryRun: dryRun === 'true' }],
       signal: alertSignal,
       signalArgs: [normalizeAlertmanager(payload, incidentId, new Date())],
     });

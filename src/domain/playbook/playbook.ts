@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
+import { policyDecisionSchema } from '../policy/policy.js';
 
 /**
  * The playbook format. Playbooks are YAML files validated against this schema when the worker
@@ -7,11 +8,18 @@ import { durationSchema } from './duration.js';
  * never changes a response that is already running.
  */
 export const STEP_KINDS = ['diagnostic', 'mitigation', 'verification', 'notification'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+export const RISKS = ['low', 'medium', 'high'] as const;
+export type Risk = (typeof RISKS)[number];
 
+/**
+ * Parameter values may be `{{inputs.NAME}}` or `{{labels.NAME}}` placeholders; a value that is
+ * exactly one placeholder keeps the input's type (a number stays a number).
+ */
 const httpRequestParams = z
   .object({
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
-    url: z.url({ protocol: /^https?$/ }),
+    url: z.string().min(1),
     headers: z.record(z.string(), z.string()).default({}),
     body: z.unknown().optional(),
     timeout: durationSchema.default(30_000),
@@ -19,30 +27,51 @@ const httpRequestParams = z
   .strict();
 export type HttpRequestParams = z.infer<typeof httpRequestParams>;
 
-const approvalSpec = z
+const shellCommandParams = z
   .object({
-    /** The group an approver must belong to, e.g. "tier1", "sme:postgres", "lead". */
-    tier: z.string().min(1),
-    /** Distinct people needed. */
-    approvers: z.number().int().min(1).max(10).default(1),
-    /** Unanswered for this long, the request expires and the step does not run (fail closed). */
-    timeout: durationSchema.default(15 * 60_000),
+    /** argv, never a shell string: label values in arguments cannot inject shell syntax. */
+    command: z.array(z.string().min(1)).min(1),
+    cwd: z.string().optional(),
+    env: z.record(z.string(), z.string()).default({}),
+    timeout: durationSchema.default(60_000),
   })
   .strict();
-export type ApprovalSpec = z.infer<typeof approvalSpec>;
+export type ShellCommandParams = z.infer<typeof shellCommandParams>;
 
-const stepBase = {
+export const actionSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('http.request'), params: httpRequestParams }).strict(),
+  z.object({ action: z.literal('shell.command'), params: shellCommandParams }).strict(),
+]);
+export type ActionSpec = z.infer<typeof actionSchema>;
+export type ActionName = ActionSpec['action'];
+
+/** A parameter a human may adjust at approval (or by override), within these bounds. */
+export const inputSpecSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('integer'), default: z.number().int(), min: z.number().int().optional(), max: z.number().int().optional(), description: z.string().optional() }).strict(),
+  z.object({ type: z.literal('number'), default: z.number(), min: z.number().optional(), max: z.number().optional(), description: z.string().optional() }).strict(),
+  z.object({ type: z.literal('string'), default: z.string(), enum: z.array(z.string()).min(1).optional(), pattern: z.string().optional(), description: z.string().optional() }).strict(),
+  z.object({ type: z.literal('boolean'), default: z.boolean(), description: z.string().optional() }).strict(),
+]);
+export type InputSpec = z.infer<typeof inputSpecSchema>;
+
+const stepFields = {
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
   title: z.string().min(1).optional(),
+  kind: z.enum(STEP_KINDS),
   /** What a human approver is told this step will do to production. */
   impact: z.string().optional(),
-  timeout: durationSchema.optional(),
+  risk: z.enum(RISKS).default('medium'),
+  inputs: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/), inputSpecSchema).default({}),
+  /** The playbook author's floor; the policy file may only make it stricter. */
+  policy: policyDecisionSchema.optional(),
+  /** Undo for a succeeded mitigation, run newest-first on an emergency stop. */
+  compensation: actionSchema.optional(),
 };
-
-export const stepSchema = z.discriminatedUnion('action', [
-  z.object({ ...stepBase, kind: z.enum(STEP_KINDS), action: z.literal('http.request'), params: httpRequestParams, approval: approvalSpec.optional() }).strict(),
+const stepSchemaBase = z.discriminatedUnion('action', [
+  z.object({ ...stepFields, action: z.literal('http.request'), params: httpRequestParams }).strict(),
+  z.object({ ...stepFields, action: z.literal('shell.command'), params: shellCommandParams }).strict(),
 ]);
-export type PlaybookStep = z.infer<typeof stepSchema>;
+export type PlaybookStep = z.infer<typeof stepSchemaBase>;
 
 export const playbookSchema = z
   .object({
@@ -51,7 +80,7 @@ export const playbookSchema = z
     description: z.string().optional(),
     /** Alert labels that must all be equal for this playbook to apply. */
     match: z.object({ labels: z.record(z.string(), z.string()).default({}) }).strict(),
-    steps: z.array(stepSchema).min(1),
+    steps: z.array(stepSchemaBase).min(1),
   })
   .strict()
   .superRefine((playbook, ctx) => {
@@ -59,8 +88,17 @@ export const playbookSchema = z
     playbook.steps.forEach((step, i) => {
       if (seen.has(step.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${step.id}"` });
       seen.add(step.id);
-      if (step.approval && step.kind !== 'mitigation') {
-        ctx.addIssue({ code: 'custom', path: ['steps', i, 'approval'], message: 'only mitigation steps take an approval' });
+      if (step.policy && step.kind !== 'mitigation') {
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'policy'], message: 'only mitigation steps take a policy' });
+      }
+      for (const [name, spec] of Object.entries(step.inputs)) {
+        const problem = checkInputValue(spec, spec.default);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['steps', i, 'inputs', name, 'default'], message: problem });
+      }
+      for (const ref of placeholders(step.params)) {
+        if (ref.scope === 'inputs' && !(ref.name in step.inputs)) {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'params'], message: `{{inputs.${ref.name}}} is not a declared input` });
+        }
       }
     });
   });
@@ -74,4 +112,67 @@ export function selectPlaybook(playbooks: readonly Playbook[], labels: Record<st
   return playbooks
     .filter((p) => Object.entries(p.match.labels).every(([k, v]) => labels[k] === v))
     .sort((a, b) => Object.keys(b.match.labels).length - Object.keys(a.match.labels).length || a.id.localeCompare(b.id))[0];
+}
+
+/** Undefined when the value fits the input's type and bounds; otherwise what is wrong. */
+export function checkInputValue(spec: InputSpec, value: unknown): string | undefined {
+  switch (spec.type) {
+    case 'integer':
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value)) return `must be a ${spec.type}`;
+      if (spec.type === 'integer' && !Number.isInteger(value)) return 'must be a whole number';
+      if (spec.min !== undefined && value < spec.min) return `must be at least ${spec.min}`;
+      if (spec.max !== undefined && value > spec.max) return `must be at most ${spec.max}`;
+      return undefined;
+    case 'string':
+      if (typeof value !== 'string') return 'must be a string';
+      if (spec.enum && !spec.enum.includes(value)) return `must be one of ${spec.enum.join(', ')}`;
+      if (spec.pattern && !new RegExp(`^(?:${spec.pattern})$`).test(value)) return `must match ${spec.pattern}`;
+      return undefined;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : 'must be true or false';
+  }
+}
+
+/**
+ * Check proposed input values against a step's declared inputs: every name must be declared and
+ * every value within bounds. Returns the problems, one per input, for a 4xx message.
+ */
+export function checkInputs(inputs: Record<string, InputSpec>, proposed: Record<string, unknown>): string[] {
+  return Object.entries(proposed).flatMap(([name, value]) => {
+    const spec = inputs[name];
+    if (!spec) return [`${name}: not an adjustable input of this step (adjustable: ${Object.keys(inputs).join(', ') || 'none'})`];
+    const problem = checkInputValue(spec, value);
+    return problem ? [`${name}: ${problem}`] : [];
+  });
+}
+
+const PLACEHOLDER = /\{\{\s*(inputs|labels)\.([a-zA-Z0-9_]+)\s*\}\}/g;
+const WHOLE_PLACEHOLDER = /^\{\{\s*(inputs|labels)\.([a-zA-Z0-9_]+)\s*\}\}$/;
+
+function placeholders(value: unknown): Array<{ scope: string; name: string }> {
+  if (typeof value === 'string') return [...value.matchAll(PLACEHOLDER)].map((m) => ({ scope: m[1]!, name: m[2]! }));
+  if (Array.isArray(value)) return value.flatMap(placeholders);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(placeholders);
+  return [];
+}
+
+/** Fill `{{inputs.x}}` and `{{labels.x}}` placeholders. Pure: runs inside the workflow. */
+export function renderParams<T>(value: T, scope: { inputs: Record<string, unknown>; labels: Record<string, string> }): T {
+  const lookup = (kind: string, name: string): unknown => (kind === 'inputs' ? scope.inputs[name] : scope.labels[name]);
+  const render = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      const whole = v.match(WHOLE_PLACEHOLDER);
+      if (whole) return lookup(whole[1]!, whole[2]!) ?? '';
+      return v.replace(PLACEHOLDER, (_m, kind: string, name: string) => String(lookup(kind, name) ?? ''));
+    }
+    if (Array.isArray(v)) return v.map(render);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, render(x)]));
+    return v;
+  };
+  return render(value) as T;
+}
+
+export function defaultInputs(step: Pick<PlaybookStep, 'inputs'>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(step.inputs).map(([name, spec]) => [name, spec.default]));
 }

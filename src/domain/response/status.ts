@@ -1,19 +1,40 @@
 import type { Actor } from '../actor/actor.js';
-import type { Alert } from '../incident/alert.js';
 import type { AuditEvent } from '../audit/event.js';
+import type { Alert } from '../incident/alert.js';
+import type { PolicyDecision } from '../policy/policy.js';
+import type { OptOutMode, OptOutScope } from './inputs.js';
 
 export type ResponsePhase =
   | 'waiting-for-alert'
   | 'diagnosing'
   | 'awaiting-approval'
+  | 'objection-window'
   | 'mitigating'
-  | 'completed'
-  | 'no-playbook'
+  | 'verifying'
+  | 'notifying'
   | 'opted-out'
+  | 'handed-over'
+  | 'completed'
+  | 'resolved'
+  | 'no-playbook'
   | 'cancelled'
   | 'failed';
 
-export type StepState = 'pending' | 'awaiting-approval' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'rejected' | 'expired' | 'cancelled';
+export type StepState =
+  | 'pending'
+  | 'awaiting-approval'
+  | 'objection-window'
+  | 'running'
+  | 'succeeded'
+  | 'simulated'
+  | 'failed'
+  | 'skipped'
+  | 'rejected'
+  | 'expired'
+  | 'cancelled'
+  | 'manual-only';
+
+export type ActorRef = Pick<Actor, 'id' | 'name' | 'channel'>;
 
 export interface StepStatus {
   id: string;
@@ -21,30 +42,49 @@ export interface StepStatus {
   action: string;
   title?: string;
   impact?: string;
+  risk: string;
+  /** Current input values (defaults, then overrides and approved adjustments). */
+  inputs: Record<string, unknown>;
+  /** Parameters as they would be sent now (secrets redacted). */
   params: Record<string, unknown>;
   state: StepState;
+  /** Why it is in this state, when that is not obvious (skipped by whom, blocked by what). */
+  note?: string;
+  policy?: { mode: PolicyDecision['mode']; source: string };
   startedAt?: string;
   endedAt?: string;
   output?: unknown;
   error?: string;
+  history: Array<{ at: string; state: StepState; note?: string }>;
 }
 
 export interface ApprovalDecisionRecord {
-  actor: Pick<Actor, 'id' | 'name' | 'channel'>;
+  actor: ActorRef;
   decision: 'approve' | 'reject';
   reason: string;
   at: string;
+  inputs?: Record<string, unknown>;
 }
 
 export interface ApprovalRequest {
   id: string;
   stepId: string;
-  state: 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn';
+  /** approval: people must say yes. objection: it runs unless someone says no in time. */
+  kind: 'approval' | 'objection';
+  state: 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn' | 'void';
+  /** The tier asked now; `tiers` are all that may answer (escalation widens the circle). */
   tier: string;
+  tiers: string[];
+  escalationLevel: number;
   approversRequired: number;
   requestedAt: string;
   expiresAt: string;
+  approvedAt?: string;
+  /** A granted approval must be acted on before this, or it is void and asked again. */
+  validUntil?: string;
   requestedBy: Pick<Actor, 'id' | 'name'>;
+  /** The input values this request is about; an adjustment changes them and voids earlier yeses. */
+  inputs: Record<string, unknown>;
   decisions: ApprovalDecisionRecord[];
   /** Everything an approver needs to decide without opening another tool. */
   context: {
@@ -56,16 +96,43 @@ export interface ApprovalRequest {
     alerts: Alert[];
     action: string;
     params: Record<string, unknown>;
+    adjustable: Record<string, unknown>;
     impact?: string;
+    risk: string;
+    policySource: string;
     diagnostics: Array<{ stepId: string; state: StepState; output?: unknown; error?: string }>;
     ifNobodyAnswers: string;
+    dryRun: boolean;
   };
+}
+
+export interface OptOutRecord {
+  id: string;
+  scope: OptOutScope;
+  mode: OptOutMode;
+  actor: ActorRef;
+  reason: string;
+  at: string;
+  active: boolean;
+  released?: { actor: ActorRef; reason: string; at: string };
+}
+
+export interface OverrideRecord {
+  id: string;
+  type: 'skip-step' | 'require-approval' | 'set-inputs';
+  stepId: string;
+  tier?: string;
+  inputs?: Record<string, unknown>;
+  actor: ActorRef;
+  reason: string;
+  at: string;
 }
 
 export interface ResponseStatus {
   incidentId: string;
   workflowId: string;
   phase: ResponsePhase;
+  dryRun: boolean;
   title: string;
   service: string;
   environment: string;
@@ -77,6 +144,9 @@ export interface ResponseStatus {
   deliveries: number;
   steps: StepStatus[];
   approvals: ApprovalRequest[];
-  optOut?: { actor: Pick<Actor, 'id' | 'name' | 'channel'>; reason: string; at: string };
+  optOuts: OptOutRecord[];
+  overrides: OverrideRecord[];
+  handover?: { owner: ActorRef; at: string; notes: Array<{ actor: ActorRef; text: string; at: string }> };
+  resolution?: { actor: ActorRef; summary: string; at: string };
   timeline: AuditEvent[];
 }

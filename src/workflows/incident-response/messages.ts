@@ -3,16 +3,22 @@
  * its payload type. Imported by the workflow and by the gateway (and documented in the README
  * for Temporal UI / CLI users), so the two can never disagree on a name or a shape.
  * Names are stable: renaming one breaks every caller, including saved CLI commands.
+ *
+ * Every update has a signal of the same name and payload for fire-and-forget callers (Temporal
+ * UI, CLI, batch operations). A signal cannot be refused to its sender, so a refused one is
+ * recorded as an `input.rejected` audit event instead, and never fails the workflow.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AlertDelivery } from '../../domain/incident/alert.js';
-import type { DecisionInput, OptOutInput, StopRequestInput } from '../../domain/response/inputs.js';
-import type { ApprovalRequest, ResponsePhase, ResponseStatus } from '../../domain/response/status.js';
+import type { DecisionInput, NoteInput, OptInInput, OptOutInput, OverrideInput, ResolveInput, StopRequestInput } from '../../domain/response/inputs.js';
+import type { ApprovalRequest, OptOutRecord, OverrideRecord, ResponsePhase, ResponseStatus } from '../../domain/response/status.js';
 
 export const INCIDENT_RESPONSE_WORKFLOW = 'incidentResponse';
 
 export interface IncidentResponseInput {
   incidentId: string;
+  /** Run the whole playbook and ask for the same approvals, but execute no mitigation. */
+  dryRun?: boolean;
 }
 
 export interface IncidentResponseOutcome {
@@ -23,21 +29,36 @@ export interface IncidentResponseOutcome {
 /** An alert delivery for this incident; the first one opens the response (signal-with-start). */
 export const alertSignal = defineSignal<[AlertDelivery]>('alert');
 
-/** The live view: phase, steps, pending approvals with context, opt-out, timeline. */
+/** The live view: phase, steps, approvals with context, opt-outs, overrides, timeline. */
 export const statusQuery = defineQuery<ResponseStatus>('status');
 
-/** Approve or reject an approval request; the validator refuses what may not count. */
+/** Approve or reject (or object to) a request, optionally adjusting the step's inputs. */
 export const decideUpdate = defineUpdate<ApprovalRequest, [DecisionInput]>('decide');
-/** Fire-and-forget form of `decide` (Temporal UI, CLI). A refused one is audited as input.rejected. */
 export const decideSignal = defineSignal<[DecisionInput]>('decide');
 
-/** Stop automation for this response: the running mitigation is interrupted, nothing more runs. */
-export const optOutUpdate = defineUpdate<ResponseStatus['optOut'], [OptOutInput]>('optOut');
+/** Stop automation for the response, one step or one action type (halt now, finish the step, or hand over). */
+export const optOutUpdate = defineUpdate<OptOutRecord, [OptOutInput]>('optOut');
 export const optOutSignal = defineSignal<[OptOutInput]>('optOut');
+
+/** Release one opt-out (or all): automation resumes from where it was. */
+export const optInUpdate = defineUpdate<OptOutRecord[], [OptInInput]>('optIn');
+export const optInSignal = defineSignal<[OptInInput]>('optIn');
+
+/** Per-incident overrides: skip a step, require approval for it, or change its inputs (within bounds). */
+export const overrideUpdate = defineUpdate<OverrideRecord, [OverrideInput]>('override');
+export const overrideSignal = defineSignal<[OverrideInput]>('override');
+
+/** A note on the response (manual work while handed over). */
+export const addNoteUpdate = defineUpdate<void, [NoteInput]>('addNote');
+export const addNoteSignal = defineSignal<[NoteInput]>('addNote');
+
+/** Close the response with a resolution; nothing more runs. */
+export const resolveUpdate = defineUpdate<void, [ResolveInput]>('resolve');
+export const resolveSignal = defineSignal<[ResolveInput]>('resolve');
 
 /** Who pressed the emergency stop and why; sent just before the workflow is cancelled. */
 export const stopRequestSignal = defineSignal<[StopRequestInput]>('stopRequest');
 
 /** ApplicationFailure types raised by update validators; the gateway maps them to HTTP statuses. */
-export const REFUSAL_TYPES = ['InvalidInput', 'UnknownApproval', 'ApprovalClosed', 'NotAuthorized', 'DuplicateApprover', 'ResponseClosed'] as const;
+export const REFUSAL_TYPES = ['InvalidInput', 'UnknownApproval', 'UnknownStep', 'UnknownOptOut', 'ApprovalClosed', 'NotAuthorized', 'DuplicateApprover', 'ResponseClosed'] as const;
 export type RefusalType = (typeof REFUSAL_TYPES)[number];

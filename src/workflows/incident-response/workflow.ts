@@ -11,67 +11,79 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type { IncidentActivities } from '../../activities/index.js';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/actor/actor.js';
-import { redactSecrets, type AuditEvent } from '../../domain/audit/event.js';
 import { refuseDecision } from '../../domain/approval/authorize-decision.js';
+import { redactSecrets, type AuditEvent } from '../../domain/audit/event.js';
 import { alertDeliverySchema, incidentFacets, type AlertDelivery } from '../../domain/incident/alert.js';
-import type { Playbook, PlaybookStep } from '../../domain/playbook/playbook.js';
-import { decisionSchema, describeIssues, optOutSchema, stopRequestSchema, type DecisionInput, type OptOutInput, type StopRequestInput } from '../../domain/response/inputs.js';
-import type { ApprovalRequest, ResponsePhase, ResponseStatus, StepStatus } from '../../domain/response/status.js';
-import { AuditTrail } from './audit-trail.js';
+import { checkInputs, defaultInputs, renderParams, type ActionSpec, type Playbook, type PlaybookStep } from '../../domain/playbook/playbook.js';
+import { decidePolicy, type ApprovalPolicy, type Policy, type PolicyDecision } from '../../domain/policy/policy.js';
 import {
-  alertSignal,
-  decideSignal,
-  decideUpdate,
-  optOutSignal,
-  optOutUpdate,
-  statusQuery,
-  stopRequestSignal,
-  type IncidentResponseInput,
-  type IncidentResponseOutcome,
-  type RefusalType,
-} from './messages.js';
+  decisionSchema,
+  describeIssues,
+  noteSchema,
+  optInSchema,
+  optOutSchema,
+  overrideSchema,
+  resolveSchema,
+  stopRequestSchema,
+  type DecisionInput,
+  type OptInInput,
+  type OptOutInput,
+  type OverrideInput,
+} from '../../domain/response/inputs.js';
+import { mitigationBlocker, optOutCovers, sameInputs } from '../../domain/response/safety.js';
+import type { ActorRef, ApprovalRequest, OptOutRecord, OverrideRecord, ResponsePhase, ResponseStatus, StepState, StepStatus } from '../../domain/response/status.js';
+import type { infer as zInfer, ZodType } from 'zod';
+import { AuditTrail } from './audit-trail.js';
+import * as msg from './messages.js';
 import { AwaitingApprovalKey, EnvironmentKey, IncidentIdKey, ResponsePhaseKey, ServiceKey, SeverityKey } from './search-attributes.js';
 
-const { selectPlaybook, indexAuditEvents } = proxyActivities<IncidentActivities>({
+const { selectPlaybook, indexAuditEvents, sendNotification } = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '30s',
   // Indexing retries without limit: OpenSearch down for minutes must delay, never drop, events.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
 /** Heartbeats carry cancellation to the activity; the worker throttles them to ~200 ms. */
-function actionRunner(step: PlaybookStep) {
-  const timeoutMs = step.timeout ?? step.params.timeout + 5_000;
+function actionRunner(kind: string, action: ActionSpec) {
   return proxyActivities<IncidentActivities>({
-    startToCloseTimeout: timeoutMs,
+    startToCloseTimeout: action.params.timeout + 5_000,
     heartbeatTimeout: '5s',
-    // Wait until the activity has really stopped (request aborted) before recording "cancelled".
+    // Wait until the activity has really stopped (request aborted, process killed) before
+    // recording "cancelled" and moving on.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     // A mitigation changes production: never repeat it behind a human's back. Reads may retry.
-    retry: { maximumAttempts: step.kind === 'mitigation' ? 1 : 3 },
+    retry: { maximumAttempts: kind === 'mitigation' ? 1 : 3 },
   }).runAction;
 }
 
+const TERMINAL: ReadonlySet<ResponsePhase> = new Set(['completed', 'resolved', 'no-playbook', 'cancelled', 'failed']);
+const PHASE_FOR_KIND: Record<string, ResponsePhase> = { diagnostic: 'diagnosing', mitigation: 'mitigating', verification: 'verifying', notification: 'notifying' };
 /** The automation as recorded in audit events (no roles or groups: those are not audit fields). */
-const AUTOMATION: AuditEvent['actor'] = { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name, channel: SYSTEM_ACTOR.channel };
+const AUTOMATION: ActorRef = { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name, channel: SYSTEM_ACTOR.channel };
 
-const TERMINAL: ReadonlySet<ResponsePhase> = new Set(['completed', 'no-playbook', 'opted-out', 'cancelled', 'failed']);
-
-function refuse(type: RefusalType, message: string): never {
+function refuse(type: msg.RefusalType, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
-function who(actor: Actor): AuditEvent['actor'] {
+function who(actor: Actor): ActorRef {
   return { id: actor.id, name: actor.name, channel: actor.channel };
 }
 
-export async function incidentResponse(input: IncidentResponseInput): Promise<IncidentResponseOutcome> {
+function now(): string {
+  return new Date().toISOString(); // workflow time: deterministic on replay
+}
+
+export async function incidentResponse(input: msg.IncidentResponseInput): Promise<msg.IncidentResponseOutcome> {
   const { workflowId, firstExecutionRunId } = workflowInfo();
+  const dryRun = input.dryRun === true;
   const status: ResponseStatus = {
     incidentId: input.incidentId,
     workflowId,
     phase: 'waiting-for-alert',
+    dryRun,
     title: input.incidentId,
     service: 'unknown',
     environment: 'unknown',
@@ -81,6 +93,8 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
     deliveries: 0,
     steps: [],
     approvals: [],
+    optOuts: [],
+    overrides: [],
     timeline: [],
   };
   const audit = new AuditTrail(
@@ -88,23 +102,58 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
     () => ({ service: status.service, environment: status.environment, severity: status.severity }),
     indexAuditEvents,
   );
-  let optOutEvent: AuditEvent | undefined;
-  let stopRequest: { input: StopRequestInput; event: AuditEvent } | undefined;
-  let runningMitigation: CancellationScope | undefined;
+  let playbook: Playbook | undefined;
+  let policy: Policy | undefined;
+  /** What is running now, so a halt-now opt-out can interrupt exactly that. */
+  let running: { stepId: string; action: string; scope: CancellationScope } | undefined;
+  let haltedBy: AuditEvent | undefined;
+  let stopRequest: { actor: ActorRef; reason: string; event: AuditEvent } | undefined;
+  const compensations: Array<{ stepId: string; action: ActionSpec }> = [];
   const stepsRun: string[] = [];
 
-  const setPhase = (phase: ResponsePhase) => {
-    status.phase = phase;
-    const awaiting = status.approvals.some((a) => a.state === 'pending');
+  const stepSpec = (stepId: string) => playbook?.steps.find((s) => s.id === stepId);
+  const stepStatus = (stepId: string) => status.steps.find((s) => s.id === stepId);
+  const responseOptOut = () => status.optOuts.find((o) => o.active && o.scope.kind === 'response');
+  const pendingApprovals = () => status.approvals.filter((a) => a.state === 'pending');
+
+  const setStepState = (step: StepStatus, state: StepState, note?: string) => {
+    step.state = state;
+    step.note = note;
+    step.history.push({ at: now(), state, note });
+  };
+
+  const publish = () => {
+    const awaiting = pendingApprovals().length > 0;
     upsertSearchAttributes([
-      { key: ResponsePhaseKey, value: phase },
+      { key: ResponsePhaseKey, value: status.phase },
       { key: AwaitingApprovalKey, value: awaiting },
     ]);
+    const optOut = responseOptOut();
     setCurrentDetails(
-      `**${status.title}** — ${status.service}/${status.environment}, severity ${status.severity}\n\nPhase: ${phase}` +
-        (awaiting ? '\n\nWaiting for approval: see the `status` query.' : '') +
-        (status.optOut ? `\n\nOpted out by ${status.optOut.actor.name}: ${status.optOut.reason}` : ''),
+      `**${status.title}** — ${status.service}/${status.environment}, severity ${status.severity}${dryRun ? ' (DRY RUN)' : ''}\n\n` +
+        `Phase: ${status.phase}` +
+        (awaiting ? `\n\nWaiting for: ${pendingApprovals().map((a) => `${a.kind} ${a.id} (tier ${a.tier}, until ${a.expiresAt})`).join(', ')}` : '') +
+        (optOut ? `\n\nOpted out (${optOut.mode}) by ${optOut.actor.name}: ${optOut.reason}` : '') +
+        (status.handover ? `\n\nHanded over to ${status.handover.owner.name}` : ''),
     );
+  };
+  const setPhase = (phase: ResponsePhase) => {
+    status.phase = phase;
+    publish();
+  };
+
+  /** Inputs a step would run with now: defaults, then set-inputs overrides, in order. */
+  const currentInputs = (step: PlaybookStep): Record<string, unknown> => {
+    const values = defaultInputs(step);
+    for (const o of status.overrides) if (o.type === 'set-inputs' && o.stepId === step.id) Object.assign(values, o.inputs);
+    return values;
+  };
+  const renderedAction = (spec: ActionSpec, inputs: Record<string, unknown>): ActionSpec =>
+    ({ action: spec.action, params: renderParams(spec.params, { inputs, labels: status.labels }) }) as ActionSpec;
+  const refreshStepView = (step: PlaybookStep) => {
+    const view = stepStatus(step.id)!;
+    view.inputs = currentInputs(step);
+    view.params = redactSecrets(renderedAction(step, view.inputs).params) as Record<string, unknown>;
   };
 
   // ---- Handlers: registered before the first await so no early signal or update is lost. ----
@@ -128,11 +177,11 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
     }
     audit.record(first ? 'response.opened' : 'alert.joined', {
       actor: { id: delivery.source, name: delivery.source, channel: 'system' },
-      summary: `${first ? 'Response opened' : 'Alert joined'}: ${delivery.title} (${delivery.status}, ${delivery.alerts.length} alert(s))`,
+      summary: `${first ? `Response opened${dryRun ? ' (dry run)' : ''}` : 'Alert joined'}: ${delivery.title} (${delivery.status}, ${delivery.alerts.length} alert(s))`,
       outcome: delivery.status,
     });
   };
-  setHandler(alertSignal, (raw) => {
+  setHandler(msg.alertSignal, (raw) => {
     const parsed = alertDeliverySchema.safeParse(raw);
     if (!parsed.success) {
       audit.record('input.rejected', { actor: AUTOMATION, summary: `Malformed alert signal refused: ${describeIssues(parsed.error)}` });
@@ -141,85 +190,229 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
     onAlert(parsed.data);
   });
 
-  setHandler(statusQuery, () => ({ ...status, timeline: audit.events }));
+  setHandler(msg.statusQuery, () => ({ ...status, timeline: audit.events }));
 
-  const validateDecision = (raw: unknown): DecisionInput => {
-    const parsed = decisionSchema.safeParse(raw);
-    if (!parsed.success) refuse('InvalidInput', describeIssues(parsed.error));
+  const open = () => {
     if (TERMINAL.has(status.phase)) refuse('ResponseClosed', `the response has ended (${status.phase})`);
-    const refusal = refuseDecision(status.approvals.find((a) => a.id === parsed.data.approvalId), parsed.data, Date.now());
-    if (refusal) refuse(refusal.code, refusal.message);
-    return parsed.data;
   };
-  const applyDecision = (decision: DecisionInput): ApprovalRequest => {
-    const approval = status.approvals.find((a) => a.id === decision.approvalId)!;
-    approval.decisions.push({ actor: who(decision.actor), decision: decision.decision, reason: decision.reason, at: new Date().toISOString() });
-    const granted = approval.decisions.filter((d) => d.decision === 'approve').length;
-    if (decision.decision === 'reject') approval.state = 'rejected';
-    else if (granted >= approval.approversRequired) approval.state = 'approved';
-    audit.record(decision.decision === 'reject' ? 'approval.rejected' : 'approval.granted', {
-      actor: who(decision.actor),
-      reason: decision.reason,
-      approvalId: approval.id,
-      stepId: approval.stepId,
-      summary:
-        decision.decision === 'reject'
-          ? `${decision.actor.name} rejected ${approval.stepId}`
-          : `${decision.actor.name} approved ${approval.stepId} (${granted}/${approval.approversRequired})`,
-      outcome: approval.state,
-    });
-    return approval;
-  };
-  setHandler(decideUpdate, (decision) => applyDecision(decision), { validator: (decision) => void validateDecision(decision) });
-  setHandler(decideSignal, (raw) => {
-    try {
-      applyDecision(viaTemporalUi(validateDecision(raw)));
-    } catch (err) {
-      // A signal cannot be refused to its sender; record it so the attempt is visible.
-      audit.record('input.rejected', {
-        actor: signalActor(raw),
-        summary: `Decision signal refused: ${err instanceof Error ? err.message : String(err)}`,
-      });
-    }
-  });
-
-  const validateOptOut = (raw: unknown): OptOutInput => {
-    const parsed = optOutSchema.safeParse(raw);
+  const parse = <S extends ZodType>(schema: S, raw: unknown): zInfer<S> => {
+    const parsed = schema.safeParse(raw);
     if (!parsed.success) refuse('InvalidInput', describeIssues(parsed.error));
-    if (TERMINAL.has(status.phase) && !status.optOut) refuse('ResponseClosed', `the response has ended (${status.phase})`);
     return parsed.data;
   };
-  const applyOptOut = (optOut: OptOutInput): ResponseStatus['optOut'] => {
-    if (status.optOut) return status.optOut; // idempotent: the first opt-out stands
-    status.optOut = { actor: who(optOut.actor), reason: optOut.reason, at: new Date().toISOString() };
-    optOutEvent = audit.record('optout.engaged', {
-      actor: who(optOut.actor),
-      reason: optOut.reason,
-      summary: `${optOut.actor.name} opted out of automation for this response`,
+
+  /**
+   * Register an update and its same-named signal over one validator and one handler. The signal
+   * form records the channel as temporal-ui (its actor is self-declared: signals never come from
+   * the gateway) and turns a refusal into an `input.rejected` audit event.
+   */
+  function handle<I extends { actor: Actor }, R>(
+    update: UpdateDefinition<R, [I]>,
+    signal: SignalDefinition<[I]>,
+    validate: (raw: unknown) => I,
+    apply: (input: I) => R,
+  ) {
+    setHandler(update, (i) => apply(validate(i)), { validator: (i) => void validate(i) });
+    setHandler(signal, (raw) => {
+      try {
+        const valid = validate(raw);
+        apply({ ...valid, actor: { ...valid.actor, channel: 'temporal-ui' } });
+      } catch (err) {
+        audit.record('input.rejected', {
+          actor: signalActor(raw),
+          summary: `${signal.name} signal refused: ${err instanceof Error ? err.message : String(err)}`,
+        });
+      }
     });
-    for (const approval of status.approvals.filter((a) => a.state === 'pending')) {
-      approval.state = 'withdrawn';
-      audit.record('approval.withdrawn', {
-        actor: who(optOut.actor),
+  }
+
+  // decide: approve / reject / object
+  const validateDecision = (raw: unknown): DecisionInput => {
+    const d = parse(decisionSchema, raw);
+    open();
+    const approval = status.approvals.find((a) => a.id === d.approvalId);
+    const refusal = refuseDecision(approval, d, Date.now(), approval ? stepSpec(approval.stepId)?.inputs : {});
+    if (refusal) refuse(refusal.code, refusal.message);
+    return d;
+  };
+  handle(msg.decideUpdate, msg.decideSignal, validateDecision, (d) => {
+    const approval = status.approvals.find((a) => a.id === d.approvalId)!;
+    if (approval.kind === 'objection') {
+      approval.decisions.push({ actor: who(d.actor), decision: 'reject', reason: d.reason, at: now() });
+      approval.state = 'rejected';
+      audit.record('objection.raised', { actor: who(d.actor), reason: d.reason, approvalId: approval.id, stepId: approval.stepId, summary: `${d.actor.name} objected to ${approval.stepId}`, outcome: 'rejected' });
+      return approval;
+    }
+    if (d.inputs && !sameInputs(approval.inputs, { ...approval.inputs, ...d.inputs })) {
+      // Earlier yeses were for other values: they lapse, and the request is now about these.
+      const lapsed = approval.decisions.filter((x) => x.decision === 'approve').length;
+      approval.decisions = [];
+      approval.inputs = { ...approval.inputs, ...d.inputs };
+      audit.record('approval.adjusted', {
+        actor: who(d.actor),
+        reason: d.reason,
         approvalId: approval.id,
         stepId: approval.stepId,
-        summary: `Approval request for ${approval.stepId} withdrawn by the opt-out`,
-        causedBy: optOutEvent.eventId,
+        parameters: d.inputs,
+        summary: `${d.actor.name} adjusted ${approval.stepId}: ${JSON.stringify(d.inputs)}${lapsed ? ` (${lapsed} earlier approval(s) lapse)` : ''}`,
       });
     }
-    runningMitigation?.cancel();
-    return status.optOut;
+    approval.decisions.push({ actor: who(d.actor), decision: d.decision, reason: d.reason, at: now(), inputs: d.inputs });
+    const granted = approval.decisions.filter((x) => x.decision === 'approve').length;
+    if (d.decision === 'reject') approval.state = 'rejected';
+    else if (granted >= approval.approversRequired) {
+      approval.state = 'approved';
+      approval.approvedAt = now();
+    }
+    audit.record(d.decision === 'reject' ? 'approval.rejected' : 'approval.granted', {
+      actor: who(d.actor),
+      reason: d.reason,
+      approvalId: approval.id,
+      stepId: approval.stepId,
+      parameters: redactSecrets(approval.inputs) as Record<string, unknown>,
+      summary:
+        d.decision === 'reject'
+          ? `${d.actor.name} rejected ${approval.stepId}`
+          : `${d.actor.name} approved ${approval.stepId} (${granted}/${approval.approversRequired})`,
+      outcome: approval.state,
+    });
+    publish();
+    return approval;
+  });
+
+  // optOut / optIn
+  const validateOptOut = (raw: unknown) => {
+    const o = parse(optOutSchema, raw);
+    open();
+    if (o.scope.kind === 'step' && playbook && !stepSpec(o.scope.stepId)) refuse('UnknownStep', `no step "${o.scope.stepId}" in playbook ${playbook.id}`);
+    if (o.mode === 'hand-over' && o.scope.kind !== 'response') refuse('InvalidInput', 'hand-over applies to the whole response (scope kind "response")');
+    return o;
   };
-  setHandler(optOutUpdate, (optOut) => applyOptOut(optOut), { validator: (optOut) => void validateOptOut(optOut) });
-  setHandler(optOutSignal, (raw) => {
-    try {
-      applyOptOut(viaTemporalUi(validateOptOut(raw)));
-    } catch (err) {
-      audit.record('input.rejected', { actor: signalActor(raw), summary: `Opt-out signal refused: ${err instanceof Error ? err.message : String(err)}` });
+  handle(msg.optOutUpdate, msg.optOutSignal, validateOptOut, (o: OptOutInput): OptOutRecord => {
+    const same = status.optOuts.find((x) => x.active && JSON.stringify(x.scope) === JSON.stringify(o.scope) && x.mode === o.mode);
+    if (same) return same; // idempotent: repeating an opt-out changes nothing
+    const record: OptOutRecord = { id: `optout-${status.optOuts.length + 1}`, scope: o.scope, mode: o.mode, actor: who(o.actor), reason: o.reason, at: now(), active: true };
+    status.optOuts.push(record);
+    const event = audit.record('optout.engaged', {
+      actor: record.actor,
+      reason: o.reason,
+      stepId: o.scope.kind === 'step' ? o.scope.stepId : undefined,
+      action: o.scope.kind === 'action' ? o.scope.action : undefined,
+      summary: `${o.actor.name} opted out of ${describeScope(o.scope)} (${o.mode})`,
+      outcome: o.mode,
+    });
+    if (o.mode === 'hand-over') {
+      status.handover = { owner: record.actor, at: record.at, notes: status.handover?.notes ?? [] };
+      audit.record('response.handed-over', { actor: record.actor, reason: o.reason, summary: `Response handed over to ${o.actor.name}`, causedBy: event.eventId });
+    }
+    for (const approval of pendingApprovals().filter((a) => optOutCovers(o.scope, { stepId: a.stepId, action: stepSpec(a.stepId)?.action ?? '' }))) {
+      approval.state = 'withdrawn';
+      audit.record('approval.withdrawn', { actor: record.actor, approvalId: approval.id, stepId: approval.stepId, summary: `Request for ${approval.stepId} withdrawn by the opt-out`, causedBy: event.eventId });
+    }
+    if (running && o.mode !== 'finish-current-step' && optOutCovers(o.scope, running)) {
+      haltedBy = event;
+      running.scope.cancel();
+    }
+    publish();
+    return record;
+  });
+
+  const validateOptIn = (raw: unknown) => {
+    const o = parse(optInSchema, raw);
+    open();
+    const active = status.optOuts.filter((x) => x.active);
+    if (o.optOutId && !active.some((x) => x.id === o.optOutId)) refuse('UnknownOptOut', `no active opt-out "${o.optOutId}"`);
+    if (active.length === 0) refuse('UnknownOptOut', 'there is no active opt-out to release');
+    return o;
+  };
+  handle(msg.optInUpdate, msg.optInSignal, validateOptIn, (o: OptInInput) => {
+    const released = status.optOuts.filter((x) => x.active && (!o.optOutId || x.id === o.optOutId));
+    for (const x of released) {
+      x.active = false;
+      x.released = { actor: who(o.actor), reason: o.reason, at: now() };
+      audit.record('optout.released', { actor: who(o.actor), reason: o.reason, summary: `${o.actor.name} released ${x.id} (${describeScope(x.scope)}); automation resumes` });
+    }
+    if (!responseOptOut()) status.handover = undefined;
+    publish();
+    return released;
+  });
+
+  // override
+  const validateOverride = (raw: unknown): OverrideInput => {
+    const o = parse(overrideSchema, raw);
+    open();
+    const step = stepSpec(o.stepId);
+    if (!step) refuse('UnknownStep', `no step "${o.stepId}"${playbook ? ` in playbook ${playbook.id}` : ' (no playbook selected yet)'}`);
+    const view = stepStatus(o.stepId)!;
+    if (!['pending', 'awaiting-approval', 'objection-window'].includes(view.state)) refuse('InvalidInput', `step ${o.stepId} is already ${view.state}`);
+    if (o.type === 'set-inputs') {
+      const problems = checkInputs(step.inputs, o.inputs);
+      if (problems.length) refuse('InvalidInput', `inputs refused: ${problems.join('; ')}`);
+    }
+    if (o.type === 'require-approval' && step.kind !== 'mitigation') refuse('InvalidInput', `step ${o.stepId} is a ${step.kind}; only mitigations take approvals`);
+    return o;
+  };
+  handle(msg.overrideUpdate, msg.overrideSignal, validateOverride, (o: OverrideInput): OverrideRecord => {
+    const record: OverrideRecord = {
+      id: `override-${status.overrides.length + 1}`,
+      type: o.type,
+      stepId: o.stepId,
+      tier: o.type === 'require-approval' ? o.tier : undefined,
+      inputs: o.type === 'set-inputs' ? o.inputs : undefined,
+      actor: who(o.actor),
+      reason: o.reason,
+      at: now(),
+    };
+    status.overrides.push(record);
+    refreshStepView(stepSpec(o.stepId)!);
+    audit.record('override.applied', {
+      actor: record.actor,
+      reason: o.reason,
+      stepId: o.stepId,
+      parameters: record.inputs,
+      summary: `${o.actor.name} applied ${o.type} to ${o.stepId}`,
+      outcome: o.type,
+    });
+    // A request about other values or a step now skipped must not stand.
+    for (const approval of pendingApprovals().filter((a) => a.stepId === o.stepId)) {
+      if (o.type === 'skip-step' || o.type === 'set-inputs') {
+        approval.state = 'withdrawn';
+        audit.record('approval.withdrawn', { actor: record.actor, approvalId: approval.id, stepId: o.stepId, summary: `Request for ${o.stepId} withdrawn by ${o.type} override` });
+      }
+    }
+    publish();
+    return record;
+  });
+
+  const validateNote = (raw: unknown) => {
+    const n = parse(noteSchema, raw);
+    open();
+    return n;
+  };
+  handle(msg.addNoteUpdate, msg.addNoteSignal, validateNote, (n) => {
+    const note = { actor: who(n.actor), text: n.text, at: now() };
+    if (status.handover) status.handover.notes.push(note);
+    audit.record('response.note', { actor: note.actor, reason: n.text, summary: `Note by ${n.actor.name}` });
+  });
+
+  let resolved = false;
+  const validateResolve = (raw: unknown) => {
+    const r = parse(resolveSchema, raw);
+    open();
+    return r;
+  };
+  handle(msg.resolveUpdate, msg.resolveSignal, validateResolve, (r) => {
+    resolved = true;
+    status.resolution = { actor: who(r.actor), summary: r.summary, at: now() };
+    for (const approval of pendingApprovals()) approval.state = 'withdrawn';
+    audit.record('response.resolved', { actor: who(r.actor), reason: r.summary, summary: `${r.actor.name} resolved the response` });
+    if (running) {
+      haltedBy = audit.events.at(-1);
+      running.scope.cancel();
     }
   });
 
-  setHandler(stopRequestSignal, (raw) => {
+  setHandler(msg.stopRequestSignal, (raw) => {
     const parsed = stopRequestSchema.safeParse(raw);
     if (!parsed.success) {
       audit.record('input.rejected', { actor: signalActor(raw), summary: `Stop request refused: ${describeIssues(parsed.error)}` });
@@ -230,18 +423,27 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
       reason: parsed.data.reason,
       summary: `${parsed.data.actor.name} requested an emergency stop`,
     });
-    stopRequest = { input: parsed.data, event };
+    stopRequest = { actor: who(parsed.data.actor), reason: parsed.data.reason, event };
   });
 
   audit.start();
 
-  // ---- The response itself. ----
+  // ---- Running steps. ----
 
-  const runStep = async (step: PlaybookStep, stepStatus: StepStatus, causedBy?: string): Promise<void> => {
+  /** Run one action as an activity in its own scope, so an opt-out can interrupt just it. */
+  const runStep = async (step: PlaybookStep, view: StepStatus, causedBy?: string): Promise<void> => {
     const isMitigation = step.kind === 'mitigation';
-    stepStatus.state = 'running';
-    stepStatus.startedAt = new Date().toISOString();
-    const parameters = redactSecrets(step.params) as Record<string, unknown>;
+    const action = renderedAction(step, view.inputs);
+    const parameters = redactSecrets(action.params) as Record<string, unknown>;
+    view.startedAt = now();
+    stepsRun.push(step.id);
+    if (isMitigation && dryRun) {
+      setStepState(view, 'simulated', 'dry run: not executed');
+      view.endedAt = view.startedAt;
+      audit.record('mitigation.simulated', { actor: AUTOMATION, stepId: step.id, action: step.action, parameters, summary: `Dry run: would have run ${step.id} (${step.action})`, causedBy });
+      return;
+    }
+    setStepState(view, 'running');
     const started = audit.record(isMitigation ? 'mitigation.started' : 'step.started', {
       actor: AUTOMATION,
       stepId: step.id,
@@ -250,68 +452,82 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
       summary: `${step.kind} ${step.id} started (${step.action})`,
       causedBy,
     });
-    stepsRun.push(step.id);
     const scope = new CancellationScope();
-    if (isMitigation) runningMitigation = scope;
+    running = { stepId: step.id, action: step.action, scope };
+    haltedBy = undefined;
     try {
-      const result = await scope.run(() =>
-        actionRunner(step)({ incidentId: input.incidentId, stepId: step.id, kind: step.kind, action: step.action, params: step.params }),
-      );
-      stepStatus.state = 'succeeded';
-      stepStatus.output = result;
+      const result = await scope.run(() => actionRunner(step.kind, action)({ incidentId: input.incidentId, stepId: step.id, kind: step.kind, ...action }));
+      view.output = result;
+      setStepState(view, 'succeeded');
+      if (isMitigation && step.compensation) compensations.push({ stepId: step.id, action: renderedAction(step.compensation, view.inputs) });
       audit.record(isMitigation ? 'mitigation.succeeded' : 'step.succeeded', {
         actor: AUTOMATION,
         stepId: step.id,
         action: step.action,
-        summary: `${step.kind} ${step.id} succeeded (HTTP ${result.status})`,
-        outcome: `http ${result.status}`,
+        summary: `${step.kind} ${step.id} succeeded`,
+        outcome: 'succeeded',
         causedBy: started.eventId,
       });
     } catch (err) {
-      stepStatus.error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      view.error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
       if (isCancellation(err)) {
-        stepStatus.state = 'cancelled';
-        const cause = optOutEvent ?? stopRequest?.event;
+        const cause = haltedBy ?? stopRequest?.event;
+        setStepState(view, 'cancelled', cause?.summary);
         audit.record(isMitigation ? 'mitigation.cancelled' : 'step.failed', {
-          actor: cause ? cause.actor : AUTOMATION,
+          actor: cause?.actor ?? AUTOMATION,
           stepId: step.id,
           action: step.action,
-          summary: `${step.kind} ${step.id} interrupted${optOutEvent ? ' by the opt-out' : ' by the emergency stop'}`,
+          summary: `${step.kind} ${step.id} interrupted${haltedBy ? '' : ' by the emergency stop'}`,
           outcome: 'cancelled',
           causedBy: cause?.eventId ?? started.eventId,
         });
-        // The opt-out cancelled only this step's scope; a workflow cancel must keep unwinding.
+        // An opt-out cancelled only this step's scope; a workflow cancel must keep unwinding.
         if (CancellationScope.current().consideredCancelled) throw err;
       } else {
-        stepStatus.state = 'failed';
+        setStepState(view, 'failed', view.error);
         audit.record(isMitigation ? 'mitigation.failed' : 'step.failed', {
           actor: AUTOMATION,
           stepId: step.id,
           action: step.action,
-          summary: `${step.kind} ${step.id} failed: ${stepStatus.error}`,
+          summary: `${step.kind} ${step.id} failed: ${view.error}`,
           outcome: 'failed',
           causedBy: started.eventId,
         });
       }
     } finally {
-      if (isMitigation) runningMitigation = undefined;
-      stepStatus.endedAt = new Date().toISOString();
+      running = undefined;
+      view.endedAt = now();
     }
   };
 
-  /** Ask for approval and wait for the outcome; returns the granting event, or undefined. */
-  const awaitApproval = async (step: PlaybookStep, stepStatus: StepStatus): Promise<AuditEvent | undefined> => {
-    const spec = step.approval!;
-    const now = Date.now();
+  const notify = async (text: string) => {
+    // Best effort: a notification that cannot be sent must not stall the response.
+    try {
+      await sendNotification({ incidentId: input.incidentId, workflowId, text });
+    } catch {
+      audit.record('input.rejected', { actor: AUTOMATION, summary: `Notification could not be sent: ${text.slice(0, 200)}` });
+    }
+  };
+
+  /** Open an approval request (or objection window) and wait for its outcome. */
+  const requestConsent = async (step: PlaybookStep, view: StepStatus, decision: Exclude<PolicyDecision, { mode: 'auto' | 'manual-only' }>, source: string): Promise<ApprovalRequest> => {
+    const objection = decision.mode === 'auto-after-objection-window';
+    const levels = objection ? ['responders'] : [decision.tier, ...decision.escalation];
+    const perLevelMs = objection ? decision.window : decision.timeout;
+    const requestedAt = Date.now();
     const approval: ApprovalRequest = {
-      id: `${step.id}-1`,
+      id: `${step.id}-${status.approvals.filter((a) => a.stepId === step.id).length + 1}`,
       stepId: step.id,
+      kind: objection ? 'objection' : 'approval',
       state: 'pending',
-      tier: spec.tier,
-      approversRequired: spec.approvers,
-      requestedAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + spec.timeout).toISOString(),
+      tier: levels[0]!,
+      tiers: [levels[0]!],
+      escalationLevel: 0,
+      approversRequired: objection ? 0 : decision.approvers,
+      requestedAt: new Date(requestedAt).toISOString(),
+      expiresAt: new Date(requestedAt + perLevelMs).toISOString(),
       requestedBy: { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name },
+      inputs: { ...view.inputs },
       decisions: [],
       context: {
         incidentId: input.incidentId,
@@ -321,76 +537,182 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
         severity: status.severity,
         alerts: status.alerts,
         action: step.action,
-        params: redactSecrets(step.params) as Record<string, unknown>,
+        params: view.params,
+        adjustable: step.inputs,
         impact: step.impact,
-        diagnostics: status.steps
-          .filter((s) => s.kind === 'diagnostic')
-          .map((s) => ({ stepId: s.id, state: s.state, output: s.output, error: s.error })),
-        ifNobodyAnswers: `The request expires at ${new Date(now + spec.timeout).toISOString()} and ${step.id} does not run.`,
+        risk: step.risk,
+        policySource: source,
+        diagnostics: status.steps.filter((s) => s.kind === 'diagnostic').map((s) => ({ stepId: s.id, state: s.state, output: s.output, error: s.error })),
+        ifNobodyAnswers: objection
+          ? `${step.id} runs automatically at ${new Date(requestedAt + perLevelMs).toISOString()} unless someone objects.`
+          : `Escalates to ${decision.escalation.join(' then ') || 'nobody'}; unanswered after that, ${step.id} does not run (fail closed).`,
+        dryRun,
       },
     };
     status.approvals.push(approval);
-    stepStatus.state = 'awaiting-approval';
-    audit.record('approval.requested', {
+    setStepState(view, objection ? 'objection-window' : 'awaiting-approval');
+    audit.record(objection ? 'objection.window-opened' : 'approval.requested', {
       actor: AUTOMATION,
       stepId: step.id,
       approvalId: approval.id,
       action: step.action,
-      parameters: approval.context.params,
-      summary: `Approval requested for ${step.id} from tier ${spec.tier} (${spec.approvers} approver(s), expires ${approval.expiresAt})`,
+      parameters: view.params,
+      summary: objection
+        ? `${step.id} will run at ${approval.expiresAt} unless someone objects`
+        : `Approval requested for ${step.id} from tier ${approval.tier} (${approval.approversRequired} approver(s), until ${approval.expiresAt})`,
     });
-    setPhase('awaiting-approval');
-    const answered = await condition(() => approval.state !== 'pending', spec.timeout);
-    if (!answered) {
-      approval.state = 'expired';
-      audit.record('approval.expired', {
-        actor: AUTOMATION,
-        stepId: step.id,
-        approvalId: approval.id,
-        summary: `Nobody approved ${step.id} in time; it will not run`,
-        outcome: 'expired',
-      });
+    setPhase(objection ? 'objection-window' : 'awaiting-approval');
+    await notify(`${status.title}: ${objection ? `${step.id} runs at ${approval.expiresAt} unless someone objects` : `approval needed for ${step.id} from ${approval.tier}`} (${approval.id})`);
+
+    for (let level = 0; level < levels.length; level++) {
+      if (level > 0) {
+        approval.tier = levels[level]!;
+        approval.tiers.push(levels[level]!);
+        approval.escalationLevel = level;
+        approval.expiresAt = new Date(Date.now() + perLevelMs).toISOString();
+        audit.record('approval.escalated', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `No answer in time: ${approval.id} escalated to tier ${approval.tier} (until ${approval.expiresAt})` });
+        publish();
+        await notify(`${status.title}: approval for ${step.id} escalated to ${approval.tier} (${approval.id})`);
+      }
+      const deadline = Date.parse(approval.expiresAt);
+      const remindAfter = !objection && decision.remindAfter !== undefined && decision.remindAfter < perLevelMs ? decision.remindAfter : undefined;
+      if (remindAfter !== undefined && !(await condition(() => approval.state !== 'pending', remindAfter))) {
+        audit.record('approval.reminded', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `Reminder sent to tier ${approval.tier} for ${approval.id}` });
+        await notify(`${status.title}: reminder, approval for ${step.id} still needed from ${approval.tier} (${approval.id})`);
+      }
+      if (await condition(() => approval.state !== 'pending', Math.max(0, deadline - Date.now()))) break;
     }
-    if (approval.state !== 'approved') return undefined;
-    return audit.events.findLast((e) => e.approvalId === approval.id && e.type === 'approval.granted');
+    if (approval.state === 'pending') {
+      if (objection) {
+        approval.state = 'approved';
+        approval.approvedAt = now();
+        approval.validUntil = approval.approvedAt;
+        audit.record('objection.window-passed', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `No objection to ${step.id}: it runs now`, outcome: 'approved' });
+      } else {
+        approval.state = 'expired';
+        audit.record('approval.expired', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `Nobody approved ${step.id} in time; it will not run (fail closed)`, outcome: 'expired' });
+      }
+    }
+    if (approval.state === 'approved' && !objection) {
+      approval.validUntil = new Date(Date.parse(approval.approvedAt!) + (decision as ApprovalPolicy).validFor).toISOString();
+    }
+    publish();
+    return approval;
+  };
+
+  /** The policy for a mitigation, on the facts as they are at this moment. */
+  const policyFor = (step: PlaybookStep) => {
+    const requireApproval = [...status.overrides].reverse().find((o) => o.type === 'require-approval' && o.stepId === step.id);
+    return decidePolicy(
+      policy!,
+      { risk: step.risk, action: step.action, service: status.service, environment: status.environment, severity: status.severity, labels: status.labels },
+      step.policy,
+      requireApproval ? { mode: 'approval', tier: requireApproval.tier ?? 'tier1', approvers: 1, timeout: 15 * 60_000, escalation: [], validFor: 10 * 60_000, onTimeout: 'reject' } : undefined,
+    );
+  };
+
+  /** Drive one mitigation: policy, consent, the safety check, then run. */
+  const mitigate = async (step: PlaybookStep, view: StepStatus): Promise<void> => {
+    for (;;) {
+      if (resolved) return;
+      const optOut = status.optOuts.find((o) => o.active && o.scope.kind !== 'response' && optOutCovers(o.scope, { stepId: step.id, action: step.action }));
+      if (optOut) return setStepState(view, 'skipped', `opted out by ${optOut.actor.name}: ${optOut.reason}`);
+      if (status.overrides.some((o) => o.type === 'skip-step' && o.stepId === step.id)) return setStepState(view, 'skipped', 'skipped by override');
+      if (responseOptOut()) await waitWhileOptedOut();
+      if (resolved) return;
+
+      const { decision, source } = policyFor(step);
+      view.policy = { mode: decision.mode, source };
+      audit.record('policy.decided', { actor: AUTOMATION, stepId: step.id, summary: `${step.id}: ${decision.mode} (${source})`, outcome: decision.mode });
+      if (decision.mode === 'manual-only') return setStepState(view, 'manual-only', `${source}: manual only`);
+
+      let approval: ApprovalRequest | undefined;
+      if (decision.mode !== 'auto') {
+        approval = await requestConsent(step, view, decision, source);
+        if (approval.state === 'withdrawn') continue; // an opt-out or override intervened: decide again
+        if (approval.state !== 'approved') {
+          setStepState(view, approval.state === 'rejected' ? 'rejected' : 'expired', `${approval.kind} ${approval.state}`);
+          audit.record('step.skipped', { actor: AUTOMATION, stepId: step.id, summary: `${step.id} skipped: ${approval.kind} ${approval.state}`, outcome: approval.state });
+          return;
+        }
+      }
+
+      // The safety rule, evaluated in the same activation that schedules the activity.
+      view.inputs = currentInputs(step);
+      if (approval) view.inputs = { ...view.inputs, ...approval.inputs };
+      const blocker = mitigationBlocker({
+        candidate: { stepId: step.id, action: step.action, inputs: view.inputs },
+        decision,
+        approval,
+        optOuts: status.optOuts,
+        overrides: status.overrides,
+        nowMs: Date.now(),
+      });
+      if (blocker) {
+        audit.record('mitigation.blocked', { actor: AUTOMATION, stepId: step.id, summary: `${step.id} not started: ${blocker}` });
+        if (approval && blocker.startsWith('approval-void')) {
+          approval.state = 'void';
+          audit.record('approval.voided', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `${approval.id} is void (${blocker}); asking again` });
+          continue; // asks again (and waits): no busy loop
+        }
+        if (responseOptOut()) continue; // the top of the loop waits for the opt-in
+        // Anything else that blocks is final for this step: fail closed.
+        return setStepState(view, 'skipped', blocker);
+      }
+      const grant = approval ? audit.events.findLast((e) => e.approvalId === approval.id && (e.type === 'approval.granted' || e.type === 'objection.window-passed')) : undefined;
+      setPhase('mitigating');
+      await runStep(step, view, grant?.eventId);
+      return;
+    }
+  };
+
+  /** While the whole response is opted out (or handed over), run nothing; wait for optIn or resolve. */
+  const waitWhileOptedOut = async () => {
+    const optOut = responseOptOut();
+    if (!optOut) return;
+    setPhase(optOut.mode === 'hand-over' ? 'handed-over' : 'opted-out');
+    await condition(() => !responseOptOut() || resolved);
   };
 
   try {
     await condition(() => status.deliveries > 0);
-    const playbook: Playbook | null = await selectPlaybook(status.labels);
-    if (!playbook) {
+    const selection = await selectPlaybook(status.labels);
+    if (!selection) {
       audit.record('playbook.missing', { actor: AUTOMATION, summary: 'No playbook matches these alerts; nothing is automated' });
       setPhase('no-playbook');
     } else {
+      playbook = selection.playbook;
+      policy = selection.policy;
       status.playbook = { id: playbook.id, version: playbook.version };
-      status.steps = playbook.steps.map((s) => ({ id: s.id, kind: s.kind, action: s.action, title: s.title, impact: s.impact, params: redactSecrets(s.params) as Record<string, unknown>, state: 'pending' }));
+      status.steps = playbook.steps.map((s) => ({ id: s.id, kind: s.kind, action: s.action, title: s.title, impact: s.impact, risk: s.risk, inputs: {}, params: {}, state: 'pending', history: [] }));
+      playbook.steps.forEach(refreshStepView);
       audit.record('playbook.selected', { actor: AUTOMATION, summary: `Playbook ${playbook.id} v${playbook.version} selected` });
-      for (const [i, step] of playbook.steps.entries()) {
-        const stepStatus = status.steps[i]!;
-        if (status.optOut) {
-          stepStatus.state = 'skipped';
+
+      for (const step of playbook.steps) {
+        const view = stepStatus(step.id)!;
+        if (responseOptOut()) await waitWhileOptedOut();
+        if (resolved) break;
+        if (step.kind === 'mitigation') {
+          await mitigate(step, view);
           continue;
         }
-        let grant: AuditEvent | undefined;
-        if (step.approval) {
-          grant = await awaitApproval(step, stepStatus);
-          const approval = status.approvals.find((a) => a.stepId === step.id)!;
-          if (!grant) {
-            stepStatus.state = approval.state === 'rejected' ? 'rejected' : approval.state === 'expired' ? 'expired' : 'skipped';
-            audit.record('step.skipped', { actor: AUTOMATION, stepId: step.id, summary: `${step.id} skipped: approval ${approval.state}`, outcome: approval.state });
-            continue;
-          }
-        }
-        // The safety rule, checked in the same activation that schedules the activity: nothing
-        // can arrive between this check and the schedule command.
-        if (status.optOut || (step.approval && status.approvals.find((a) => a.stepId === step.id)?.state !== 'approved')) {
-          stepStatus.state = 'skipped';
+        const optOut = status.optOuts.find((o) => o.active && optOutCovers(o.scope, { stepId: step.id, action: step.action }));
+        if (optOut) {
+          setStepState(view, 'skipped', `opted out by ${optOut.actor.name}: ${optOut.reason}`);
           continue;
         }
-        setPhase(step.kind === 'mitigation' ? 'mitigating' : 'diagnosing');
-        await runStep(step, stepStatus, grant?.eventId);
+        if (status.overrides.some((o) => o.type === 'skip-step' && o.stepId === step.id)) {
+          setStepState(view, 'skipped', 'skipped by override');
+          continue;
+        }
+        view.inputs = currentInputs(step);
+        setPhase(PHASE_FOR_KIND[step.kind] ?? 'diagnosing');
+        await runStep(step, view);
       }
-      setPhase(status.optOut ? 'opted-out' : 'completed');
+      // A halt that came during the last step still leaves the response open until released.
+      if (!resolved && responseOptOut()) await waitWhileOptedOut();
+      for (const view of status.steps.filter((s) => s.state === 'pending')) setStepState(view, 'skipped', resolved ? 'response resolved' : undefined);
+      setPhase(resolved ? 'resolved' : 'completed');
     }
     audit.record('response.completed', { actor: AUTOMATION, summary: `Response ended: ${status.phase}`, outcome: status.phase });
     await condition(allHandlersFinished);
@@ -398,35 +720,48 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
     return { phase: status.phase, stepsRun };
   } catch (err) {
     if (isCancellation(err)) {
-      // Catching a cancellation and returning would end COMPLETED; record, then rethrow.
+      // Catching a cancellation and returning would end COMPLETED: clean up, then rethrow.
       await CancellationScope.nonCancellable(async () => {
-        for (const s of status.steps.filter((s) => s.state === 'pending' || s.state === 'awaiting-approval')) s.state = 'skipped';
-        for (const a of status.approvals.filter((a) => a.state === 'pending')) a.state = 'withdrawn';
+        for (const view of status.steps.filter((s) => ['pending', 'awaiting-approval', 'objection-window'].includes(s.state))) setStepState(view, 'skipped', 'emergency stop');
+        for (const approval of pendingApprovals()) approval.state = 'withdrawn';
         setPhase('cancelled');
-        audit.record('response.cancelled', {
-          actor: stopRequest ? who(stopRequest.input.actor) : { id: 'unknown', name: 'Temporal cancel request', channel: 'temporal-ui' },
-          reason: stopRequest?.input.reason,
+        const cancelled = audit.record('response.cancelled', {
+          actor: stopRequest?.actor ?? { id: 'unknown', name: 'Temporal cancel request', channel: 'temporal-ui' },
+          reason: stopRequest?.reason,
           summary: 'Response cancelled (emergency stop)',
           outcome: 'cancelled',
           causedBy: stopRequest?.event.eventId,
         });
+        await compensate(cancelled);
         await audit.flush();
       });
     }
     throw err;
   }
+
+  /** Saga: undo succeeded mitigations newest-first. Runs only in a non-cancellable scope. */
+  async function compensate(cause: AuditEvent): Promise<void> {
+    for (const c of [...compensations].reverse()) {
+      if (dryRun) {
+        audit.record('mitigation.simulated', { actor: AUTOMATION, stepId: c.stepId, action: c.action.action, summary: `Dry run: would have compensated ${c.stepId}`, causedBy: cause.eventId });
+        continue;
+      }
+      try {
+        await actionRunner('mitigation', c.action)({ incidentId: input.incidentId, stepId: `${c.stepId}:compensation`, kind: 'compensation', ...c.action });
+        audit.record('mitigation.compensated', { actor: AUTOMATION, stepId: c.stepId, action: c.action.action, parameters: redactSecrets(c.action.params) as Record<string, unknown>, summary: `Compensation for ${c.stepId} ran`, causedBy: cause.eventId });
+      } catch (err) {
+        audit.record('mitigation.compensation-failed', { actor: AUTOMATION, stepId: c.stepId, action: c.action.action, summary: `Compensation for ${c.stepId} failed: ${err instanceof Error ? err.message : String(err)}`, causedBy: cause.eventId });
+      }
+    }
+  }
 }
 
-/**
- * Signals reach the workflow from the Temporal UI or CLI, never from the gateway (which uses
- * updates), so their actor is self-declared: record the channel for what it is.
- */
-function viaTemporalUi<T extends { actor: Actor }>(input: T): T {
-  return { ...input, actor: { ...input.actor, channel: 'temporal-ui' } };
+function describeScope(scope: OptOutRecord['scope']): string {
+  return scope.kind === 'response' ? 'the whole response' : scope.kind === 'step' ? `step ${scope.stepId}` : `action ${scope.action}`;
 }
 
 /** Best-effort attribution of a malformed signal; it is recorded, never trusted. */
-function signalActor(raw: unknown): AuditEvent['actor'] {
+function signalActor(raw: unknown): ActorRef {
   const actor = (raw as { actor?: Partial<Actor> } | null)?.actor;
   return {
     id: typeof actor?.id === 'string' ? actor.id : 'unknown',
