@@ -22,6 +22,7 @@ export const PEOPLE = {
   bob: { id: 'bob', name: 'Bob Approver', roles: ['responder', 'approver'], groups: ['tier1'] },
   dana: { id: 'dana', name: 'Dana Dba', roles: ['responder', 'approver'], groups: ['sme:postgres'] },
   erin: { id: 'erin', name: 'Erin Approver', roles: ['approver'], groups: ['tier1'] },
+  lee: { id: 'lee', name: 'Lee Lead', roles: ['responder', 'approver'], groups: ['lead'] },
   audrey: { id: 'audrey', name: 'Audrey Auditor', roles: ['auditor'], groups: [] },
 } as const;
 export type Person = keyof typeof PEOPLE;

@@ -17,6 +17,7 @@ export interface ReceivedRequest {
 export async function startTargetServer() {
   const received: ReceivedRequest[] = [];
   const slowPaths = new Set<string>();
+  const delayedPaths = new Map<string, number>();
   const waiters: Array<() => void> = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -32,8 +33,15 @@ export async function startTargetServer() {
         }
       });
       if (slowPaths.has(record.path)) return; // never answer: only an abort ends it
-      record.answered = true;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, path: record.path }));
+      const answer = () => {
+        if (record.aborted) return;
+        record.answered = true;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, path: record.path }));
+        waiters.splice(0).forEach((w) => w());
+      };
+      const delay = delayedPaths.get(record.path);
+      if (delay) setTimeout(answer, delay);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -44,6 +52,10 @@ export async function startTargetServer() {
     received,
     holdOpen(path: string) {
       slowPaths.add(path);
+    },
+    /** Answer this path only after `ms`: a slow step that finishes unless interrupted. */
+    respondAfter(path: string, ms: number) {
+      delayedPaths.set(path, ms);
     },
     requestsTo(path: string) {
       return received.filter((r) => r.path === path);
