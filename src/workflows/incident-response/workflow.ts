@@ -60,6 +60,7 @@ function actionRunner(kind: string, action: ActionSpec) {
 }
 
 const TERMINAL: ReadonlySet<ResponsePhase> = new Set(['completed', 'resolved', 'no-playbook', 'cancelled', 'failed']);
+const UNFINISHED: ReadonlySet<StepState> = new Set(['pending', 'awaiting-approval', 'objection-window']);
 const PHASE_FOR_KIND: Record<string, ResponsePhase> = { diagnostic: 'diagnosing', mitigation: 'mitigating', verification: 'verifying', notification: 'notifying' };
 /** The automation as recorded in audit events (no roles or groups: those are not audit fields). */
 const AUTOMATION: ActorRef = { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name, channel: SYSTEM_ACTOR.channel };
@@ -344,7 +345,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
     const step = stepSpec(o.stepId);
     if (!step) refuse('UnknownStep', `no step "${o.stepId}"${playbook ? ` in playbook ${playbook.id}` : ' (no playbook selected yet)'}`);
     const view = stepStatus(o.stepId)!;
-    if (!['pending', 'awaiting-approval', 'objection-window'].includes(view.state)) refuse('InvalidInput', `step ${o.stepId} is already ${view.state}`);
+    if (!UNFINISHED.has(view.state)) refuse('InvalidInput', `step ${o.stepId} is already ${view.state}`);
     if (o.type === 'set-inputs') {
       const problems = checkInputs(step.inputs, o.inputs);
       if (problems.length) refuse('InvalidInput', `inputs refused: ${problems.join('; ')}`);
@@ -711,7 +712,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
       }
       // A halt that came during the last step still leaves the response open until released.
       if (!resolved && responseOptOut()) await waitWhileOptedOut();
-      for (const view of status.steps.filter((s) => s.state === 'pending')) setStepState(view, 'skipped', resolved ? 'response resolved' : undefined);
+      for (const view of status.steps.filter((s) => UNFINISHED.has(s.state))) setStepState(view, 'skipped', resolved ? 'response resolved' : undefined);
       setPhase(resolved ? 'resolved' : 'completed');
     }
     audit.record('response.completed', { actor: AUTOMATION, summary: `Response ended: ${status.phase}`, outcome: status.phase });
@@ -722,7 +723,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
     if (isCancellation(err)) {
       // Catching a cancellation and returning would end COMPLETED: clean up, then rethrow.
       await CancellationScope.nonCancellable(async () => {
-        for (const view of status.steps.filter((s) => ['pending', 'awaiting-approval', 'objection-window'].includes(s.state))) setStepState(view, 'skipped', 'emergency stop');
+        for (const view of status.steps.filter((s) => UNFINISHED.has(s.state))) setStepState(view, 'skipped', 'emergency stop');
         for (const approval of pendingApprovals()) approval.state = 'withdrawn';
         setPhase('cancelled');
         const cancelled = audit.record('response.cancelled', {
