@@ -8,6 +8,9 @@ export interface ReceivedRequest {
   /** The caller hung up before we answered (the mitigation was interrupted). */
   aborted: boolean;
   answered: boolean;
+  arrivedAt: number;
+  answeredAt?: number;
+  abortedAt?: number;
 }
 
 /**
@@ -23,12 +26,13 @@ export async function startTargetServer() {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      const record: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', body, aborted: false, answered: false };
+      const record: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', body, aborted: false, answered: false, arrivedAt: Date.now() };
       received.push(record);
       waiters.splice(0).forEach((w) => w());
       res.on('close', () => {
         if (!record.answered) {
           record.aborted = true;
+          record.abortedAt = Date.now();
           waiters.splice(0).forEach((w) => w());
         }
       });
@@ -36,6 +40,7 @@ export async function startTargetServer() {
       const answer = () => {
         if (record.aborted) return;
         record.answered = true;
+        record.answeredAt = Date.now();
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, path: record.path }));
         waiters.splice(0).forEach((w) => w());
       };

@@ -85,18 +85,42 @@ export interface PolicyOutcome {
 }
 
 /**
- * The policy's decision for one mitigation: the first matching rule (or the default), made
- * stricter by the step's own floor and by a per-incident "require approval" override. Pure, so
- * the workflow can evaluate it right before scheduling, on the facts as they are then.
+ * The policy's decision for one mitigation, from up to four sources: a per-incident "require
+ * approval" override, the first matching policy rule, the playbook step's own floor, and the
+ * policy default (used only when no rule matches). The most restrictive mode wins. When several
+ * sources ask for approval they are merged so that none is weakened: the most approvers, the
+ * shortest deadlines, and the tier of the most specific source (override, rule, step, default).
+ * Pure, so the workflow evaluates it right before scheduling, on the facts as they are then.
  */
 export function decidePolicy(policy: Policy, facts: PolicyFacts, stepFloor?: PolicyDecision, requireApproval?: PolicyDecision): PolicyOutcome {
   const rule = policy.rules.find((r) => ruleMatches(r.match, facts));
-  let outcome: PolicyOutcome = rule ? { decision: rule.decision, source: `policy rule "${rule.name}"` } : { decision: policy.default, source: 'policy default' };
-  if (stepFloor && RESTRICTIVENESS[stepFloor.mode] > RESTRICTIVENESS[outcome.decision.mode]) outcome = { decision: stepFloor, source: 'playbook step' };
-  if (requireApproval && RESTRICTIVENESS[requireApproval.mode] > RESTRICTIVENESS[outcome.decision.mode]) {
-    outcome = { decision: requireApproval, source: 'per-incident override' };
+  // Most specific first: that order decides the tier when several ask for approval.
+  const candidates: PolicyOutcome[] = [
+    ...(requireApproval ? [{ decision: requireApproval, source: 'per-incident override' }] : []),
+    rule ? { decision: rule.decision, source: `policy rule "${rule.name}"` } : undefined,
+    ...(stepFloor ? [{ decision: stepFloor, source: 'playbook step' }] : []),
+    rule ? undefined : { decision: policy.default, source: 'policy default' },
+  ].filter((c): c is PolicyOutcome => c !== undefined);
+  const strictest = Math.max(...candidates.map((c) => RESTRICTIVENESS[c.decision.mode]));
+  const winners = candidates.filter((c) => RESTRICTIVENESS[c.decision.mode] === strictest);
+  const first = winners[0]!;
+  if (first.decision.mode === 'approval') {
+    const approvals = winners.map((w) => w.decision as ApprovalPolicy);
+    return {
+      source: first.source,
+      decision: {
+        ...first.decision,
+        approvers: Math.max(...approvals.map((a) => a.approvers)),
+        timeout: Math.min(...approvals.map((a) => a.timeout)),
+        validFor: Math.min(...approvals.map((a) => a.validFor)),
+      },
+    };
   }
-  return outcome;
+  if (first.decision.mode === 'auto-after-objection-window') {
+    const windows = winners.map((w) => (w.decision as Extract<PolicyDecision, { mode: 'auto-after-objection-window' }>).window);
+    return { source: first.source, decision: { mode: 'auto-after-objection-window', window: Math.max(...windows) } };
+  }
+  return first;
 }
 
 function ruleMatches(match: z.infer<typeof policyRuleSchema>['match'], facts: PolicyFacts): boolean {

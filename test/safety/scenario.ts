@@ -1,0 +1,194 @@
+/**
+ * The safety rule as a property: random sequences and timings of human inputs against the real
+ * workflow, judged only from what the mitigation target observed (which requests arrived, when,
+ * and whether they completed or were aborted) and from what each caller was told (status and
+ * time of every acknowledgement). Shared by the vitest property test and `npm run safety`.
+ */
+import fc from 'fast-check';
+import { restartPlaybook, type Interlock, type Person } from '../support/interlock.js';
+import { responses } from '../support/responses.js';
+import type { TargetServer } from '../support/target-server.js';
+
+export type Command =
+  | { kind: 'approve'; as: 'bob' | 'erin' | 'dana' | 'alice'; adjust: boolean; delayMs: number }
+  | { kind: 'reject'; as: 'bob' | 'erin'; delayMs: number }
+  | { kind: 'optOut'; mode: 'halt-now' | 'finish-current-step' | 'hand-over'; scope: 'response' | 'step' | 'action'; delayMs: number }
+  | { kind: 'optIn'; delayMs: number }
+  | { kind: 'skip'; delayMs: number }
+  | { kind: 'setInputs'; delayMs: number }
+  | { kind: 'cancel'; delayMs: number };
+
+export interface Scenario {
+  quorum: 1 | 2;
+  commands: Command[];
+}
+
+const delay = fc.integer({ min: 0, max: 350 });
+const command: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('approve' as const), as: fc.constantFrom('bob' as const, 'erin' as const, 'dana' as const, 'alice' as const), adjust: fc.boolean(), delayMs: delay }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('reject' as const), as: fc.constantFrom('bob' as const, 'erin' as const), delayMs: delay }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('optOut' as const), mode: fc.constantFrom('halt-now' as const, 'finish-current-step' as const, 'hand-over' as const), scope: fc.constantFrom('response' as const, 'step' as const, 'action' as const), delayMs: delay }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('optIn' as const), delayMs: delay }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('skip' as const), delayMs: delay }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('setInputs' as const), delayMs: delay }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), delayMs: delay }) },
+);
+export const scenarioArbitrary: fc.Arbitrary<Scenario> = fc.record({
+  quorum: fc.constantFrom(1 as const, 2 as const),
+  commands: fc.array(command, { minLength: 1, maxLength: 7 }),
+});
+
+/** Approvals time out quickly so expiry races happen within a run. */
+export const APPROVAL_TIMEOUT_MS = 1200;
+/** A mitigation takes this long unless interrupted, so halts have something to interrupt. */
+export const MITIGATION_MS = 1500;
+/** A halt acknowledged this long before a running mitigation would finish must abort it. */
+export const HALT_BUDGET_MS = 500;
+
+export function safetyPlaybooks(targetUrl: string): Record<string, string> {
+  const pb = (q: number) =>
+    restartPlaybook(targetUrl, { alertname: `SafetyQ${q}`, approvers: q, approvalTimeout: `${APPROVAL_TIMEOUT_MS}ms` }).replace('id: restart-replica\n', `id: safety-q${q}\n`);
+  return { 'safety-q1.yaml': pb(1), 'safety-q2.yaml': pb(2) };
+}
+
+interface Sent {
+  command: Command;
+  sentAt: number;
+  ackAt: number;
+  status: number;
+  approvalId?: string;
+  expiresAt?: number;
+}
+
+let counter = 0;
+
+/** Run one scenario; returns the violated claims (empty when the rule held). */
+export async function runScenario(h: Interlock, target: TargetServer, scenario: Scenario): Promise<string[]> {
+  const r = responses(h);
+  const tag = `safety-${process.pid}-${++counter}-${Date.now()}`;
+  const id = await r.open(tag, { labels: { alertname: `SafetyQ${scenario.quorum}`, incident_tag: tag } });
+  await r.pendingApproval(id);
+
+  const sent: Sent[] = [];
+  for (const c of scenario.commands) {
+    await sleep(c.delayMs);
+    const entry: Sent = { command: c, sentAt: 0, ackAt: 0, status: 0 };
+    if (c.kind === 'approve' || c.kind === 'reject') {
+      const pending = (await r.status(id)).approvals?.find((a: any) => a.state === 'pending');
+      entry.approvalId = pending?.id ?? 'restart-replica-1';
+      entry.expiresAt = pending ? Date.parse(pending.expiresAt) : undefined;
+    }
+    entry.sentAt = Date.now();
+    entry.status = (await send(h, id, c, entry.approvalId)).status;
+    entry.ackAt = Date.now();
+    sent.push(entry);
+  }
+
+  // Let it settle, then close whatever is still open, and wait for every request to finish.
+  await sleep(400);
+  const handle = h.client.workflow.getHandle(`incident-${id}`);
+  if ((await handle.describe()).status.name === 'RUNNING') await r.post(id, 'resolve', 'alice', { summary: 'safety run over' });
+  await handle.result().catch(() => undefined);
+  const mine = () => target.received.filter((x) => x.path === '/mitigations/restart' && x.body.includes(tag));
+  await target.waitFor(() => mine().every((m) => m.answered || m.aborted), 5_000).catch(() => undefined);
+  const violations = judge(scenario, sent, mine().map((m) => ({ ...m })));
+  if (violations.length && process.env.SAFETY_DEBUG) console.error(JSON.stringify({ id, scenario, sent, arrivals: mine() }, null, 1));
+  return violations;
+}
+
+function send(h: Interlock, id: string, c: Command, approvalId?: string) {
+  const as: Person = 'alice';
+  switch (c.kind) {
+    case 'approve':
+      return h.request('POST', `/v1/incidents/${id}/approvals/${approvalId}`, {
+        as: c.as,
+        body: { decision: 'approve', reason: 'safety run approve', ...(c.adjust ? { inputs: { drainSeconds: 45 } } : {}) },
+      });
+    case 'reject':
+      return h.request('POST', `/v1/incidents/${id}/approvals/${approvalId}`, { as: c.as, body: { decision: 'reject', reason: 'safety run reject' } });
+    case 'optOut': {
+      const scope = c.scope === 'response' ? { kind: 'response' } : c.scope === 'step' ? { kind: 'step', stepId: 'restart-replica' } : { kind: 'action', action: 'http.request' };
+      const mode = c.mode === 'hand-over' && c.scope !== 'response' ? 'halt-now' : c.mode;
+      return h.request('POST', `/v1/incidents/${id}/opt-out`, { as, body: { reason: 'safety run opt-out', scope, mode } });
+    }
+    case 'optIn':
+      return h.request('POST', `/v1/incidents/${id}/opt-in`, { as, body: { reason: 'safety run opt-in' } });
+    case 'skip':
+      return h.request('POST', `/v1/incidents/${id}/overrides`, { as, body: { type: 'skip-step', stepId: 'restart-replica', reason: 'safety run skip' } });
+    case 'setInputs':
+      return h.request('POST', `/v1/incidents/${id}/overrides`, { as, body: { type: 'set-inputs', stepId: 'restart-replica', inputs: { drainSeconds: 10 }, reason: 'safety run inputs' } });
+    case 'cancel':
+      return h.request('POST', `/v1/incidents/${id}/cancel`, { as, body: { reason: 'safety run cancel' } });
+  }
+}
+
+interface Arrival {
+  arrivedAt: number;
+  answered: boolean;
+  aborted: boolean;
+  answeredAt?: number;
+}
+
+/** The claims, each checked only against acknowledged inputs and observed requests. */
+export function judge(scenario: Scenario, sent: Sent[], arrivals: Array<Arrival & Record<string, unknown>>): string[] {
+  const violations: string[] = [];
+  const ok = (s: Sent) => s.status >= 200 && s.status < 300;
+  const approvals = sent.filter((s) => s.command.kind === 'approve' && ok(s));
+
+  // Only tier1 approvers may count; nobody counts twice on one request.
+  for (const s of approvals) {
+    const c = s.command as Extract<Command, { kind: 'approve' }>;
+    if (c.as === 'dana' || c.as === 'alice') violations.push(`unauthorized approve by ${c.as} was accepted`);
+    if (s.expiresAt !== undefined && s.sentAt >= s.expiresAt) violations.push(`approve sent after expiry (${s.sentAt - s.expiresAt} ms late) was accepted`);
+  }
+  const seen = new Set<string>();
+  for (const s of approvals) {
+    const key = `${s.approvalId}/${(s.command as { as: string }).as}`;
+    if (seen.has(key)) violations.push(`same approver counted twice on ${s.approvalId}`);
+    seen.add(key);
+  }
+
+  const blocks = sent.filter((s) => ok(s) && (s.command.kind === 'optOut' || s.command.kind === 'skip' || s.command.kind === 'cancel'));
+  const releases = sent.filter((s) => ok(s) && s.command.kind === 'optIn');
+
+  for (const m of arrivals) {
+    // Consent: a request with >= quorum distinct accepted approvals sent before it, and no accepted reject.
+    const consent = [...new Set(approvals.map((a) => a.approvalId))]
+      .map((approvalId) => {
+        const yes = approvals.filter((a) => a.approvalId === approvalId && a.sentAt < m.arrivedAt);
+        const rejected = sent.some((s) => s.command.kind === 'reject' && ok(s) && s.approvalId === approvalId && s.sentAt < m.arrivedAt);
+        const distinct = [...new Map(yes.map((a) => [(a.command as { as: string }).as, a])).values()].sort((x, y) => x.sentAt - y.sentAt);
+        return { approvalId, rejected, quorumSentAt: distinct.length >= scenario.quorum ? distinct[scenario.quorum - 1]!.sentAt : undefined };
+      })
+      .filter((x) => x.quorumSentAt !== undefined && !x.rejected)
+      .sort((x, y) => y.quorumSentAt! - x.quorumSentAt!)[0];
+    if (!consent) {
+      violations.push(`mitigation ran without consent (arrived ${m.arrivedAt})`);
+      continue;
+    }
+    // After an opt-out, skip or stop was acknowledged, consent given later must not run it
+    // (unless an opt-in was acknowledged in between: opt-ins release opt-outs, nothing else).
+    for (const b of blocks) {
+      if (b.ackAt >= consent.quorumSentAt!) continue;
+      const releasable = b.command.kind === 'optOut';
+      const released = releasable && releases.some((o) => o.sentAt > b.ackAt && o.ackAt < consent.quorumSentAt!);
+      if (!released) violations.push(`mitigation ran after ${b.command.kind} was acknowledged (ack ${b.ackAt}, consent sent ${consent.quorumSentAt})`);
+    }
+  }
+
+  // A halt acknowledged well before a running mitigation would finish must interrupt it.
+  const halts = sent.filter((s) => ok(s) && ((s.command.kind === 'optOut' && s.command.mode !== 'finish-current-step') || s.command.kind === 'cancel'));
+  for (const m of arrivals) {
+    for (const hlt of halts) {
+      if (hlt.ackAt > m.arrivedAt && hlt.ackAt < m.arrivedAt + MITIGATION_MS - HALT_BUDGET_MS && m.answered) {
+        violations.push(`mitigation completed although a ${hlt.command.kind} was acknowledged ${hlt.ackAt - m.arrivedAt} ms into it`);
+      }
+    }
+    if (!m.answered && !m.aborted) violations.push('a mitigation request was still open after the response ended');
+  }
+  return violations;
+}
+
+function sleep(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
