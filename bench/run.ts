@@ -6,10 +6,12 @@
 import { parseArgs } from 'node:util';
 import { ensureStack, StackError } from '../scripts/stack/index.js';
 import type { BenchSuite } from './context.js';
+import { controlSuite } from './suites/control.js';
 import { responseSuite } from './suites/response.js';
 
 const SUITES: Record<string, BenchSuite> = {
   response: responseSuite,
+  control: controlSuite,
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { iterations: { type: 'string' } } });
