@@ -55,7 +55,7 @@ describe('live status', () => {
     await r.result(id);
     const s = await r.status(id);
     expect(s.steps[1].history.map((x: any) => x.state)).toEqual(['awaiting-approval', 'running', 'succeeded']);
-    expect(s.steps[1].policy).toEqual({ mode: 'approval', source: 'policy default' });
+    expect(s.steps[1].policy).toEqual({ mode: 'approval', source: 'playbook step' });
   });
 });
 
