@@ -21,6 +21,7 @@ beforeAll(async () => {
       'objection.yaml': playbook('Objection', { policy: '{ mode: auto-after-objection-window, window: 1500ms }' }),
       'manual.yaml': playbook('Manual', { policy: '{ mode: manual-only }' }),
       'auto.yaml': playbook('Auto', { policy: '{ mode: auto }' }),
+      'owned.yaml': playbook('Owned', {}).replace('version: 3\n', 'version: 3\nowner: bob\n'),
     },
     // Org policy: risk-high mitigations in "prod-eu" need a lead, whatever the playbook says.
     policy: `
@@ -54,6 +55,17 @@ describe('approvals', () => {
     expect((await r.decide(id, approval.id, 'erin', { decision: 'approve', reason: 'second yes' })).body).toMatchObject({ state: 'approved' });
     expect((await r.result(id)).phase).toBe('completed');
     expect(restarts('quorum-1')).toHaveLength(1);
+  });
+
+  it("refuses the automation's owner approving its own request", async () => {
+    const id = await r.open('owned', { labels: { alertname: 'Owned', incident_tag: 'owned-1' } });
+    const approval = await r.pendingApproval(id);
+    expect(approval.requestedBy).toEqual({ id: 'bob', name: 'bob' });
+    const own = await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'my own playbook' });
+    expect(own.status).toBe(403);
+    expect(own.body.error.message).toMatch(/own request/);
+    expect((await r.decide(id, approval.id, 'erin', { decision: 'approve', reason: 'second pair of eyes' })).status).toBe(200);
+    expect((await r.result(id)).phase).toBe('completed');
   });
 
   it('lets an approver adjust inputs within bounds, and refuses out-of-bounds values with a message', async () => {

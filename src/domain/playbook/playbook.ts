@@ -78,6 +78,8 @@ export const playbookSchema = z
     id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
     version: z.number().int().min(1),
     description: z.string().optional(),
+    /** The person accountable for this automation; they may not approve its requests. */
+    owner: z.string().min(1).optional(),
     /** Alert labels that must all be equal for this playbook to apply. */
     match: z.object({ labels: z.record(z.string(), z.string()).default({}) }).strict(),
     steps: z.array(stepSchemaBase).min(1),

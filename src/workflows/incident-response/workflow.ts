@@ -527,7 +527,8 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
       approversRequired: objection ? 0 : decision.approvers,
       requestedAt: new Date(requestedAt).toISOString(),
       expiresAt: new Date(requestedAt + perLevelMs).toISOString(),
-      requestedBy: { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name },
+      // The automation asks on behalf of its owner, who therefore may not approve it.
+      requestedBy: playbook?.owner ? { id: playbook.owner, name: playbook.owner } : { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name },
       inputs: { ...view.inputs },
       decisions: [],
       context: {
