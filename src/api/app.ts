@@ -1,38 +1,73 @@
 import express from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { AuditStore } from '../audit/audit-store.js';
-import { authenticate } from './auth/middleware.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import type { JwtVerifier } from './auth/jwt.js';
+import { authenticate, authenticateAlertSource, requireRole } from './auth/middleware.js';
 import type { PrincipalDirectory } from './auth/principals.js';
 import { errorHandler, HttpError } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { createMount } from './mount.js';
 import { alertRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { operationsRoutes } from './routes/operations.js';
+import type { Role } from '../domain/actor/actor.js';
 
 export interface GatewayDependencies {
   client: Client;
   taskQueue: string;
   principals: PrincipalDirectory;
+  jwt?: JwtVerifier;
   audit: Pick<AuditStore, 'search'>;
+  opensearchPing: () => Promise<unknown>;
   log: Logger;
+  /** Requests per principal per minute; alert sources get ten times as many. */
+  rateLimitPerMinute?: number;
+  /** How far a signed delivery's timestamp may be from now. */
+  signatureToleranceSeconds?: number;
+  version?: string;
 }
 
 /**
  * The gateway: authenticate, validate, translate into a workflow start, update, signal, query
  * or cancel, and map errors to HTTP. No incident rules live here; the workflow owns them.
  */
-export function createApp(deps: GatewayDependencies): express.Express {
+export function createApp(deps: GatewayDependencies) {
   const app = express();
+  const metrics = createMetrics();
   app.disable('x-powered-by');
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.set('trust proxy', false);
+  app.use(helmet());
+  app.use(metrics.middleware);
+  // Keep the exact bytes: signed alert deliveries are verified over them, not over re-serialized JSON.
+  app.use(express.json({ limit: '1mb', strict: true, verify: (req, _res, buf) => void ((req as express.Request).rawBody = buf) }));
 
-  const v1 = express.Router();
-  v1.use(express.json({ limit: '1mb', strict: true }));
-  v1.use(authenticate(deps.principals));
-  v1.use('/alerts', alertRoutes(deps.client, deps.taskQueue));
-  v1.use('/incidents', incidentRoutes(deps.client));
-  v1.use('/audit', auditRoutes(deps.audit));
-  app.use('/v1', v1);
+  const authenticator = createAuthenticator(deps.principals, deps.jwt);
+  const perMinute = deps.rateLimitPerMinute ?? 600;
+  const limit = rateLimit({
+    windowMs: 60_000,
+    // Per principal, after authentication: one noisy caller cannot starve the others.
+    limit: (req) => (req.actor?.roles.includes('alert-source') ? perMinute * 10 : perMinute),
+    keyGenerator: (req) => `principal:${req.actor?.id ?? 'anonymous'}`,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next, options) => next(new HttpError(options.statusCode, 'rate_limited', `more than ${perMinute} requests a minute; slow down`)),
+  });
+  const mount = createMount(app, {
+    bearer: [authenticate(authenticator)],
+    alertSource: [authenticateAlertSource(authenticator, deps.principals, { toleranceSeconds: deps.signatureToleranceSeconds ?? 300 })],
+    role: (roles) => requireRole(...(roles as Role[])),
+    limit,
+  });
+
+  operationsRoutes(mount, { client: deps.client, opensearchPing: deps.opensearchPing, metrics, version: deps.version ?? '0.1.0' });
+  alertRoutes(mount, deps.client, deps.taskQueue, metrics);
+  incidentRoutes(mount, deps.client, metrics);
+  auditRoutes(mount, deps.audit);
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));

@@ -38,6 +38,8 @@ export function toHttpError(err: unknown): HttpError | undefined {
   if (e?.type === 'entity.parse.failed') return new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
   if (e?.type === 'entity.too.large') return new HttpError(413, 'body_too_large', 'the request body is too large');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new HttpError(415, 'unsupported_encoding', e.message ?? 'unsupported encoding');
+  // Any other client error raised by the body parser (bad length, aborted upload, …).
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && typeof e.type === 'string') return new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
   return undefined;
 }
 

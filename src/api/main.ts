@@ -4,6 +4,7 @@ import pino from 'pino';
 import { createAuditStore } from '../audit/audit-store.js';
 import { gatewayEnvSchema, loadConfig } from '../config/env.js';
 import { createApp } from './app.js';
+import { createJwtVerifier } from './auth/jwt.js';
 import { PrincipalDirectory } from './auth/principals.js';
 
 const config = loadConfig(gatewayEnvSchema);
@@ -12,21 +13,41 @@ const log = pino({ level: config.LOG_LEVEL, name: 'gateway' });
 // One Temporal client per process: it multiplexes every request over one connection.
 const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
 const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-const audit = createAuditStore(new OpenSearchClient({ node: config.OPENSEARCH_URL }), config.AUDIT_INDEX_PREFIX);
+const opensearch = new OpenSearchClient({ node: config.OPENSEARCH_URL });
+const audit = createAuditStore(opensearch, config.AUDIT_INDEX_PREFIX);
 const app = createApp({
   client,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   principals: PrincipalDirectory.fromFile(config.PRINCIPALS_FILE),
+  jwt: config.OIDC_ISSUER
+    ? createJwtVerifier({
+        issuer: config.OIDC_ISSUER,
+        audience: config.OIDC_AUDIENCE!,
+        jwksUrl: config.OIDC_JWKS_URL,
+        jwksFile: config.OIDC_JWKS_FILE,
+        rolesClaim: config.OIDC_ROLES_CLAIM,
+        groupsClaim: config.OIDC_GROUPS_CLAIM,
+      })
+    : undefined,
   audit,
+  opensearchPing: () => opensearch.ping(),
   log,
+  rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+  signatureToleranceSeconds: config.SIGNATURE_TOLERANCE_SECONDS,
 });
 
 const server = app.listen(config.PORT, config.HOST, () => {
   log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'gateway listening');
 });
+// Slow or stalled clients must not hold sockets forever.
+server.requestTimeout = 30_000;
+server.headersTimeout = 10_000;
 const shutdown = () => {
   log.info('shutting down: finishing in-flight requests');
+  // Stop accepting, let in-flight requests finish, then drop idle keep-alive sockets.
   server.close(() => void connection.close().then(() => process.exit(0)));
+  server.closeIdleConnections();
+  setTimeout(() => process.exit(1), 20_000).unref();
 };
 process.once('SIGINT', shutdown);
 process.once('SIGTERM', shutdown);

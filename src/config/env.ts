@@ -22,12 +22,27 @@ export const workerEnvSchema = z.object({
 });
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 
-export const gatewayEnvSchema = z.object({
-  ...shared,
-  HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  PRINCIPALS_FILE: z.string().min(1).default('config/principals.dev.yaml'),
-});
+export const gatewayEnvSchema = z
+  .object({
+    ...shared,
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    PRINCIPALS_FILE: z.string().min(1).default('config/principals.dev.yaml'),
+    /** OIDC bearer JWTs are accepted when an issuer is configured. */
+    OIDC_ISSUER: z.string().min(1).optional(),
+    OIDC_AUDIENCE: z.string().min(1).optional(),
+    OIDC_JWKS_URL: z.url().optional(),
+    OIDC_JWKS_FILE: z.string().min(1).optional(),
+    OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+    OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+    SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.OIDC_ISSUER) return;
+    if (!env.OIDC_AUDIENCE) ctx.addIssue({ code: 'custom', path: ['OIDC_AUDIENCE'], message: 'required when OIDC_ISSUER is set' });
+    if (!env.OIDC_JWKS_URL === !env.OIDC_JWKS_FILE) ctx.addIssue({ code: 'custom', path: ['OIDC_JWKS_URL'], message: 'set exactly one of OIDC_JWKS_URL or OIDC_JWKS_FILE with OIDC_ISSUER' });
+  });
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;
 
 export class ConfigError extends Error {

@@ -141,27 +141,33 @@ export function judge(scenario: Scenario, sent: Sent[], arrivals: Array<Arrival 
     if (c.as === 'dana' || c.as === 'alice') violations.push(`unauthorized approve by ${c.as} was accepted`);
     if (s.expiresAt !== undefined && s.sentAt >= s.expiresAt) violations.push(`approve sent after expiry (${s.sentAt - s.expiresAt} ms late) was accepted`);
   }
-  const seen = new Set<string>();
-  for (const s of approvals) {
-    const key = `${s.approvalId}/${(s.command as { as: string }).as}`;
-    if (seen.has(key)) violations.push(`same approver counted twice on ${s.approvalId}`);
-    seen.add(key);
+  // Per request, replay the accepted approvals in the order the workflow took them (ack order).
+  // An approval that changes the inputs makes earlier yeses lapse: a new round starts with it.
+  const consentSentAt = new Map<string, number>();
+  for (const approvalId of new Set(approvals.map((a) => a.approvalId!))) {
+    let current = sent.some((s) => s.command.kind === 'setInputs' && ok(s) && s.ackAt < Math.min(...approvals.filter((a) => a.approvalId === approvalId).map((a) => a.sentAt))) ? 10 : 30;
+    let round = new Map<string, Sent>();
+    for (const a of approvals.filter((x) => x.approvalId === approvalId).sort((x, y) => x.ackAt - y.ackAt)) {
+      const c = a.command as Extract<Command, { kind: 'approve' }>;
+      if (c.adjust && current !== 45) {
+        current = 45;
+        round = new Map();
+      }
+      if (round.has(c.as)) violations.push(`same approver counted twice on ${approvalId}`);
+      round.set(c.as, a);
+      if (round.size >= scenario.quorum && !consentSentAt.has(approvalId)) consentSentAt.set(approvalId, a.sentAt);
+    }
   }
 
   const blocks = sent.filter((s) => ok(s) && (s.command.kind === 'optOut' || s.command.kind === 'skip' || s.command.kind === 'cancel'));
   const releases = sent.filter((s) => ok(s) && s.command.kind === 'optIn');
 
   for (const m of arrivals) {
-    // Consent: a request with >= quorum distinct accepted approvals sent before it, and no accepted reject.
-    const consent = [...new Set(approvals.map((a) => a.approvalId))]
-      .map((approvalId) => {
-        const yes = approvals.filter((a) => a.approvalId === approvalId && a.sentAt < m.arrivedAt);
-        const rejected = sent.some((s) => s.command.kind === 'reject' && ok(s) && s.approvalId === approvalId && s.sentAt < m.arrivedAt);
-        const distinct = [...new Map(yes.map((a) => [(a.command as { as: string }).as, a])).values()].sort((x, y) => x.sentAt - y.sentAt);
-        return { approvalId, rejected, quorumSentAt: distinct.length >= scenario.quorum ? distinct[scenario.quorum - 1]!.sentAt : undefined };
-      })
-      .filter((x) => x.quorumSentAt !== undefined && !x.rejected)
-      .sort((x, y) => y.quorumSentAt! - x.quorumSentAt!)[0];
+    // Consent: a request whose quorum was completed by an approve sent before it, and no accepted reject.
+    const consent = [...consentSentAt.entries()]
+      .filter(([approvalId, at]) => at < m.arrivedAt && !sent.some((s) => s.command.kind === 'reject' && ok(s) && s.approvalId === approvalId && s.sentAt < m.arrivedAt))
+      .map(([approvalId, at]) => ({ approvalId, quorumSentAt: at }))
+      .sort((x, y) => y.quorumSentAt - x.quorumSentAt)[0];
     if (!consent) {
       violations.push(`mitigation ran without consent (arrived ${m.arrivedAt})`);
       continue;

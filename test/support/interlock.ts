@@ -11,6 +11,7 @@ import pino from 'pino';
 import type { Notification } from '../../src/activities/notification/notifier.js';
 import { parsePolicy, PlaybookCatalog } from '../../src/activities/playbook/catalog.js';
 import { createApp } from '../../src/api/app.js';
+import type { JwtVerifier } from '../../src/api/auth/jwt.js';
 import { hashToken, PrincipalDirectory } from '../../src/api/auth/principals.js';
 import { createAuditStore } from '../../src/audit/audit-store.js';
 import { createIncidentWorker } from '../../src/worker/create-worker.js';
@@ -47,7 +48,17 @@ export interface StackAddresses {
   workflowBundlePath?: string;
 }
 
-export async function startInterlock(stack: StackAddresses, options: { playbooks: Record<string, string>; policy?: string }) {
+export interface InterlockOptions {
+  playbooks: Record<string, string>;
+  policy?: string;
+  /** Extra principals (e.g. signing alert sources) and the environment holding their secrets. */
+  extraPrincipals?: Array<Record<string, unknown>>;
+  env?: NodeJS.ProcessEnv;
+  jwt?: JwtVerifier;
+  rateLimitPerMinute?: number;
+}
+
+export async function startInterlock(stack: StackAddresses, options: InterlockOptions) {
   if (!runtimeInstalled) {
     // Worker state chatter at INFO buries test failures; warnings and errors still show.
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -60,7 +71,7 @@ export async function startInterlock(stack: StackAddresses, options: { playbooks
   const notifications: Notification[] = [];
   const tokens = Object.fromEntries(Object.keys(PEOPLE).map((p) => [p, `tok-${p}-${randomUUID()}`])) as Record<Person, string>;
   const principalsYaml = JSON.stringify({
-    principals: Object.entries(PEOPLE).map(([key, p]) => ({ ...p, tokenSha256: hashToken(tokens[key as Person]) })),
+    principals: [...Object.entries(PEOPLE).map(([key, p]) => ({ ...p, tokenSha256: hashToken(tokens[key as Person]) })), ...(options.extraPrincipals ?? [])],
   });
 
   const opensearch = new OpenSearchClient({ node: stack.opensearchUrl });
@@ -83,7 +94,16 @@ export async function startInterlock(stack: StackAddresses, options: { playbooks
 
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
-  const app = createApp({ client, taskQueue, principals: PrincipalDirectory.fromYaml(principalsYaml), audit, log: pino({ level: 'silent' }) });
+  const app = createApp({
+    client,
+    taskQueue,
+    principals: PrincipalDirectory.fromYaml(principalsYaml, 'test principals', options.env ?? {}),
+    jwt: options.jwt,
+    audit,
+    opensearchPing: () => opensearch.ping(),
+    log: pino({ level: 'silent' }),
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

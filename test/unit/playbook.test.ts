@@ -34,7 +34,7 @@ describe('playbook files', () => {
     ['a policy on a diagnostic', valid.replace('params: { url: "http://127.0.0.1:1/x", timeout: 2s }', 'params: { url: "http://127.0.0.1:1/x" }\n    policy: { mode: auto }'), /only mitigation steps take a policy/],
     ['an undeclared input in params', valid.replace('url: "http://127.0.0.1:1/y"', 'url: "http://127.0.0.1:1/{{inputs.nope}}"'), /inputs\.nope/],
     ['an input default out of its own bounds', valid.replace('params: { method: POST', 'inputs: { n: { type: integer, default: 50, max: 10 } }\n    params: { method: POST'), /at most 10/],
-    ['an unknown field', valid.replace('version: 2', 'version: 2\nowner: me'), /owner/],
+    ['an unknown field', valid.replace('version: 2', 'version: 2\nmaintainer: me'), /maintainer/],
     ['YAML that does not parse', 'id: [unclosed', /not valid YAML/],
   ])('refuses %s, naming the file and the field', (_what, source, message) => {
     expect(() => parsePlaybook(source, 'restart.yaml')).toThrow(PlaybookError);

@@ -1,27 +1,80 @@
-import type { RequestHandler } from 'express';
-import type { Role } from '../../domain/actor/actor.js';
+import type { Request, RequestHandler } from 'express';
+import type { Actor, Role } from '../../domain/actor/actor.js';
 import { HttpError } from '../errors.js';
+import type { Authenticator } from './authenticator.js';
 import { actorFor, type PrincipalDirectory } from './principals.js';
-import type { Actor } from '../../domain/actor/actor.js';
+import { ReplayCache, verifyInterlockV1, verifyPagerDutyV1 } from './signatures.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
     actor?: Actor;
+    /** The exact bytes received, kept for signature checks. */
+    rawBody?: Buffer;
   }
 }
 
-export function authenticate(directory: PrincipalDirectory): RequestHandler {
+function bearer(req: Request): string | undefined {
+  return req.get('authorization')?.match(/^Bearer (\S+)$/i)?.[1];
+}
+
+export function authenticate(authenticator: Authenticator): RequestHandler {
   return (req, res, next) => {
-    const header = req.get('authorization');
-    const token = header?.match(/^Bearer (\S+)$/i)?.[1];
-    const principal = token ? directory.authenticate(token) : undefined;
-    if (!principal) {
+    const token = bearer(req);
+    if (!token) {
       res.set('WWW-Authenticate', 'Bearer');
-      next(new HttpError(401, 'unauthenticated', header ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required'));
+      next(new HttpError(401, 'unauthenticated', req.get('authorization') ? 'the Authorization header must be "Bearer <token>"' : 'an Authorization: Bearer <token> header is required'));
       return;
     }
-    req.actor = actorFor(principal, req.get('x-interlock-channel'));
-    next();
+    authenticator(token).then((outcome) => {
+      if (!outcome.ok) {
+        res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+        next(new HttpError(401, 'unauthenticated', outcome.reason));
+        return;
+      }
+      req.actor = actorFor(outcome.principal, req.get('x-interlock-channel'));
+      next();
+    }, next);
+  };
+}
+
+/**
+ * Alert sources authenticate with a bearer token, or, when they cannot hold one, by signing the
+ * body: `X-Interlock-Signature` (timestamped, replay-protected) with `X-Interlock-Source: <id>`,
+ * or PagerDuty's own `X-PagerDuty-Signature`.
+ */
+export function authenticateAlertSource(authenticator: Authenticator, directory: PrincipalDirectory, options: { toleranceSeconds: number }): RequestHandler {
+  const replays = new ReplayCache(2 * options.toleranceSeconds * 1000);
+  const byBearer = authenticate(authenticator);
+  return (req, res, next) => {
+    if (bearer(req)) return byBearer(req, res, next);
+    const raw = req.rawBody ?? Buffer.alloc(0);
+    const pagerDuty = req.get('x-pagerduty-signature');
+    const interlock = req.get('x-interlock-signature');
+    let failure = 'an Authorization: Bearer <token> header or a signed body (X-Interlock-Signature or X-PagerDuty-Signature) is required';
+    if (pagerDuty) {
+      for (const source of directory.signingSources.filter((s) => s.scheme === 'pagerduty-v1')) {
+        const outcome = verifyPagerDutyV1(pagerDuty, source.secret, raw);
+        if (outcome.ok) {
+          req.actor = actorFor(source.principal, undefined);
+          return next();
+        }
+        failure = outcome.reason;
+      }
+      if (!directory.signingSources.some((s) => s.scheme === 'pagerduty-v1')) failure = 'no PagerDuty signing secret is configured';
+    } else if (interlock) {
+      const id = req.get('x-interlock-source');
+      const source = directory.signingSources.find((s) => s.scheme === 'interlock-v1' && s.principal.id === id);
+      if (!source) failure = id ? `no signing alert source "${id}"` : 'X-Interlock-Source header is required with X-Interlock-Signature';
+      else {
+        const outcome = verifyInterlockV1(interlock, source.secret, raw, Date.now(), options.toleranceSeconds, replays);
+        if (outcome.ok) {
+          req.actor = actorFor(source.principal, undefined);
+          return next();
+        }
+        failure = outcome.reason;
+      }
+    }
+    next(new HttpError(401, 'unauthenticated', failure));
   };
 }
 

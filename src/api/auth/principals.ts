@@ -18,12 +18,28 @@ const principalsFileSchema = z.object({
           name: z.string().min(1),
           roles: z.array(z.enum(ROLES)).min(1),
           groups: z.array(z.string().min(1)).default([]),
-          tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'hex SHA-256 of the token'),
+          tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'hex SHA-256 of the token').optional(),
+          /** For alert sources that sign deliveries instead of sending a token. */
+          signing: z
+            .object({
+              scheme: z.enum(['interlock-v1', 'pagerduty-v1']),
+              /** The secret stays out of the file: it is read from this environment variable. */
+              secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'),
+            })
+            .strict()
+            .optional(),
         })
-        .strict(),
+        .strict()
+        .refine((p) => p.tokenSha256 || p.signing, 'a principal needs tokenSha256, signing, or both'),
     )
     .min(1),
 });
+
+export interface SigningSource {
+  principal: Principal;
+  scheme: 'interlock-v1' | 'pagerduty-v1';
+  secret: string;
+}
 
 export interface Principal {
   id: string;
@@ -37,23 +53,33 @@ export function hashToken(token: string): string {
 }
 
 export class PrincipalDirectory {
-  private constructor(private readonly entries: Array<Principal & { digest: Buffer }>) {}
+  private constructor(
+    private readonly entries: Array<Principal & { digest?: Buffer }>,
+    readonly signingSources: SigningSource[],
+  ) {}
 
-  static fromYaml(source: string, origin = 'principals file'): PrincipalDirectory {
+  static fromYaml(source: string, origin = 'principals file', env: NodeJS.ProcessEnv = process.env): PrincipalDirectory {
     const parsed = principalsFileSchema.safeParse(parse(source));
     if (!parsed.success) throw new Error(`${origin}: ${describeIssues(parsed.error)}`);
-    return new PrincipalDirectory(
-      parsed.data.principals.map(({ tokenSha256, ...p }) => ({ ...p, digest: Buffer.from(tokenSha256, 'hex') })),
-    );
+    const signing: SigningSource[] = [];
+    const entries = parsed.data.principals.map(({ tokenSha256, signing: sign, ...p }) => {
+      if (sign) {
+        const secret = env[sign.secretEnv];
+        if (!secret) throw new Error(`${origin}: principal ${p.id} signs with the secret in ${sign.secretEnv}, which is not set`);
+        signing.push({ principal: p, scheme: sign.scheme, secret });
+      }
+      return { ...p, digest: tokenSha256 ? Buffer.from(tokenSha256, 'hex') : undefined };
+    });
+    return new PrincipalDirectory(entries, signing);
   }
 
-  static fromFile(file: string): PrincipalDirectory {
-    return PrincipalDirectory.fromYaml(fs.readFileSync(file, 'utf8'), file);
+  static fromFile(file: string, env: NodeJS.ProcessEnv = process.env): PrincipalDirectory {
+    return PrincipalDirectory.fromYaml(fs.readFileSync(file, 'utf8'), file, env);
   }
 
   authenticate(token: string): Principal | undefined {
     const digest = Buffer.from(hashToken(token), 'hex');
-    const match = this.entries.find((e) => timingSafeEqual(e.digest, digest));
+    const match = this.entries.find((e) => e.digest && timingSafeEqual(e.digest, digest));
     if (!match) return undefined;
     const { digest: _digest, ...principal } = match;
     return principal;

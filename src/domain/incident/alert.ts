@@ -14,7 +14,9 @@ export const alertSchema = z.object({
 export type Alert = z.infer<typeof alertSchema>;
 
 export const alertDeliverySchema = z.object({
-  source: z.enum(['alertmanager']),
+  source: z.enum(['alertmanager', 'grafana', 'pagerduty', 'generic']),
+  /** The sender's own ID for this delivery, when it has one: a redelivery is recorded once. */
+  deliveryId: z.string().max(500).optional(),
   incidentId: z.string(),
   receivedAt: z.string(),
   status: z.enum(['firing', 'resolved']),

@@ -34,6 +34,9 @@ export const alertmanagerWebhookSchema = z.object({
 });
 export type AlertmanagerWebhook = z.infer<typeof alertmanagerWebhookSchema>;
 
+/** The incident key: Alertmanager's group key, stable for every notification of the group. */
+export const alertmanagerIncidentKey = (payload: AlertmanagerWebhook) => payload.groupKey;
+
 export function normalizeAlertmanager(payload: AlertmanagerWebhook, incidentId: string, receivedAt: Date): AlertDelivery {
   const labels = { ...payload.commonLabels };
   return {

@@ -80,6 +80,8 @@ export const playbookSchema = z
     description: z.string().optional(),
     /** The person accountable for this automation; they may not approve its requests. */
     owner: z.string().min(1).optional(),
+    /** When every alert of the incident has resolved: only record it, or close the response. */
+    onResolved: z.enum(['record', 'close']).default('record'),
     /** Alert labels that must all be equal for this playbook to apply. */
     match: z.object({ labels: z.record(z.string(), z.string()).default({}) }).strict(),
     steps: z.array(stepSchemaBase).min(1),

@@ -142,6 +142,8 @@ export interface ResponseStatus {
   playbook?: { id: string; version: number };
   alerts: Alert[];
   deliveries: number;
+  /** Redeliveries of a delivery already recorded (same sender delivery ID), ignored. */
+  duplicateDeliveries: number;
   steps: StepStatus[];
   approvals: ApprovalRequest[];
   optOuts: OptOutRecord[];

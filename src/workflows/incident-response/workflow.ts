@@ -92,6 +92,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
     labels: {},
     alerts: [],
     deliveries: 0,
+    duplicateDeliveries: 0,
     steps: [],
     approvals: [],
     optOuts: [],
@@ -111,6 +112,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
   let stopRequest: { actor: ActorRef; reason: string; event: AuditEvent } | undefined;
   const compensations: Array<{ stepId: string; action: ActionSpec }> = [];
   const stepsRun: string[] = [];
+  let resolved = false;
 
   const stepSpec = (stepId: string) => playbook?.steps.find((s) => s.id === stepId);
   const stepStatus = (stepId: string) => status.steps.find((s) => s.id === stepId);
@@ -159,7 +161,16 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
 
   // ---- Handlers: registered before the first await so no early signal or update is lost. ----
 
+  const seenDeliveries = new Set<string>();
   const onAlert = (delivery: AlertDelivery) => {
+    // Senders retry: a delivery they identify is recorded once, however often it arrives.
+    if (delivery.deliveryId) {
+      if (seenDeliveries.has(delivery.deliveryId)) {
+        status.duplicateDeliveries += 1;
+        return;
+      }
+      seenDeliveries.add(delivery.deliveryId);
+    }
     const first = status.deliveries === 0;
     status.deliveries += 1;
     for (const alert of delivery.alerts) {
@@ -176,11 +187,22 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
         { key: SeverityKey, value: status.severity },
       ]);
     }
-    audit.record(first ? 'response.opened' : 'alert.joined', {
+    const event = audit.record(first ? 'response.opened' : 'alert.joined', {
       actor: { id: delivery.source, name: delivery.source, channel: 'system' },
       summary: `${first ? `Response opened${dryRun ? ' (dry run)' : ''}` : 'Alert joined'}: ${delivery.title} (${delivery.status}, ${delivery.alerts.length} alert(s))`,
       outcome: delivery.status,
     });
+    // The playbook may say that the alerts clearing ends the response.
+    if (!first && playbook?.onResolved === 'close' && !resolved && status.alerts.every((a) => a.status === 'resolved')) {
+      resolved = true;
+      status.resolution = { actor: { id: delivery.source, name: delivery.source, channel: 'system' }, summary: 'all alerts resolved', at: now() };
+      for (const approval of pendingApprovals()) approval.state = 'withdrawn';
+      audit.record('response.resolved', { actor: status.resolution.actor, summary: 'All alerts resolved: the playbook closes the response', causedBy: event.eventId });
+      if (running) {
+        haltedBy = audit.events.at(-1);
+        running.scope.cancel();
+      }
+    }
   };
   setHandler(msg.alertSignal, (raw) => {
     const parsed = alertDeliverySchema.safeParse(raw);
@@ -396,7 +418,6 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
     audit.record('response.note', { actor: note.actor, reason: n.text, summary: `Note by ${n.actor.name}` });
   });
 
-  let resolved = false;
   const validateResolve = (raw: unknown) => {
     const r = parse(resolveSchema, raw);
     open();

@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import type { Role } from '../domain/actor/actor.js';
+import { alertmanagerWebhookSchema } from '../domain/incident/alertmanager.js';
+import { genericAlertSchema } from '../domain/incident/generic.js';
+import { grafanaWebhookSchema } from '../domain/incident/grafana.js';
+import { pagerDutyWebhookSchema } from '../domain/incident/pagerduty.js';
+import { decisionSchema, noteSchema, optInSchema, optOutSchema, overrideSchema, resolveSchema, stopRequestSchema } from '../domain/response/inputs.js';
+
+/**
+ * Every HTTP route: its method, path, who may call it and the schemas that validate it. The
+ * routers validate with these schemas and /v1/openapi.json is generated from them, so the
+ * document and the behaviour cannot drift apart.
+ */
+export interface RouteContract {
+  method: 'get' | 'post';
+  path: string;
+  summary: string;
+  tag: 'alerts' | 'incidents' | 'audit' | 'operations';
+  /** Roles that may call it; 'public' needs no authentication; 'alert-source' also accepts signed bodies. */
+  access: Role[] | 'public' | 'alert-source';
+  params?: Record<string, string>;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  responses: Partial<Record<200 | 201 | 202 | 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503 | 504, string>>;
+}
+
+// Bodies are the workflow's input schemas without the actor: the gateway adds the authenticated one.
+const [skipStep, requireApproval, setInputs] = overrideSchema.options;
+export const bodies = {
+  decision: decisionSchema.omit({ actor: true, approvalId: true }).strict(),
+  optOut: optOutSchema.omit({ actor: true }).strict(),
+  optIn: optInSchema.omit({ actor: true }).strict(),
+  override: z.discriminatedUnion('type', [skipStep.omit({ actor: true }).strict(), requireApproval.omit({ actor: true }).strict(), setInputs.omit({ actor: true }).strict()]),
+  note: noteSchema.omit({ actor: true }).strict(),
+  resolve: resolveSchema.omit({ actor: true }).strict(),
+  stop: stopRequestSchema.omit({ actor: true }).strict(),
+};
+
+export const PHASES = ['waiting-for-alert', 'diagnosing', 'awaiting-approval', 'objection-window', 'mitigating', 'verifying', 'notifying', 'opted-out', 'handed-over', 'completed', 'resolved', 'no-playbook', 'cancelled', 'failed'] as const;
+// Values go into a visibility query: a strict alphabet keeps them from changing its meaning.
+const facet = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits and _ . : - only');
+export const queries = {
+  intake: z.object({ dryRun: z.enum(['true', 'false']).optional() }).strict(),
+  list: z
+    .object({
+      service: facet.optional(),
+      environment: facet.optional(),
+      severity: facet.optional(),
+      phase: z.enum(PHASES).optional(),
+      awaitingApproval: z.enum(['true', 'false']).optional(),
+      open: z.enum(['true', 'false']).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+    })
+    .strict(),
+  auditSearch: z
+    .object({
+      q: z.string().trim().min(1).max(1000).optional(),
+      incident: z.string().max(100).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+    })
+    .strict(),
+};
+
+const id = { id: 'incident ID, e.g. am-<24 hex digits>' };
+const responder: Role[] = ['responder', 'approver', 'admin'];
+const reader: Role[] = ['responder', 'approver', 'auditor', 'admin'];
+const commonErrors = { 400: 'malformed JSON or a wrong shape', 401: 'not authenticated', 403: 'not allowed', 404: 'no such incident', 409: 'the response has ended', 429: 'rate limited' } as const;
+const intake = (summary: string, body: z.ZodType): RouteContract => ({
+  method: 'post',
+  path: '',
+  summary,
+  tag: 'alerts',
+  access: 'alert-source',
+  query: queries.intake,
+  body,
+  responses: { 202: 'accepted: the response was opened or joined (Location: the incident)', 400: 'malformed JSON or a wrong shape', 401: 'not authenticated', 403: 'not an alert source', 413: 'body too large', 429: 'rate limited' },
+});
+
+export const ROUTES = {
+  alertmanager: { ...intake('Prometheus Alertmanager webhook (version 4)', alertmanagerWebhookSchema), path: '/v1/alerts/alertmanager' },
+  grafana: { ...intake('Grafana alerting webhook contact point', grafanaWebhookSchema), path: '/v1/alerts/grafana' },
+  pagerduty: { ...intake('PagerDuty webhook v3 (incident.triggered opens or joins; incident.resolved is recorded)', pagerDutyWebhookSchema), path: '/v1/alerts/pagerduty' },
+  generic: { ...intake('Any system that can POST JSON', genericAlertSchema), path: '/v1/alerts/generic' },
+  listIncidents: { method: 'get', path: '/v1/incidents', summary: 'List responses (Temporal visibility on custom search attributes)', tag: 'incidents', access: reader, query: queries.list, responses: { 200: 'the responses', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403] } },
+  getIncident: { method: 'get', path: '/v1/incidents/:id', summary: 'The live status of one response', tag: 'incidents', access: reader, params: id, responses: { 200: 'status', 401: commonErrors[401], 403: commonErrors[403], 404: commonErrors[404] } },
+  decide: { method: 'post', path: '/v1/incidents/:id/approvals/:approvalId', summary: 'Approve, reject or object (optionally adjusting inputs)', tag: 'incidents', access: ['approver', 'responder'], params: { ...id, approvalId: 'approval request ID' }, body: bodies.decision, responses: { 200: 'the request after the decision', ...commonErrors, 422: 'inputs out of bounds' } },
+  optOut: { method: 'post', path: '/v1/incidents/:id/opt-out', summary: 'Opt out of the response, a step or an action type', tag: 'incidents', access: responder, params: id, body: bodies.optOut, responses: { 200: 'the opt-out', ...commonErrors } },
+  optIn: { method: 'post', path: '/v1/incidents/:id/opt-in', summary: 'Release opt-outs; automation resumes', tag: 'incidents', access: responder, params: id, body: bodies.optIn, responses: { 200: 'the released opt-outs', ...commonErrors } },
+  override: { method: 'post', path: '/v1/incidents/:id/overrides', summary: 'Skip a step, require approval for it, or set its inputs', tag: 'incidents', access: responder, params: id, body: bodies.override, responses: { 201: 'the override', ...commonErrors, 422: 'inputs out of bounds' } },
+  note: { method: 'post', path: '/v1/incidents/:id/notes', summary: 'Add a note (manual work)', tag: 'incidents', access: responder, params: id, body: bodies.note, responses: { 201: 'noted', ...commonErrors } },
+  resolve: { method: 'post', path: '/v1/incidents/:id/resolve', summary: 'Close the response with a resolution', tag: 'incidents', access: responder, params: id, body: bodies.resolve, responses: { 200: 'resolved', ...commonErrors } },
+  cancel: { method: 'post', path: '/v1/incidents/:id/cancel', summary: 'Emergency stop: interrupt, compensate, end CANCELED', tag: 'incidents', access: responder, params: id, body: bodies.stop, responses: { 202: 'cancellation requested', ...commonErrors } },
+  auditSearch: { method: 'get', path: '/v1/audit/search', summary: 'Full-text search of the audit trail', tag: 'audit', access: reader, query: queries.auditSearch, responses: { 200: 'matching events', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403] } },
+  openapi: { method: 'get', path: '/v1/openapi.json', summary: 'This document', tag: 'operations', access: 'public', responses: { 200: 'OpenAPI 3.1' } },
+  healthz: { method: 'get', path: '/healthz', summary: 'Liveness', tag: 'operations', access: 'public', responses: { 200: 'alive' } },
+  readyz: { method: 'get', path: '/readyz', summary: 'Readiness: Temporal and OpenSearch reachable', tag: 'operations', access: 'public', responses: { 200: 'ready', 503: 'a dependency is unreachable' } },
+  metrics: { method: 'get', path: '/metrics', summary: 'Prometheus metrics', tag: 'operations', access: 'public', responses: { 200: 'text exposition format' } },
+} satisfies Record<string, RouteContract>;
+export type RouteName = keyof typeof ROUTES;
+
+const errorBody = {
+  type: 'object',
+  required: ['error'],
+  properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+};
+
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  // Input side: what a caller sends (before defaults and transforms).
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+/** The OpenAPI 3.1 document, built from ROUTES. */
+export function openApiDocument(version: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [name, route] of Object.entries(ROUTES) as Array<[string, RouteContract]>) {
+    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    const parameters: unknown[] = Object.entries(route.params ?? {}).map(([p, description]) => ({ name: p, in: 'path', required: true, description, schema: { type: 'string' } }));
+    if (route.query) {
+      const q = jsonSchema(route.query) as { properties?: Record<string, unknown>; required?: string[] };
+      for (const [p, schema] of Object.entries(q.properties ?? {})) parameters.push({ name: p, in: 'query', required: q.required?.includes(p) ?? false, schema });
+    }
+    paths[path] ??= {};
+    paths[path][route.method] = {
+      operationId: name,
+      summary: route.summary,
+      tags: [route.tag],
+      ...(route.access === 'public' ? { security: [] } : { description: `Allowed: ${route.access === 'alert-source' ? 'alert sources (bearer token or signed body)' : route.access.join(', ')}.` }),
+      ...(parameters.length ? { parameters } : {}),
+      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
+      responses: Object.fromEntries(
+        Object.entries(route.responses).map(([status, description]) => [status, Number(status) >= 400 ? { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } : { description }]),
+      ),
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Interlock', version, description: 'Automated incident response that humans can stop, steer and approve.' },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A static API token or an OIDC JWT' } },
+      schemas: { Error: errorBody },
+    },
+    paths,
+  };
+}
