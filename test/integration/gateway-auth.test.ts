@@ -93,6 +93,7 @@ describe('who may call what', () => {
 
   it('allows each role exactly its routes, and refuses the rest with 403 before touching a workflow', async () => {
     const id = await r.open('matrix', { labels: { incident_tag: 'matrix-1' } });
+    await r.pendingApproval(id); // settled: from here only people can change it
     const before = (await r.status(id)).timeline.length;
     for (const [name, allowed] of Object.entries(expected) as Array<[keyof typeof ROUTES, Person[]]>) {
       const route = ROUTES[name] as RouteContract;
