@@ -1,0 +1,133 @@
+import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { createApp } from '../../src/api/app.js';
+import { PrincipalDirectory } from '../../src/api/auth/principals.js';
+import { ROUTES, type RouteContract } from '../../src/api/contract.js';
+import { restartPlaybook, startHarness, type Harness } from '../support/harness.js';
+import { responses } from '../support/responses.js';
+import { startTargetServer, type TargetServer } from '../support/target-server.js';
+
+let target: TargetServer;
+let h: Harness;
+let limited: Harness;
+let r: ReturnType<typeof responses>;
+
+beforeAll(async () => {
+  target = await startTargetServer();
+  h = await startHarness({ playbooks: { 'restart.yaml': restartPlaybook(target.url) } });
+  limited = await startHarness({ playbooks: { 'restart.yaml': restartPlaybook(target.url) }, rateLimitPerMinute: 5 });
+  r = responses(h);
+});
+afterAll(async () => {
+  await h?.stop();
+  await limited?.stop();
+  await target?.close();
+});
+
+describe('OpenAPI', () => {
+  it('serves an OpenAPI 3.1 document with every route and its request schema', async () => {
+    const res = await h.request('GET', '/v1/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = res.body;
+    expect(doc.openapi).toBe('3.1.0');
+    for (const [name, route] of Object.entries(ROUTES) as Array<[string, RouteContract]>) {
+      const op = doc.paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method];
+      expect(op, name).toBeDefined();
+      expect(op.operationId).toBe(name);
+      if (route.body) expect(op.requestBody.content['application/json'].schema.type ?? op.requestBody.content['application/json'].schema.oneOf ?? op.requestBody.content['application/json'].schema.anyOf).toBeDefined();
+    }
+    // The document is generated from the schemas the routes validate with: a field it requires is one the route requires.
+    const decide = doc.paths['/v1/incidents/{id}/approvals/{approvalId}'].post.requestBody.content['application/json'].schema;
+    expect(decide.required).toEqual(expect.arrayContaining(['decision', 'reason']));
+    expect(decide.properties.decision.enum).toEqual(['approve', 'reject']);
+    expect(decide.additionalProperties).toBe(false);
+  });
+
+  it('answers every documented operation (no route the document promises is missing)', async () => {
+    for (const route of Object.values(ROUTES) as RouteContract[]) {
+      const url = route.path.replace(':id', 'am-000000000000000000000000').replace(':approvalId', 'x-1');
+      const res = await h.request(route.method.toUpperCase(), url, { body: route.method === 'post' ? {} : undefined });
+      expect([route.path, res.body?.error?.code]).not.toEqual([route.path, 'not_found']);
+      expect(res.status).toBeLessThan(500);
+    }
+  });
+});
+
+describe('errors and headers', () => {
+  it('uses one error shape, with no stack traces', async () => {
+    for (const res of [
+      await h.request('GET', '/v1/nowhere', { as: 'alice' }),
+      await h.request('POST', '/v1/incidents/am-000000000000000000000000/opt-out', { as: 'alice', rawBody: '{bad' }),
+      await h.request('GET', '/v1/incidents'),
+    ]) {
+      expect(res.body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+      expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
+    }
+  });
+
+  it('refuses bodies over 1 MB with 413', async () => {
+    const res = await h.request('POST', '/v1/alerts/generic', { as: 'alertmanager', rawBody: JSON.stringify({ title: 'x'.repeat(1_100_000) }) });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('body_too_large');
+  });
+
+  it('sends security headers', async () => {
+    const res = await h.request('GET', '/healthz');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    expect(res.headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('rate-limits per principal with 429, without affecting other principals', async () => {
+    const statuses = [];
+    for (let i = 0; i < 7; i++) statuses.push((await limited.request('GET', '/v1/incidents?limit=1', { as: 'audrey' })).status);
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+    const limitedRes = await limited.request('GET', '/v1/incidents?limit=1', { as: 'audrey' });
+    expect(limitedRes.body.error.code).toBe('rate_limited');
+    expect((await limited.request('GET', '/v1/incidents?limit=1', { as: 'alice' })).status).toBe(200);
+  });
+});
+
+describe('health, readiness and metrics', () => {
+  it('is ready when Temporal and OpenSearch answer, and says which one does not', async () => {
+    const ok = await h.request('GET', '/readyz');
+    expect(ok).toMatchObject({ status: 200, body: { status: 'ready', checks: { temporal: { ok: true }, opensearch: { ok: true } } } });
+
+    // The same gateway with OpenSearch pointed at a port where nothing listens.
+    const unreachable = new OpenSearchClient({ node: 'http://127.0.0.1:9', requestTimeout: 1000, maxRetries: 0 });
+    const app = createApp({
+      client: h.client,
+      taskQueue: h.taskQueue,
+      principals: PrincipalDirectory.fromYaml('principals: [{ id: x, name: X, roles: [auditor], tokenSha256: "0000000000000000000000000000000000000000000000000000000000000000" }]'),
+      audit: { search: async () => ({ total: 0, events: [] }) },
+      opensearchPing: () => unreachable.ping(),
+      log: pino({ level: 'silent' }),
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ status: 'not ready', checks: { temporal: { ok: true }, opensearch: { ok: false } } });
+    } finally {
+      server.close();
+    }
+    expect(inject('opensearchUrl')).toMatch(/^http/);
+  });
+
+  it('exports request, decision, opt-out and approval-latency metrics', async () => {
+    const id = await r.open('metrics', { labels: { incident_tag: 'metrics-1' } });
+    const approval = await r.pendingApproval(id);
+    await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'for the metrics' });
+    const res = await fetch(`${h.baseUrl}/metrics`);
+    const text = await res.text();
+    expect(text).toMatch(/interlock_decisions_total\{decision="approve"\} 1/);
+    expect(text).toMatch(/interlock_approval_latency_seconds_count 1/);
+    expect(text).toMatch(/interlock_http_requests_total\{method="POST",route="\/v1\/incidents\/:id\/approvals\/:approvalId",status="200"\} 1/);
+    expect(text).toMatch(/interlock_alert_deliveries_total\{source="alertmanager"\} 1/);
+    await r.result(id);
+  });
+});
