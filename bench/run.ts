@@ -7,11 +7,13 @@ import { parseArgs } from 'node:util';
 import { ensureStack, StackError } from '../scripts/stack/index.js';
 import type { BenchSuite } from './context.js';
 import { controlSuite } from './suites/control.js';
+import { intakeSuite } from './suites/intake.js';
 import { responseSuite } from './suites/response.js';
 
 const SUITES: Record<string, BenchSuite> = {
   response: responseSuite,
   control: controlSuite,
+  intake: intakeSuite,
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { iterations: { type: 'string' } } });
