@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { restartPlaybook, startHarness, type Harness } from '../support/harness.js';
 import { responses } from '../support/responses.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
@@ -94,6 +94,8 @@ describe('approvals', () => {
     const escalated = await r.until(id, (s) => s.approvals[0].tier === 'lead');
     expect(escalated.approvals[0].tiers).toEqual(['tier1', 'lead']);
     expect(r.types(escalated)).toEqual(expect.arrayContaining(['approval.reminded', 'approval.escalated']));
+    // The escalation notice is sent (an activity) just after the state changes: wait for it.
+    await vi.waitFor(() => expect(h.notifications.filter((n) => n.incidentId === id)).toHaveLength(3), { timeout: 5_000, interval: 50 });
     expect(h.notifications.filter((n) => n.incidentId === id).map((n) => n.text)).toEqual([
       expect.stringContaining('approval needed for restart-replica from tier1'),
       expect.stringContaining('reminder'),
