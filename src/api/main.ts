@@ -2,12 +2,12 @@ import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createAuditStore } from '../audit/audit-store.js';
-import { gatewayEnvSchema, loadConfig } from '../config/env.js';
+import { gatewayEnvSchema, loadConfigOrExit } from '../config/env.js';
 import { createApp } from './app.js';
 import { createJwtVerifier } from './auth/jwt.js';
 import { PrincipalDirectory } from './auth/principals.js';
 
-const config = loadConfig(gatewayEnvSchema);
+const config = loadConfigOrExit(gatewayEnvSchema);
 const log = pino({ level: config.LOG_LEVEL, name: 'gateway' });
 
 // One Temporal client per process: it multiplexes every request over one connection.

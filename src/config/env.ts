@@ -57,3 +57,14 @@ export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEn
   }
   return parsed.data;
 }
+
+/** For entry points: a bad configuration is the operator's to fix, so print what, not a stack. */
+export function loadConfigOrExit<T extends z.ZodType>(schema: T): z.infer<T> {
+  try {
+    return loadConfig(schema);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}

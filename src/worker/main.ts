@@ -4,10 +4,10 @@ import pino from 'pino';
 import { logNotifier, webhookNotifier } from '../activities/notification/notifier.js';
 import { loadPolicy, PlaybookCatalog } from '../activities/playbook/catalog.js';
 import { createAuditStore } from '../audit/audit-store.js';
-import { loadConfig, workerEnvSchema } from '../config/env.js';
+import { loadConfigOrExit, workerEnvSchema } from '../config/env.js';
 import { createIncidentWorker } from './create-worker.js';
 
-const config = loadConfig(workerEnvSchema);
+const config = loadConfigOrExit(workerEnvSchema);
 const log = pino({ level: config.LOG_LEVEL, name: 'worker' });
 
 const playbooks = PlaybookCatalog.fromDirectory(config.PLAYBOOKS_DIR);
