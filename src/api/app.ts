@@ -22,7 +22,7 @@ export interface GatewayDependencies {
   taskQueue: string;
   principals: PrincipalDirectory;
   jwt?: JwtVerifier;
-  audit: Pick<AuditStore, 'search'>;
+  audit: AuditStore;
   opensearchPing: () => Promise<unknown>;
   log: Logger;
   /** Requests per principal per minute; alert sources get ten times as many. */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { Role } from '../domain/actor/actor.js';
+import { CHANNELS, type Role } from '../domain/actor/actor.js';
+import { AUDIT_EVENT_TYPES } from '../domain/audit/event.js';
+import { INCIDENT_ID_PATTERN } from '../domain/incident/incident-id.js';
 import { alertmanagerWebhookSchema } from '../domain/incident/alertmanager.js';
 import { genericAlertSchema } from '../domain/incident/generic.js';
 import { grafanaWebhookSchema } from '../domain/incident/grafana.js';
@@ -36,6 +38,27 @@ export const bodies = {
   stop: stopRequestSchema.omit({ actor: true }).strict(),
 };
 
+const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).max(50)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
+const when = z.iso.datetime({ offset: true, message: 'an ISO 8601 time with a zone, e.g. 2026-11-22T10:00:00Z' });
+/** Filters shared by audit search and export. */
+const auditFilters = z.object({
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(1000)
+    .refine((q) => (q.match(/"/g)?.length ?? 0) % 2 === 0, 'unbalanced double quote in q')
+    .optional(),
+  incident: z.string().regex(INCIDENT_ID_PATTERN, 'an incident ID like am-<24 hex digits>').optional(),
+  actor: z.string().min(1).max(200).optional(),
+  type: oneOrMany(z.enum(AUDIT_EVENT_TYPES)).optional(),
+  service: z.string().min(1).max(200).optional(),
+  environment: z.string().min(1).max(200).optional(),
+  channel: z.enum(CHANNELS).optional(),
+  from: when.optional(),
+  to: when.optional(),
+});
+
 export const PHASES = ['waiting-for-alert', 'diagnosing', 'awaiting-approval', 'objection-window', 'mitigating', 'verifying', 'notifying', 'opted-out', 'handed-over', 'completed', 'resolved', 'no-playbook', 'cancelled', 'failed'] as const;
 // Values go into a visibility query: a strict alphabet keeps them from changing its meaning.
 const facet = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits and _ . : - only');
@@ -52,13 +75,19 @@ export const queries = {
       limit: z.coerce.number().int().min(1).max(200).default(50),
     })
     .strict(),
-  auditSearch: z
-    .object({
-      q: z.string().trim().min(1).max(1000).optional(),
-      incident: z.string().max(100).optional(),
-      limit: z.coerce.number().int().min(1).max(200).default(50),
+  auditSearch: auditFilters
+    .extend({
+      sort: z.enum(['relevance', 'newest', 'oldest']).default('relevance'),
+      limit: z.coerce.number().int().min(1, 'at least 1').max(200, 'at most 200 per page; use the cursor for more').default(50),
+      cursor: z.string().min(1).max(4000).optional(),
     })
-    .strict(),
+    .strict()
+    .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] }),
+  auditExport: auditFilters
+    .extend({ format: z.enum(['ndjson', 'csv']).default('ndjson'), sort: z.enum(['newest', 'oldest']).default('oldest') })
+    .strict()
+    .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] }),
+  auditVerify: z.object({ incident: z.string().regex(INCIDENT_ID_PATTERN, 'an incident ID like am-<24 hex digits>') }).strict(),
 };
 
 const id = { id: 'incident ID, e.g. am-<24 hex digits>' };
@@ -90,7 +119,10 @@ export const ROUTES = {
   note: { method: 'post', path: '/v1/incidents/:id/notes', summary: 'Add a note (manual work)', tag: 'incidents', access: responder, params: id, body: bodies.note, responses: { 201: 'noted', ...commonErrors } },
   resolve: { method: 'post', path: '/v1/incidents/:id/resolve', summary: 'Close the response with a resolution', tag: 'incidents', access: responder, params: id, body: bodies.resolve, responses: { 200: 'resolved', ...commonErrors } },
   cancel: { method: 'post', path: '/v1/incidents/:id/cancel', summary: 'Emergency stop: interrupt, compensate, end CANCELED', tag: 'incidents', access: responder, params: id, body: bodies.stop, responses: { 202: 'cancellation requested', ...commonErrors } },
-  auditSearch: { method: 'get', path: '/v1/audit/search', summary: 'Full-text search of the audit trail', tag: 'audit', access: reader, query: queries.auditSearch, responses: { 200: 'matching events', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403] } },
+  auditSearch: { method: 'get', path: '/v1/audit/search', summary: 'Full-text search of the audit trail: filters, sort, highlights, facets, cursor pagination', tag: 'audit', access: reader, query: queries.auditSearch, responses: { 200: 'matching events', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403] } },
+  auditExport: { method: 'get', path: '/v1/audit/export', summary: 'Stream every matching event as NDJSON or CSV', tag: 'audit', access: reader, query: queries.auditExport, responses: { 200: 'the events', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403] } },
+  auditVerify: { method: 'get', path: '/v1/audit/verify', summary: "Recompute an incident's hash chains and report the first broken link", tag: 'audit', access: reader, query: queries.auditVerify, responses: { 200: 'the verdict', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403] } },
+  timeline: { method: 'get', path: '/v1/incidents/:id/timeline', summary: 'The ordered audit trail of one response', tag: 'incidents', access: reader, params: id, responses: { 200: 'the events in order', 401: commonErrors[401], 403: commonErrors[403], 404: commonErrors[404] } },
   openapi: { method: 'get', path: '/v1/openapi.json', summary: 'This document', tag: 'operations', access: 'public', responses: { 200: 'OpenAPI 3.1' } },
   healthz: { method: 'get', path: '/healthz', summary: 'Liveness', tag: 'operations', access: 'public', responses: { 200: 'alive' } },
   readyz: { method: 'get', path: '/readyz', summary: 'Readiness: Temporal and OpenSearch reachable', tag: 'operations', access: 'public', responses: { 200: 'ready', 503: 'a dependency is unreachable' } },

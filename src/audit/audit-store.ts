@@ -1,19 +1,38 @@
 import type { Client } from '@opensearch-project/opensearch';
 import type { AuditEvent } from '../domain/audit/event.js';
 
-export interface AuditSearchQuery {
+export interface AuditQuery {
   q?: string;
   incidentId?: string;
+  actor?: string;
+  types?: string[];
+  service?: string;
+  environment?: string;
+  channel?: string;
+  from?: string;
+  to?: string;
+  sort: 'relevance' | 'newest' | 'oldest';
   limit: number;
+  /** Opaque: continues a previous search where its page ended. */
+  cursor?: string;
 }
 
 export interface AuditSearchResult {
   total: number;
-  events: AuditEvent[];
+  events: Array<AuditEvent & { highlight?: Record<string, string[]> }>;
+  facets?: { types: Bucket[]; actors: Bucket[]; services: Bucket[] };
+  nextCursor?: string;
+}
+interface Bucket {
+  key: string;
+  count: number;
 }
 
 export class AuditIndexingError extends Error {
   override name = 'AuditIndexingError';
+}
+export class AuditQueryError extends Error {
+  override name = 'AuditQueryError';
 }
 
 /** Monthly indices chosen by the event's own time, so a late retry lands beside its siblings. */
@@ -24,81 +43,197 @@ export function indexFor(prefix: string, time: string): string {
 
 const keyword = { type: 'keyword' } as const;
 const text = { type: 'text', analyzer: 'standard' } as const;
+const PIT_KEEP_ALIVE = '2m';
+
+const MAPPINGS = {
+  dynamic: 'strict',
+  properties: {
+    eventId: keyword,
+    sequence: { type: 'integer' },
+    time: { type: 'date' },
+    incidentId: keyword,
+    workflowId: keyword,
+    type: keyword,
+    actor: { properties: { id: keyword, name: { ...text, fields: { raw: keyword } }, channel: keyword } },
+    summary: text,
+    reason: text,
+    service: keyword,
+    environment: keyword,
+    severity: keyword,
+    stepId: keyword,
+    approvalId: keyword,
+    action: keyword,
+    // Kept for the record, never searched: parameters vary per action.
+    parameters: { type: 'object', enabled: false },
+    outcome: keyword,
+    causedBy: keyword,
+    prevHash: { type: 'keyword', index: false },
+    hash: { type: 'keyword', index: false },
+  },
+} as const;
+
+/** Sort clauses end with the unique event ID, so search_after never skips or repeats a tie. */
+function sortFor(sort: AuditQuery['sort']) {
+  if (sort === 'oldest') return [{ time: 'asc' }, { eventId: 'asc' }];
+  if (sort === 'newest') return [{ time: 'desc' }, { eventId: 'asc' }];
+  return [{ _score: 'desc' }, { time: 'desc' }, { eventId: 'asc' }];
+}
+
+interface Cursor {
+  pit: string;
+  after: unknown[];
+  /** The query the cursor belongs to: a cursor replayed with other filters is refused. */
+  fingerprint: string;
+}
 
 /**
  * OpenSearch side of the audit trail. Strict mappings: a field nobody planned for is refused,
- * not silently mapped as something unsearchable.
+ * not silently mapped as something unsearchable. Reasons, summaries and names are `text` (found
+ * by their words); everything filtered or aggregated is `keyword` (found exactly).
  */
 export function createAuditStore(client: Client, prefix: string) {
+  const allIndices = `${prefix}-*`;
+
+  function queryBody(query: AuditQuery) {
+    const filter: unknown[] = [];
+    if (query.incidentId) filter.push({ term: { incidentId: query.incidentId } });
+    if (query.actor) filter.push({ term: { 'actor.id': query.actor } });
+    if (query.types?.length) filter.push({ terms: { type: query.types } });
+    if (query.service) filter.push({ term: { service: query.service } });
+    if (query.environment) filter.push({ term: { environment: query.environment } });
+    if (query.channel) filter.push({ term: { 'actor.channel': query.channel } });
+    if (query.from || query.to) filter.push({ range: { time: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lte: query.to } : {}) } } });
+    // simple_query_string never fails on syntax: a stray operator is read as a word, never a 500.
+    const must = query.q ? [{ simple_query_string: { query: query.q, fields: ['reason', 'summary', 'actor.name'], default_operator: 'and' as const } }] : [{ match_all: {} }];
+    return { query: { bool: { must, filter } }, sort: sortFor(query.q ? query.sort : query.sort === 'relevance' ? 'newest' : query.sort) };
+  }
+
+  function fingerprint(query: AuditQuery): string {
+    const { cursor: _c, limit: _l, ...rest } = query;
+    return JSON.stringify(rest);
+  }
+
+  function decodeCursor(raw: string, query: AuditQuery): Cursor {
+    try {
+      const cursor = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
+      if (typeof cursor.pit !== 'string' || !Array.isArray(cursor.after)) throw new Error('shape');
+      if (cursor.fingerprint !== fingerprint(query)) throw new AuditQueryError('the cursor belongs to a different query: repeat the same filters, or start again without a cursor');
+      return cursor;
+    } catch (err) {
+      if (err instanceof AuditQueryError) throw err;
+      throw new AuditQueryError('the cursor is not one this service issued');
+    }
+  }
+
   return {
+    /** Composable: settings and mappings are component templates the index template is made of. */
     async installTemplate(): Promise<void> {
-      await client.indices.putIndexTemplate({
-        name: prefix,
+      await client.cluster.putComponentTemplate({
+        name: `${prefix}-settings`,
+        body: { template: { settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s' } } },
+      });
+      await client.cluster.putComponentTemplate({
+        name: `${prefix}-mappings`,
         body: {
-          index_patterns: [`${prefix}-*`],
           template: {
-            settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s' },
-            mappings: {
-              dynamic: 'strict',
-              properties: {
-                eventId: keyword,
-                sequence: { type: 'integer' },
-                time: { type: 'date' },
-                incidentId: keyword,
-                workflowId: keyword,
-                type: keyword,
-                actor: { properties: { id: keyword, name: { ...text, fields: { raw: keyword } }, channel: keyword } },
-                summary: text,
-                reason: text,
-                service: keyword,
-                environment: keyword,
-                severity: keyword,
-                stepId: keyword,
-                approvalId: keyword,
-                action: keyword,
-                // Kept for the record, never searched: parameters vary per action.
-                parameters: { type: 'object', enabled: false },
-                outcome: keyword,
-                causedBy: keyword,
-              },
-            },
+            mappings: MAPPINGS,
           },
         },
       });
+      await client.indices.putIndexTemplate({
+        name: prefix,
+        body: { index_patterns: [`${prefix}-*`], composed_of: [`${prefix}-settings`, `${prefix}-mappings`], priority: 100 },
+      });
+      // Indices made by an earlier version get the fields added since (adding fields is allowed;
+      // a strict mapping would otherwise refuse every new event in the current month's index).
+      await client.indices.putMapping({ index: allIndices, allow_no_indices: true, ignore_unavailable: true, body: { properties: MAPPINGS.properties } as never });
     },
 
     /** `create` with the event's own ID: a 409 means an earlier attempt already stored it. */
-    async indexEvents(events: readonly AuditEvent[]): Promise<void> {
+    async indexEvents(events: readonly AuditEvent[], options: { refresh?: 'wait_for' | false } = {}): Promise<void> {
       if (events.length === 0) return;
       const body = events.flatMap((e) => [{ create: { _index: indexFor(prefix, e.time), _id: e.eventId } }, e]);
-      const response = await client.bulk({ body, refresh: 'wait_for' });
-      const failures = (response.body.items ?? [])
-        .map((item) => item.create)
-        .filter((r) => r && r.status !== 201 && r.status !== 409);
-      if (failures.length > 0) {
-        throw new AuditIndexingError(`${failures.length} audit event(s) not stored: ${JSON.stringify(failures[0]?.error)}`);
+      const response = await client.bulk({ body, refresh: options.refresh ?? 'wait_for' });
+      const failures = (response.body.items ?? []).map((item) => item.create).filter((r) => r && r.status !== 201 && r.status !== 409);
+      if (failures.length > 0) throw new AuditIndexingError(`${failures.length} audit event(s) not stored: ${JSON.stringify(failures[0]?.error)}`);
+    },
+
+    queryBody,
+
+    async search(query: AuditQuery): Promise<AuditSearchResult> {
+      const base = queryBody(query);
+      const cursor = query.cursor ? decodeCursor(query.cursor, query) : undefined;
+      const body = {
+        ...base,
+        size: query.limit,
+        track_total_hits: true,
+        ...(cursor ? { pit: { id: cursor.pit, keep_alive: PIT_KEEP_ALIVE }, search_after: cursor.after } : {}),
+        highlight: { encoder: 'html', pre_tags: ['<mark>'], post_tags: ['</mark>'], fields: { reason: {}, summary: {}, 'actor.name': {} } },
+        ...(cursor
+          ? {}
+          : {
+              aggs: {
+                types: { terms: { field: 'type', size: 50 } },
+                actors: { terms: { field: 'actor.id', size: 20 } },
+                services: { terms: { field: 'service', size: 20 } },
+              },
+            }),
+      };
+      let response;
+      try {
+        // The client's request types lag OpenSearch's features (PIT, encoders): the bodies are plain JSON.
+        response = cursor ? await client.search({ body: body as never }) : await client.search({ index: allIndices, body: body as never, ignore_unavailable: true, allow_no_indices: true });
+      } catch (err) {
+        const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
+        if (cursor && (status === 404 || status === 400)) throw new AuditQueryError('the cursor has expired (pages stay available for 2 minutes): start again without a cursor');
+        throw err;
+      }
+      const hits = response.body.hits;
+      const total = typeof hits.total === 'number' ? hits.total : (hits.total?.value ?? 0);
+      const events = hits.hits.map((h) => ({ ...(h._source as AuditEvent), ...(h.highlight ? { highlight: h.highlight as Record<string, string[]> } : {}) }));
+      const buckets = (name: string): Bucket[] =>
+        ((response.body.aggregations?.[name] as { buckets?: Array<{ key: string; doc_count: number }> } | undefined)?.buckets ?? []).map((b) => ({ key: b.key, count: b.doc_count }));
+
+      // More to come: continue inside a point in time, so later pages see the same snapshot.
+      let nextCursor: string | undefined;
+      const last = hits.hits.at(-1);
+      const seen = cursor ? undefined : events.length;
+      if (last?.sort && events.length === query.limit && (cursor || (seen ?? 0) < total)) {
+        const pit = cursor?.pit ?? (await client.createPit({ index: [allIndices], keep_alive: PIT_KEEP_ALIVE, allow_partial_pit_creation: false })).body.pit_id;
+        nextCursor = Buffer.from(JSON.stringify({ pit, after: last.sort, fingerprint: fingerprint(query) } satisfies Cursor)).toString('base64url');
+      } else if (cursor) {
+        await client.deletePit({ body: { pit_id: [cursor.pit] } }).catch(() => undefined);
+      }
+      return { total, events, ...(cursor ? {} : { facets: { types: buckets('types'), actors: buckets('actors'), services: buckets('services') } }), ...(nextCursor ? { nextCursor } : {}) };
+    },
+
+    /** Every event of a query in order, a page at a time inside one point in time (for exports). */
+    async *scan(query: Omit<AuditQuery, 'cursor' | 'limit'>, pageSize = 1000): AsyncGenerator<AuditEvent> {
+      const pit = (await client.createPit({ index: [allIndices], keep_alive: PIT_KEEP_ALIVE, allow_partial_pit_creation: false })).body.pit_id;
+      try {
+        let after: unknown[] | undefined;
+        for (;;) {
+          const body = { ...queryBody({ ...query, limit: pageSize }), size: pageSize, pit: { id: pit, keep_alive: PIT_KEEP_ALIVE }, ...(after ? { search_after: after } : {}) };
+          const response = await client.search({ body: body as never });
+          const hits = response.body.hits.hits;
+          for (const h of hits) yield h._source as AuditEvent;
+          if (hits.length < pageSize) return;
+          after = hits.at(-1)!.sort;
+        }
+      } finally {
+        await client.deletePit({ body: { pit_id: [pit] } }).catch(() => undefined);
       }
     },
 
-    async search(query: AuditSearchQuery): Promise<AuditSearchResult> {
-      const filter = query.incidentId ? [{ term: { incidentId: query.incidentId } }] : [];
-      const must = query.q
-        ? [{ simple_query_string: { query: query.q, fields: ['reason', 'summary', 'actor.name'], default_operator: 'and' as const } }]
-        : [{ match_all: {} }];
+    /** All events of one incident, in the order they happened. */
+    async incidentEvents(incidentId: string): Promise<AuditEvent[]> {
       const response = await client.search({
-        index: `${prefix}-*`,
-        body: {
-          query: { bool: { must, filter } },
-          sort: query.q ? [{ _score: 'desc' }, { time: 'desc' }] : [{ time: 'desc' }],
-          size: query.limit,
-          track_total_hits: true,
-        },
+        index: allIndices,
+        body: { query: { term: { incidentId } }, sort: [{ time: 'asc' }, { sequence: 'asc' }], size: 10_000 },
         ignore_unavailable: true,
         allow_no_indices: true,
       });
-      const hits = response.body.hits;
-      const total = typeof hits.total === 'number' ? hits.total : (hits.total?.value ?? 0);
-      return { total, events: hits.hits.map((h) => h._source as AuditEvent) };
+      return response.body.hits.hits.map((h) => h._source as AuditEvent);
     },
   };
 }

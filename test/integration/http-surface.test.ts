@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createApp } from '../../src/api/app.js';
+import { createAuditStore } from '../../src/audit/audit-store.js';
 import { PrincipalDirectory } from '../../src/api/auth/principals.js';
 import { ROUTES, type RouteContract } from '../../src/api/contract.js';
 import { restartPlaybook, startHarness, type Harness } from '../support/harness.js';
@@ -102,7 +103,7 @@ describe('health, readiness and metrics', () => {
       client: h.client,
       taskQueue: h.taskQueue,
       principals: PrincipalDirectory.fromYaml('principals: [{ id: x, name: X, roles: [auditor], tokenSha256: "0000000000000000000000000000000000000000000000000000000000000000" }]'),
-      audit: { search: async () => ({ total: 0, events: [] }) },
+      audit: createAuditStore(unreachable, 'audit-events'),
       opensearchPing: () => unreachable.ping(),
       log: pino({ level: 'silent' }),
     });

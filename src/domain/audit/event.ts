@@ -68,6 +68,9 @@ export interface AuditEvent {
   outcome?: string;
   /** The event that caused this one (the approval that started a mitigation, the opt-out that stopped it). */
   causedBy?: string;
+  /** Tamper evidence (see chain.ts): the previous event's hash, and this event's own. */
+  prevHash?: string;
+  hash?: string;
 }
 
 const SECRET_KEY = /pass(word)?|secret|token|authorization|api[-_]?key|credential|cookie/i;

@@ -1,7 +1,8 @@
 import { CancellationScope, condition } from '@temporalio/workflow';
+import { eventHash, GENESIS_HASH } from '../../domain/audit/chain.js';
 import type { AuditEvent, AuditEventType } from '../../domain/audit/event.js';
 
-type EventFields = Omit<AuditEvent, 'eventId' | 'sequence' | 'time' | 'incidentId' | 'workflowId' | 'type' | 'service' | 'environment' | 'severity'>;
+type EventFields = Omit<AuditEvent, 'eventId' | 'sequence' | 'time' | 'incidentId' | 'workflowId' | 'type' | 'service' | 'environment' | 'severity' | 'prevHash' | 'hash'>;
 
 /**
  * Audit events live in workflow state first (durable with the history), then a background pump
@@ -32,7 +33,11 @@ export class AuditTrail {
       type,
       ...this.facets(),
       ...fields,
+      prevHash: this.events.at(-1)?.hash ?? GENESIS_HASH,
     };
+    // Drop undefined fields first: the stored (JSON) form is what verification will hash.
+    for (const key of Object.keys(event) as Array<keyof AuditEvent>) if (event[key] === undefined) delete event[key];
+    event.hash = eventHash(event);
     this.events.push(event);
     return event;
   }

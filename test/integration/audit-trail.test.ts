@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { indexFor } from '../../src/audit/audit-store.js';
+import { restartPlaybook, startHarness, type Harness } from '../support/harness.js';
+import { responses } from '../support/responses.js';
+import { startTargetServer, type TargetServer } from '../support/target-server.js';
+
+let target: TargetServer;
+let h: Harness;
+let r: ReturnType<typeof responses>;
+let incident: string;
+const word = `zq${Date.now().toString(36)}`; // a word no other test uses
+
+beforeAll(async () => {
+  target = await startTargetServer();
+  h = await startHarness({ playbooks: { 'restart.yaml': restartPlaybook(target.url) } });
+  r = responses(h);
+  // One response with a rich trail: an objection-free approval with a reason full of markup,
+  // a hand-over opt-out, notes, and a resolution.
+  incident = await r.open('audit', { labels: { incident_tag: `audit-${word}` } });
+  const approval = await r.pendingApproval(incident);
+  await h.request('POST', `/v1/incidents/${incident}/approvals/${approval.id}`, { as: 'bob', headers: { 'x-interlock-channel': 'slack' }, body: { decision: 'reject', reason: `${word} replica <script>alert(1)</script> is fine` } });
+  await r.result(incident);
+}, 60_000);
+afterAll(async () => {
+  await h?.stop();
+  await target?.close();
+});
+
+const search = (qs: string, as: Parameters<Harness['request']>[2]['as'] = 'audrey') => h.request('GET', `/v1/audit/search?${qs}`, { as });
+
+describe('audit search', () => {
+  it('finds events by all the words of a reason, with filters and HTML-escaped highlights', async () => {
+    const res = await search(`q=${encodeURIComponent(`${word} replica`)}&incident=${incident}`);
+    expect(res.status).toBe(200);
+    expect(res.body.events).toHaveLength(1);
+    const event = res.body.events[0];
+    expect(event).toMatchObject({ type: 'approval.rejected', actor: { id: 'bob', channel: 'slack' } });
+    expect(event.highlight.reason[0]).toContain(`<mark>${word}</mark>`);
+    expect(event.highlight.reason[0]).toContain('&lt;script&gt;');
+    expect(event.highlight.reason[0]).not.toContain('<script>');
+    // AND by default: a word that is not there means no match.
+    expect((await search(`q=${encodeURIComponent(`${word} database`)}`)).body.total).toBe(0);
+    // Filters narrow; each one applies.
+    expect((await search(`q=${word}&channel=slack`)).body.total).toBe(1);
+    expect((await search(`q=${word}&channel=api`)).body.total).toBe(0);
+    expect((await search(`q=${word}&actor=bob&type=approval.rejected&service=payments-db&environment=prod`)).body.total).toBe(1);
+    expect((await search(`q=${word}&from=2000-01-01T00:00:00Z&to=2001-01-01T00:00:00Z`)).body.total).toBe(0);
+  });
+
+  it('sorts, counts facets, and pages stably through everything with a cursor', async () => {
+    const all = await search(`incident=${incident}&sort=oldest&limit=200`);
+    const total = all.body.total;
+    expect(total).toBeGreaterThan(5);
+    const times = all.body.events.map((e: any) => e.time);
+    expect([...times].sort()).toEqual(times);
+    expect(all.body.facets.types).toEqual(expect.arrayContaining([{ key: 'approval.rejected', count: 1 }, { key: 'response.opened', count: 1 }]));
+    expect(all.body.facets.actors).toEqual(expect.arrayContaining([{ key: 'bob', count: 1 }]));
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await search(`incident=${incident}&sort=oldest&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.events.map((e: any) => e.eventId));
+      cursor = page.body.nextCursor;
+      pages++;
+    } while (cursor && pages < 100);
+    expect(seen).toEqual(all.body.events.map((e: any) => e.eventId));
+    expect(new Set(seen).size).toBe(total);
+  });
+
+  it.each([
+    ['an unbalanced quote', 'q=%22replica', /unbalanced double quote/],
+    ['a huge page size', 'limit=100000', /at most 200/],
+    ['an unknown filter', 'colour=red', /colour/],
+    ['an unknown event type', 'type=approval.maybe', /type/],
+    ['a bad time', 'from=yesterday', /ISO 8601/],
+    ['a range the wrong way round', 'from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', /from must not be after to/],
+    ['a forged cursor', 'cursor=bm9wZQ', /cursor is not one this service issued/],
+  ])('refuses %s with 400 and a message', async (_what, qs, message) => {
+    const res = await search(qs);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(message);
+  });
+
+  it('never turns query syntax into a server error', async () => {
+    for (const q of ['+-|*((', 'a AND OR b', '~~~', '"', '\\', 'replica*~2^3']) {
+      const res = await search(`q=${encodeURIComponent(q)}`);
+      expect([200, 400]).toContain(res.status);
+    }
+  });
+
+  it('refuses a cursor replayed with other filters', async () => {
+    const first = await search(`incident=${incident}&limit=1&sort=oldest`);
+    const replayed = await search(`incident=${incident}&limit=1&sort=newest&cursor=${first.body.nextCursor}`);
+    expect(replayed.status).toBe(400);
+    expect(replayed.body.error.message).toMatch(/different query/);
+  });
+
+  it('lets auditors read and export, and refuses alert sources', async () => {
+    expect((await search(`q=${word}`, 'alertmanager')).status).toBe(403);
+    expect((await h.request('GET', `/v1/audit/export?incident=${incident}`, { as: 'alertmanager' })).status).toBe(403);
+  });
+});
+
+describe('export, timeline and verification', () => {
+  it('streams every matching event as NDJSON and as CSV', async () => {
+    const total = (await search(`incident=${incident}&limit=1`)).body.total;
+    const ndjson = await fetch(`${h.baseUrl}/v1/audit/export?incident=${incident}`, { headers: { authorization: `Bearer ${h.tokens.audrey}` } });
+    expect(ndjson.headers.get('content-type')).toMatch(/application\/x-ndjson/);
+    const lines = (await ndjson.text()).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(total);
+    expect(lines.map((e) => e.sequence)).toEqual([...lines.map((e) => e.sequence)].sort((a, b) => a - b));
+
+    const csv = await fetch(`${h.baseUrl}/v1/audit/export?incident=${incident}&format=csv&q=${word}`, { headers: { authorization: `Bearer ${h.tokens.audrey}` } });
+    const rows = (await csv.text()).trim().split('\n');
+    expect(rows[0]).toBe('time,incidentId,type,actorId,actorName,channel,reason,summary,stepId,approvalId,action,outcome,eventId,causedBy');
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toContain(`${word} replica <script>alert(1)</script> is fine`);
+  });
+
+  it('gives the ordered trail of one response', async () => {
+    const res = await h.request('GET', `/v1/incidents/${incident}/timeline`, { as: 'audrey' });
+    expect(res.status).toBe(200);
+    expect(res.body.events[0].type).toBe('response.opened');
+    expect(res.body.events.at(-1).type).toBe('response.completed');
+    expect(res.body.events.map((e: any) => e.sequence)).toEqual(res.body.events.map((_: unknown, i: number) => i + 1));
+    expect((await h.request('GET', '/v1/incidents/am-000000000000000000000000/timeline', { as: 'audrey' })).status).toBe(404);
+  });
+
+  it('verifies the hash chain, and finds a document edited directly in OpenSearch', async () => {
+    const intact = await h.request('GET', `/v1/audit/verify?incident=${incident}`, { as: 'audrey' });
+    expect(intact.body).toMatchObject({ incidentId: incident, intact: true, chains: 1 });
+
+    // Someone with OpenSearch access softens a rejection reason.
+    const events = (await h.request('GET', `/v1/incidents/${incident}/timeline`, { as: 'audrey' })).body.events;
+    const target = events.find((e: any) => e.type === 'approval.rejected');
+    await h.opensearch.update({ index: indexFor(inject('auditIndexPrefix'), target.time), id: target.eventId, body: { doc: { reason: 'approved after all' } }, refresh: true });
+
+    const broken = await h.request('GET', `/v1/audit/verify?incident=${incident}`, { as: 'audrey' });
+    expect(broken.body).toMatchObject({ intact: false, firstBroken: { eventId: target.eventId, sequence: target.sequence, problem: expect.stringContaining('changed') } });
+    expect((await h.request('GET', '/v1/audit/verify?incident=nope', { as: 'audrey' })).status).toBe(400);
+  });
+});
