@@ -72,11 +72,14 @@ const MAPPINGS = {
   },
 } as const;
 
-/** Sort clauses end with the unique event ID, so search_after never skips or repeats a tie. */
+/**
+ * Events of one response often share a millisecond: the sequence keeps them in the order they
+ * happened, and the unique event ID last means search_after never skips or repeats a tie.
+ */
 function sortFor(sort: AuditQuery['sort']) {
-  if (sort === 'oldest') return [{ time: 'asc' }, { eventId: 'asc' }];
-  if (sort === 'newest') return [{ time: 'desc' }, { eventId: 'asc' }];
-  return [{ _score: 'desc' }, { time: 'desc' }, { eventId: 'asc' }];
+  if (sort === 'oldest') return [{ time: 'asc' }, { sequence: 'asc' }, { eventId: 'asc' }];
+  if (sort === 'newest') return [{ time: 'desc' }, { sequence: 'desc' }, { eventId: 'asc' }];
+  return [{ _score: 'desc' }, { time: 'desc' }, { sequence: 'desc' }, { eventId: 'asc' }];
 }
 
 interface Cursor {
