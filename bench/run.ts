@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { ensureStack, StackError } from '../scripts/stack/index.js';
 import type { BenchSuite } from './context.js';
+import { auditSuite } from './suites/audit.js';
 import { controlSuite } from './suites/control.js';
 import { intakeSuite } from './suites/intake.js';
 import { responseSuite } from './suites/response.js';
@@ -14,6 +15,7 @@ const SUITES: Record<string, BenchSuite> = {
   response: responseSuite,
   control: controlSuite,
   intake: intakeSuite,
+  audit: auditSuite,
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { iterations: { type: 'string' } } });

@@ -111,6 +111,25 @@ export function createAuditStore(client: Client, prefix: string) {
     return { query: { bool: { must, filter } }, sort: sortFor(query.q ? query.sort : query.sort === 'relevance' ? 'newest' : query.sort) };
   }
 
+  /** The whole request body of a search page (the benchmark sends the same body raw). */
+  function searchBody(query: AuditQuery, withFacets = true) {
+    return {
+      ...queryBody(query),
+      size: query.limit,
+      track_total_hits: true,
+      highlight: { encoder: 'html', pre_tags: ['<mark>'], post_tags: ['</mark>'], fields: { reason: {}, summary: {}, 'actor.name': {} } },
+      ...(withFacets
+        ? {
+            aggs: {
+              types: { terms: { field: 'type', size: 50 } },
+              actors: { terms: { field: 'actor.id', size: 20 } },
+              services: { terms: { field: 'service', size: 20 } },
+            },
+          }
+        : {}),
+    };
+  }
+
   function fingerprint(query: AuditQuery): string {
     const { cursor: _c, limit: _l, ...rest } = query;
     return JSON.stringify(rest);
@@ -163,25 +182,11 @@ export function createAuditStore(client: Client, prefix: string) {
 
     queryBody,
 
+    searchBody,
+
     async search(query: AuditQuery): Promise<AuditSearchResult> {
-      const base = queryBody(query);
       const cursor = query.cursor ? decodeCursor(query.cursor, query) : undefined;
-      const body = {
-        ...base,
-        size: query.limit,
-        track_total_hits: true,
-        ...(cursor ? { pit: { id: cursor.pit, keep_alive: PIT_KEEP_ALIVE }, search_after: cursor.after } : {}),
-        highlight: { encoder: 'html', pre_tags: ['<mark>'], post_tags: ['</mark>'], fields: { reason: {}, summary: {}, 'actor.name': {} } },
-        ...(cursor
-          ? {}
-          : {
-              aggs: {
-                types: { terms: { field: 'type', size: 50 } },
-                actors: { terms: { field: 'actor.id', size: 20 } },
-                services: { terms: { field: 'service', size: 20 } },
-              },
-            }),
-      };
+      const body = { ...searchBody(query, !cursor), ...(cursor ? { pit: { id: cursor.pit, keep_alive: PIT_KEEP_ALIVE }, search_after: cursor.after } : {}) };
       let response;
       try {
         // The client's request types lag OpenSearch's features (PIT, encoders): the bodies are plain JSON.

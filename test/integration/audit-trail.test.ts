@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { indexFor } from '../../src/audit/audit-store.js';
-import { restartPlaybook, startHarness, type Harness } from '../support/harness.js';
+import { restartPlaybook, startHarness, type Harness, type Person } from '../support/harness.js';
 import { responses } from '../support/responses.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
 
@@ -26,7 +26,7 @@ afterAll(async () => {
   await target?.close();
 });
 
-const search = (qs: string, as: Parameters<Harness['request']>[2]['as'] = 'audrey') => h.request('GET', `/v1/audit/search?${qs}`, { as });
+const search = (qs: string, as: Person = 'audrey') => h.request('GET', `/v1/audit/search?${qs}`, { as });
 
 describe('audit search', () => {
   it('finds events by all the words of a reason, with filters and HTML-escaped highlights', async () => {
