@@ -83,7 +83,8 @@ function sortFor(sort: AuditQuery['sort']) {
 }
 
 interface Cursor {
-  pit: string;
+  /** Absent after the first page: the point in time is opened only when a second page is asked for. */
+  pit?: string;
   after: unknown[];
   /** The query the cursor belongs to: a cursor replayed with other filters is refused. */
   fingerprint: string;
@@ -138,7 +139,7 @@ export function createAuditStore(client: Client, prefix: string) {
   function decodeCursor(raw: string, query: AuditQuery): Cursor {
     try {
       const cursor = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-      if (typeof cursor.pit !== 'string' || !Array.isArray(cursor.after)) throw new Error('shape');
+      if ((cursor.pit !== undefined && typeof cursor.pit !== 'string') || !Array.isArray(cursor.after)) throw new Error('shape');
       if (cursor.fingerprint !== fingerprint(query)) throw new AuditQueryError('the cursor belongs to a different query: repeat the same filters, or start again without a cursor');
       return cursor;
     } catch (err) {
@@ -186,7 +187,10 @@ export function createAuditStore(client: Client, prefix: string) {
 
     async search(query: AuditQuery): Promise<AuditSearchResult> {
       const cursor = query.cursor ? decodeCursor(query.cursor, query) : undefined;
-      const body = { ...searchBody(query, !cursor), ...(cursor ? { pit: { id: cursor.pit, keep_alive: PIT_KEEP_ALIVE }, search_after: cursor.after } : {}) };
+      // Most searches never ask for page 2, so page 1 opens nothing. The point in time is
+      // opened when the second page is asked for, and every later page reads that snapshot.
+      const pit = cursor ? (cursor.pit ?? (await client.createPit({ index: [allIndices], keep_alive: PIT_KEEP_ALIVE, allow_partial_pit_creation: false })).body.pit_id) : undefined;
+      const body = { ...searchBody(query, !cursor), ...(cursor ? { pit: { id: pit, keep_alive: PIT_KEEP_ALIVE }, search_after: cursor.after } : {}) };
       let response;
       try {
         // The client's request types lag OpenSearch's features (PIT, encoders): the bodies are plain JSON.
@@ -202,16 +206,10 @@ export function createAuditStore(client: Client, prefix: string) {
       const buckets = (name: string): Bucket[] =>
         ((response.body.aggregations?.[name] as { buckets?: Array<{ key: string; doc_count: number }> } | undefined)?.buckets ?? []).map((b) => ({ key: b.key, count: b.doc_count }));
 
-      // More to come: continue inside a point in time, so later pages see the same snapshot.
-      let nextCursor: string | undefined;
       const last = hits.hits.at(-1);
-      const seen = cursor ? undefined : events.length;
-      if (last?.sort && events.length === query.limit && (cursor || (seen ?? 0) < total)) {
-        const pit = cursor?.pit ?? (await client.createPit({ index: [allIndices], keep_alive: PIT_KEEP_ALIVE, allow_partial_pit_creation: false })).body.pit_id;
-        nextCursor = Buffer.from(JSON.stringify({ pit, after: last.sort, fingerprint: fingerprint(query) } satisfies Cursor)).toString('base64url');
-      } else if (cursor) {
-        await client.deletePit({ body: { pit_id: [cursor.pit] } }).catch(() => undefined);
-      }
+      const more = last?.sort !== undefined && events.length === query.limit && (cursor !== undefined || events.length < total);
+      if (!more && pit) await client.deletePit({ body: { pit_id: [pit] } }).catch(() => undefined);
+      const nextCursor = more ? Buffer.from(JSON.stringify({ pit, after: last!.sort!, fingerprint: fingerprint(query) } satisfies Cursor)).toString('base64url') : undefined;
       return { total, events, ...(cursor ? {} : { facets: { types: buckets('types'), actors: buckets('actors'), services: buckets('services') } }), ...(nextCursor ? { nextCursor } : {}) };
     },
 
