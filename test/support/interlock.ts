@@ -76,6 +76,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
 
   const opensearch = new OpenSearchClient({ node: stack.opensearchUrl });
   const audit = createAuditStore(opensearch, stack.auditIndexPrefix);
+  await audit.installTemplate(); // as the worker does at start (idempotent)
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
   const worker: Worker = await createIncidentWorker({
     connection: nativeConnection,
