@@ -1,4 +1,6 @@
-import { log } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
+import type { Controls, GuardrailFacts, GuardrailVerdict } from '../domain/guardrails/controls.js';
+import type { GuardrailsClient } from './guardrails/guardrails-client.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { AuditEvent } from '../domain/audit/event.js';
 import type { ActionSpec, Playbook } from '../domain/playbook/playbook.js';
@@ -12,6 +14,8 @@ export type ActionRequest = ActionSpec & {
   incidentId: string;
   stepId: string;
   kind: string;
+  /** The facts guardrails are judged on; mitigations re-check them as they start. */
+  guard?: GuardrailFacts;
 };
 
 export interface ActivityDependencies {
@@ -20,6 +24,7 @@ export interface ActivityDependencies {
   policy: () => Policy;
   audit: Pick<AuditStore, 'indexEvents'>;
   notifier: Notifier;
+  guardrails: GuardrailsClient;
 }
 
 /**
@@ -40,6 +45,12 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     async runAction(request: ActionRequest): Promise<ActionResult | ShellCommandResult> {
+      // Last line of defence: a control engaged between the workflow's check and this start
+      // (a broadcast still on its way) still stops the mitigation before it touches anything.
+      if (request.guard && request.kind === 'mitigation') {
+        const verdict = await deps.guardrails.check(request.guard);
+        if (verdict.blockers.length) throw ApplicationFailure.create({ type: 'BlockedByGuardrail', message: verdict.blockers.join('; '), nonRetryable: true });
+      }
       switch (request.action) {
         case 'http.request':
           return performHttpRequest(request.params);
@@ -50,6 +61,14 @@ export function createActivities(deps: ActivityDependencies) {
 
     async indexAuditEvents(events: AuditEvent[]): Promise<void> {
       await deps.audit.indexEvents(events);
+    },
+
+    async checkGuardrails(facts: GuardrailFacts): Promise<GuardrailVerdict & { version: number }> {
+      return deps.guardrails.check(facts);
+    },
+
+    async broadcastControls(controls: Controls): Promise<number> {
+      return deps.guardrails.broadcast(controls);
     },
 
     async sendNotification(notification: { incidentId: string; workflowId: string; text: string }): Promise<void> {

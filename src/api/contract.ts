@@ -59,7 +59,7 @@ const auditFilters = z.object({
   to: when.optional(),
 });
 
-export const PHASES = ['waiting-for-alert', 'diagnosing', 'awaiting-approval', 'objection-window', 'mitigating', 'verifying', 'notifying', 'opted-out', 'handed-over', 'completed', 'resolved', 'no-playbook', 'cancelled', 'failed'] as const;
+export const PHASES = ['waiting-for-alert', 'diagnosing', 'awaiting-approval', 'objection-window', 'mitigating', 'blocked', 'verifying', 'notifying', 'opted-out', 'handed-over', 'completed', 'resolved', 'no-playbook', 'cancelled', 'failed'] as const;
 // Values go into a visibility query: a strict alphabet keeps them from changing its meaning.
 const facet = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits and _ . : - only');
 export const queries = {

@@ -11,12 +11,15 @@ const shared = {
   OPENSEARCH_URL: z.url().default('http://127.0.0.1:9200'),
   AUDIT_INDEX_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('audit-events'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The one control workflow holding the kill switch, pauses, rules and freezes. */
+  GUARDRAILS_WORKFLOW_ID: z.string().min(1).default('interlock-guardrails'),
 };
 
 export const workerEnvSchema = z.object({
   ...shared,
   PLAYBOOKS_DIR: z.string().min(1).default('playbooks'),
   POLICY_FILE: z.string().min(1).default('config/policy.yaml'),
+  GUARDRAILS_FILE: z.string().min(1).default('config/guardrails.yaml'),
   /** Approval requests, reminders and escalations are POSTed here; unset, they go to the log. */
   NOTIFY_WEBHOOK_URL: z.url().optional(),
 });

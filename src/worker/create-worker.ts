@@ -9,6 +9,7 @@ export interface IncidentWorkerOptions {
   dependencies: ActivityDependencies;
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundlePath?: string;
+  maxConcurrentActivityTaskExecutions?: number;
 }
 
 export async function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
@@ -23,6 +24,7 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     // Cancellation reaches an activity only in a heartbeat response, and heartbeats are
     // throttled (by default up to 30 s). A 200 ms cap keeps "stop" within a fraction of a second.
     maxHeartbeatThrottleInterval: '200ms',
+    ...(options.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions } : {}),
     defaultHeartbeatThrottleInterval: '200ms',
   });
 }

@@ -2,7 +2,9 @@ import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { logNotifier, webhookNotifier } from '../activities/notification/notifier.js';
-import { loadPolicy, PlaybookCatalog } from '../activities/playbook/catalog.js';
+import { loadGuardrails, loadPolicy, PlaybookCatalog } from '../activities/playbook/catalog.js';
+import { createGuardrailsClient } from '../activities/guardrails/guardrails-client.js';
+import { Client, Connection } from '@temporalio/client';
 import { createAuditStore } from '../audit/audit-store.js';
 import { loadConfigOrExit, workerEnvSchema } from '../config/env.js';
 import { createIncidentWorker } from './create-worker.js';
@@ -18,6 +20,13 @@ const audit = createAuditStore(new OpenSearchClient({ node: config.OPENSEARCH_UR
 await audit.installTemplate();
 
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+// Activities read and broadcast the guardrails through an ordinary client.
+const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const guardrails = createGuardrailsClient(new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }), {
+  workflowId: config.GUARDRAILS_WORKFLOW_ID,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+});
+const standingRules = loadGuardrails(config.GUARDRAILS_FILE);
 const worker = await createIncidentWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
@@ -27,9 +36,13 @@ const worker = await createIncidentWorker({
     policy: () => loadPolicy(config.POLICY_FILE),
     audit,
     notifier: config.NOTIFY_WEBHOOK_URL ? webhookNotifier(config.NOTIFY_WEBHOOK_URL) : logNotifier((m, attrs) => log.info(attrs, m)),
+    guardrails,
   },
 });
 log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');
+// Start the control workflow (or hand the running one the current standing rules).
+await guardrails.ensureRunning(standingRules);
 // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
 await worker.run();
+await clientConnection.close();
 await connection.close();

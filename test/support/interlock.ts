@@ -9,6 +9,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { Notification } from '../../src/activities/notification/notifier.js';
+import { createGuardrailsClient } from '../../src/activities/guardrails/guardrails-client.js';
+import type { Rule } from '../../src/domain/guardrails/controls.js';
 import { parsePolicy, PlaybookCatalog } from '../../src/activities/playbook/catalog.js';
 import { createApp } from '../../src/api/app.js';
 import type { JwtVerifier } from '../../src/api/auth/jwt.js';
@@ -56,6 +58,8 @@ export interface InterlockOptions {
   env?: NodeJS.ProcessEnv;
   jwt?: JwtVerifier;
   rateLimitPerMinute?: number;
+  standingRules?: Array<Omit<Rule, 'source'>>;
+  maxConcurrentActivities?: number;
 }
 
 export async function startInterlock(stack: StackAddresses, options: InterlockOptions) {
@@ -77,6 +81,11 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   const opensearch = new OpenSearchClient({ node: stack.opensearchUrl });
   const audit = createAuditStore(opensearch, stack.auditIndexPrefix);
   await audit.installTemplate(); // as the worker does at start (idempotent)
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection, namespace: 'default' });
+  // A control workflow per harness: files running in parallel must not share one kill switch.
+  const guardrailsWorkflowId = `guardrails-${taskQueue}`;
+  const guardrails = createGuardrailsClient(client, { workflowId: guardrailsWorkflowId, taskQueue });
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
   const worker: Worker = await createIncidentWorker({
     connection: nativeConnection,
@@ -88,13 +97,13 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       audit,
       // Stands in for Slack/email: the test reads what would have been sent.
       notifier: { send: async (n: Notification) => void notifications.push(n) },
+      guardrails,
     },
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
     workflowBundlePath: stack.workflowBundlePath,
   });
   const workerRun = worker.run();
-
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection, namespace: 'default' });
+  await guardrails.ensureRunning(options.standingRules ?? []);
   const app = createApp({
     client,
     taskQueue,
@@ -130,6 +139,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
 
   return {
     taskQueue,
+    guardrailsWorkflowId,
     playbookDir,
     notifications,
     client,
@@ -140,6 +150,8 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     request,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // The control workflow would otherwise wait forever for a worker that is gone.
+      await client.workflow.getHandle(guardrailsWorkflowId).terminate('test over').catch(() => undefined);
       worker.shutdown();
       await workerRun;
       await connection.close();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { playbookSchema, selectPlaybook, type Playbook } from '../../domain/playbook/playbook.js';
 import { policySchema, type Policy } from '../../domain/policy/policy.js';
+import { guardrailsFileSchema, type Rule } from '../../domain/guardrails/controls.js';
 import { describeIssues } from '../../domain/response/inputs.js';
 
 export class PlaybookError extends Error {
@@ -94,4 +95,15 @@ export class PlaybookCatalog {
   get all(): readonly Playbook[] {
     return this.playbooks;
   }
+}
+
+/** Standing exclusion rules (config/guardrails.yaml), validated like playbooks. */
+export function parseGuardrails(source: string, file: string): Array<Omit<Rule, 'source'>> {
+  const parsed = guardrailsFileSchema.safeParse(parseYaml(source, file) ?? {});
+  if (!parsed.success) throw new PlaybookError(`${file}: ${describeIssues(parsed.error)}`);
+  return parsed.data.rules;
+}
+
+export function loadGuardrails(file: string): Array<Omit<Rule, 'source'>> {
+  return fs.existsSync(file) ? parseGuardrails(fs.readFileSync(file, 'utf8'), path.basename(file)) : [];
 }

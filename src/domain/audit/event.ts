@@ -40,6 +40,16 @@ export const AUDIT_EVENT_TYPES = [
   'response.cancelled',
   'response.completed',
   'input.rejected',
+  'guardrail.killswitch-engaged',
+  'guardrail.killswitch-released',
+  'guardrail.pause-added',
+  'guardrail.pause-removed',
+  'guardrail.pause-expired',
+  'guardrail.rule-added',
+  'guardrail.rule-removed',
+  'guardrail.freeze-added',
+  'guardrail.freeze-removed',
+  'guardrail.halted',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -10,6 +10,7 @@ export type ResponsePhase =
   | 'awaiting-approval'
   | 'objection-window'
   | 'mitigating'
+  | 'blocked'
   | 'verifying'
   | 'notifying'
   | 'opted-out'
@@ -150,5 +151,7 @@ export interface ResponseStatus {
   overrides: OverrideRecord[];
   handover?: { owner: ActorRef; at: string; notes: Array<{ actor: ActorRef; text: string; at: string }> };
   resolution?: { actor: ActorRef; summary: string; at: string };
+  /** What guardrail keeps the next step from starting, if any. */
+  blockedBy?: string[];
   timeline: AuditEvent[];
 }

@@ -12,6 +12,9 @@ type EventFields = Omit<AuditEvent, 'eventId' | 'sequence' | 'time' | 'incidentI
 export class AuditTrail {
   readonly events: AuditEvent[] = [];
   private indexed = 0;
+  /** Where the chain stands when a run continues an earlier one (continue-as-new). */
+  private readonly offset: number;
+  private readonly startHash: string;
   private closing = false;
   private pump: Promise<void> | undefined;
 
@@ -19,10 +22,19 @@ export class AuditTrail {
     private readonly identity: { incidentId: string; workflowId: string; runKey: string },
     private readonly facets: () => { service: string; environment: string; severity: string },
     private readonly index: (events: AuditEvent[]) => Promise<void>,
-  ) {}
+    resume?: { sequence: number; hash: string },
+  ) {
+    this.offset = resume?.sequence ?? 0;
+    this.startHash = resume?.hash ?? GENESIS_HASH;
+  }
+
+  /** What a continued run needs to extend this chain. */
+  get position(): { sequence: number; hash: string } {
+    return { sequence: this.offset + this.events.length, hash: this.events.at(-1)?.hash ?? this.startHash };
+  }
 
   record(type: AuditEventType, fields: EventFields): AuditEvent {
-    const sequence = this.events.length + 1;
+    const sequence = this.offset + this.events.length + 1;
     const event: AuditEvent = {
       // Deterministic: replays and activity retries produce the same ID, so `create` dedups.
       eventId: `${this.identity.workflowId}:${this.identity.runKey}:${sequence}`,
@@ -33,7 +45,7 @@ export class AuditTrail {
       type,
       ...this.facets(),
       ...fields,
-      prevHash: this.events.at(-1)?.hash ?? GENESIS_HASH,
+      prevHash: this.events.at(-1)?.hash ?? this.startHash,
     };
     // Drop undefined fields first: the stored (JSON) form is what verification will hash.
     for (const key of Object.keys(event) as Array<keyof AuditEvent>) if (event[key] === undefined) delete event[key];

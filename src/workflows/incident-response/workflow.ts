@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
@@ -37,6 +38,8 @@ import { mitigationBlocker, optOutCovers, sameInputs } from '../../domain/respon
 import type { ActorRef, ApprovalRequest, OptOutRecord, OverrideRecord, ResponsePhase, ResponseStatus, StepState, StepStatus } from '../../domain/response/status.js';
 import type { infer as zInfer, ZodType } from 'zod';
 import { AuditTrail } from './audit-trail.js';
+import { evaluateControls, type Controls, type GuardrailFacts } from '../../domain/guardrails/controls.js';
+import { controlsChangedSignal } from '../guardrails/messages.js';
 import * as msg from './messages.js';
 import { AwaitingApprovalKey, EnvironmentKey, IncidentIdKey, ResponsePhaseKey, ServiceKey, SeverityKey } from './search-attributes.js';
 
@@ -45,6 +48,15 @@ const { selectPlaybook, indexAuditEvents, sendNotification } = proxyActivities<I
   // Indexing retries without limit: OpenSearch down for minutes must delay, never drop, events.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
+
+const { checkGuardrails } = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '10s',
+  // Unreachable guardrails mean "cannot tell": the mitigation waits (fails closed) meanwhile.
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
+});
+
+/** While blocked by a guardrail, look again at least this often (a broadcast wakes it sooner). */
+const GUARDRAIL_RECHECK = '10s';
 
 /** Heartbeats carry cancellation to the activity; the worker throttles them to ~200 ms. */
 function actionRunner(kind: string, action: ActionSpec) {
@@ -113,6 +125,8 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
   const compensations: Array<{ stepId: string; action: ActionSpec }> = [];
   const stepsRun: string[] = [];
   let resolved = false;
+  /** The newest controls broadcast to this response (the check before scheduling reads them fresh). */
+  let controlsVersion = 0;
 
   const stepSpec = (stepId: string) => playbook?.steps.find((s) => s.id === stepId);
   const stepStatus = (stepId: string) => status.steps.find((s) => s.id === stepId);
@@ -448,12 +462,35 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
     stopRequest = { actor: who(parsed.data.actor), reason: parsed.data.reason, event };
   });
 
+  const factsFor = (step: PlaybookStep): GuardrailFacts => ({
+    service: status.service,
+    environment: status.environment,
+    action: step.action,
+    severity: status.severity,
+    playbook: playbook?.id ?? '',
+    labels: status.labels,
+    kind: step.kind,
+  });
+
+  // A control engaged somewhere reaches this response at once: interrupt what it now forbids.
+  setHandler(controlsChangedSignal, (controls: Controls) => {
+    if (controls.version <= controlsVersion) return;
+    controlsVersion = controls.version;
+    if (!running) return;
+    const step = stepSpec(running.stepId);
+    if (!step) return;
+    const verdict = evaluateControls(controls, factsFor(step), Date.now());
+    if (verdict.blockers.length === 0) return;
+    haltedBy = audit.record('guardrail.halted', { actor: AUTOMATION, stepId: step.id, action: step.action, summary: `${step.id} interrupted: ${verdict.blockers.join('; ')}` });
+    running.scope.cancel();
+  });
+
   audit.start();
 
   // ---- Running steps. ----
 
   /** Run one action as an activity in its own scope, so an opt-out can interrupt just it. */
-  const runStep = async (step: PlaybookStep, view: StepStatus, causedBy?: string): Promise<void> => {
+  const runStep = async (step: PlaybookStep, view: StepStatus, causedBy?: string): Promise<'done' | 'stopped-by-guardrail'> => {
     const isMitigation = step.kind === 'mitigation';
     const action = renderedAction(step, view.inputs);
     const parameters = redactSecrets(action.params) as Record<string, unknown>;
@@ -463,7 +500,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
       setStepState(view, 'simulated', 'dry run: not executed');
       view.endedAt = view.startedAt;
       audit.record('mitigation.simulated', { actor: AUTOMATION, stepId: step.id, action: step.action, parameters, summary: `Dry run: would have run ${step.id} (${step.action})`, causedBy });
-      return;
+      return 'done';
     }
     setStepState(view, 'running');
     const started = audit.record(isMitigation ? 'mitigation.started' : 'step.started', {
@@ -478,7 +515,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
     running = { stepId: step.id, action: step.action, scope };
     haltedBy = undefined;
     try {
-      const result = await scope.run(() => actionRunner(step.kind, action)({ incidentId: input.incidentId, stepId: step.id, kind: step.kind, ...action }));
+      const result = await scope.run(() => actionRunner(step.kind, action)({ incidentId: input.incidentId, stepId: step.id, kind: step.kind, guard: factsFor(step), ...action }));
       view.output = result;
       setStepState(view, 'succeeded');
       if (isMitigation && step.compensation) compensations.push({ stepId: step.id, action: renderedAction(step.compensation, view.inputs) });
@@ -490,8 +527,14 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
         outcome: 'succeeded',
         causedBy: started.eventId,
       });
+      return 'done';
     } catch (err) {
       view.error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      const haltedByGuardrail = (haltedBy as AuditEvent | undefined)?.type === 'guardrail.halted';
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'BlockedByGuardrail') {
+        audit.record('mitigation.blocked', { actor: AUTOMATION, stepId: step.id, action: step.action, summary: `${step.id} refused at start: ${err.cause.message}`, causedBy: started.eventId });
+        return 'stopped-by-guardrail';
+      }
       if (isCancellation(err)) {
         const cause = haltedBy ?? stopRequest?.event;
         setStepState(view, 'cancelled', cause?.summary);
@@ -505,6 +548,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
         });
         // An opt-out cancelled only this step's scope; a workflow cancel must keep unwinding.
         if (CancellationScope.current().consideredCancelled) throw err;
+        if (haltedByGuardrail) return 'stopped-by-guardrail';
       } else {
         setStepState(view, 'failed', view.error);
         audit.record(isMitigation ? 'mitigation.failed' : 'step.failed', {
@@ -520,6 +564,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
       running = undefined;
       view.endedAt = now();
     }
+    return 'done';
   };
 
   const notify = async (text: string) => {
@@ -624,14 +669,47 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
   };
 
   /** The policy for a mitigation, on the facts as they are at this moment. */
-  const policyFor = (step: PlaybookStep) => {
-    const requireApproval = [...status.overrides].reverse().find((o) => o.type === 'require-approval' && o.stepId === step.id);
+  const policyFor = (step: PlaybookStep, guardrail?: { tier: string; source: string }) => {
+    const override = [...status.overrides].reverse().find((o) => o.type === 'require-approval' && o.stepId === step.id);
+    const requireApproval = override ?? (guardrail ? { tier: guardrail.tier } : undefined);
     return decidePolicy(
       policy!,
       { risk: step.risk, action: step.action, service: status.service, environment: status.environment, severity: status.severity, labels: status.labels },
       step.policy,
       requireApproval ? { mode: 'approval', tier: requireApproval.tier ?? 'tier1', approvers: 1, timeout: 15 * 60_000, escalation: [], validFor: 10 * 60_000, onTimeout: 'reject' } : undefined,
     );
+  };
+
+  /**
+   * Wait while a guardrail (kill switch, pause, blocking rule or freeze) forbids this step.
+   * Returns the verdict once nothing blocks, or undefined when something else changed meanwhile
+   * (an opt-out, an override, a resolution) and the caller must look again.
+   */
+  const awaitClearance = async (step: PlaybookStep, view: StepStatus) => {
+    let reported = '';
+    for (;;) {
+      const verdict = await checkGuardrails(factsFor(step));
+      if (verdict.blockers.length === 0) {
+        if (status.blockedBy) {
+          status.blockedBy = undefined;
+          publish();
+        }
+        return verdict;
+      }
+      const reason = verdict.blockers.join('; ');
+      if (reason !== reported) {
+        reported = reason;
+        status.blockedBy = verdict.blockers;
+        view.note = `blocked: ${reason}`;
+        audit.record('mitigation.blocked', { actor: AUTOMATION, stepId: step.id, summary: `${step.id} waits: ${reason}` });
+        setPhase('blocked');
+      }
+      const seen = controlsVersion;
+      const optOuts = status.optOuts.filter((o) => o.active).length;
+      const overrides = status.overrides.length;
+      await condition(() => controlsVersion !== seen || resolved || status.optOuts.filter((o) => o.active).length !== optOuts || status.overrides.length !== overrides, GUARDRAIL_RECHECK);
+      if (resolved || status.optOuts.filter((o) => o.active).length !== optOuts || status.overrides.length !== overrides) return undefined;
+    }
   };
 
   /** Drive one mitigation: policy, consent, the safety check, then run. */
@@ -644,7 +722,11 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
       if (responseOptOut()) await waitWhileOptedOut();
       if (resolved) return;
 
-      const { decision, source } = policyFor(step);
+      const verdict = await awaitClearance(step, view);
+      if (!verdict) continue; // something changed while blocked: look at everything again
+      if (verdict.manualOnly) return setStepState(view, 'manual-only', verdict.manualOnly);
+
+      const { decision, source } = policyFor(step, verdict.requireApproval);
       view.policy = { mode: decision.mode, source };
       audit.record('policy.decided', { actor: AUTOMATION, stepId: step.id, summary: `${step.id}: ${decision.mode} (${source})`, outcome: decision.mode });
       if (decision.mode === 'manual-only') return setStepState(view, 'manual-only', `${source}: manual only`);
@@ -663,12 +745,15 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
       // The safety rule, evaluated in the same activation that schedules the activity.
       view.inputs = currentInputs(step);
       if (approval) view.inputs = { ...view.inputs, ...approval.inputs };
+      // The controls, read fresh: a kill switch engaged while this waited must still stop it.
+      const fresh = await checkGuardrails(factsFor(step));
       const blocker = mitigationBlocker({
         candidate: { stepId: step.id, action: step.action, inputs: view.inputs },
         decision,
         approval,
         optOuts: status.optOuts,
         overrides: status.overrides,
+        external: fresh.blockers,
         nowMs: Date.now(),
       });
       if (blocker) {
@@ -678,13 +763,23 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
           audit.record('approval.voided', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `${approval.id} is void (${blocker}); asking again` });
           continue; // asks again (and waits): no busy loop
         }
-        if (responseOptOut()) continue; // the top of the loop waits for the opt-in
+        if (responseOptOut() || fresh.blockers.length) continue; // the top of the loop waits (opt-in, or the control lifted)
         // Anything else that blocks is final for this step: fail closed.
         return setStepState(view, 'skipped', blocker);
       }
       const grant = approval ? audit.events.findLast((e) => e.approvalId === approval.id && (e.type === 'approval.granted' || e.type === 'objection.window-passed')) : undefined;
       setPhase('mitigating');
-      await runStep(step, view, grant?.eventId);
+      const outcome = await runStep(step, view, grant?.eventId);
+      if (outcome === 'stopped-by-guardrail') {
+        // Interrupted or refused at start by a control: once it lifts, the step is decided
+        // again from the start, and any approval it had does not carry over.
+        if (approval && approval.state === 'approved') {
+          approval.state = 'void';
+          audit.record('approval.voided', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `${approval.id} is void: a guardrail stopped ${step.id}; it will be asked again` });
+        }
+        setStepState(view, 'pending', 'stopped by a guardrail');
+        continue;
+      }
       return;
     }
   };
@@ -729,6 +824,10 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
           continue;
         }
         view.inputs = currentInputs(step);
+        // Diagnostics wait only for a kill switch that does not allow them.
+        while (!resolved && !responseOptOut() && !(await awaitClearance(step, view)));
+        if (resolved) break;
+        if (responseOptOut()) await waitWhileOptedOut();
         setPhase(PHASE_FOR_KIND[step.kind] ?? 'diagnosing');
         await runStep(step, view);
       }

@@ -1,0 +1,58 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { EMPTY_CONTROLS, evaluateControls, type Controls, type GuardrailFacts, type GuardrailVerdict } from '../../domain/guardrails/controls.js';
+import { controlsChangedSignal, controlsQuery, GUARDRAILS_WORKFLOW, standingRulesSignal } from '../../workflows/guardrails/messages.js';
+import { INCIDENT_RESPONSE_WORKFLOW } from '../../workflows/incident-response/messages.js';
+import type { Rule } from '../../domain/guardrails/controls.js';
+
+/**
+ * The worker's side of the guardrails: read the controls (a query on the control workflow),
+ * start that workflow if it is not running, and fan a change out to every running response.
+ */
+export function createGuardrailsClient(client: Client, options: { workflowId: string; taskQueue: string }) {
+  const handle = () => client.workflow.getHandle(options.workflowId);
+  return {
+    async ensureRunning(standingRules: Array<Omit<Rule, 'source'>>): Promise<void> {
+      await client.workflow.signalWithStart(GUARDRAILS_WORKFLOW, {
+        workflowId: options.workflowId,
+        taskQueue: options.taskQueue,
+        args: [{}],
+        signal: standingRulesSignal,
+        signalArgs: [standingRules],
+      });
+    },
+
+    async controls(): Promise<Controls> {
+      try {
+        return await handle().query(controlsQuery);
+      } catch (err) {
+        // Never started: nothing has been engaged. Any other failure propagates, and the
+        // caller fails closed (the activity retries; the mitigation does not start meanwhile).
+        if (err instanceof WorkflowNotFoundError) return EMPTY_CONTROLS;
+        throw err;
+      }
+    },
+
+    async check(facts: GuardrailFacts): Promise<GuardrailVerdict & { version: number }> {
+      const controls = await this.controls();
+      return { ...evaluateControls(controls, facts, Date.now()), version: controls.version };
+    },
+
+    /** Signal every running response on this task queue, 50 at a time. */
+    async broadcast(controls: Controls): Promise<number> {
+      const ids: string[] = [];
+      for await (const wf of client.workflow.list({ query: `WorkflowType = '${INCIDENT_RESPONSE_WORKFLOW}' AND ExecutionStatus = 'Running' AND TaskQueue = '${options.taskQueue}'` })) ids.push(wf.workflowId);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          while (next < ids.length) {
+            const id = ids[next++]!;
+            // A response that just ended cannot be signalled: nothing to stop there.
+            await client.workflow.getHandle(id).signal(controlsChangedSignal, controls).catch(() => undefined);
+          }
+        }),
+      );
+      return ids.length;
+    },
+  };
+}
+export type GuardrailsClient = ReturnType<typeof createGuardrailsClient>;
