@@ -14,7 +14,9 @@ import { createMount } from './mount.js';
 import { alertRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { guardrailRoutes } from './routes/guardrails.js';
 import { operationsRoutes } from './routes/operations.js';
+import { refusedChangeSignal } from '../workflows/guardrails/messages.js';
 import type { Role } from '../domain/actor/actor.js';
 
 export interface GatewayDependencies {
@@ -30,6 +32,8 @@ export interface GatewayDependencies {
   /** How far a signed delivery's timestamp may be from now. */
   signatureToleranceSeconds?: number;
   version?: string;
+  /** The control workflow holding the guardrails. */
+  guardrailsWorkflowId: string;
 }
 
 /**
@@ -60,7 +64,15 @@ export function createApp(deps: GatewayDependencies) {
   const mount = createMount(app, {
     bearer: [authenticate(authenticator)],
     alertSource: [authenticateAlertSource(authenticator, deps.principals, { toleranceSeconds: deps.signatureToleranceSeconds ?? 300 })],
-    role: (roles) => requireRole(...(roles as Role[])),
+    role: (roles, route) =>
+      requireRole(roles as Role[], route.startsWith('/v1/guardrails')
+        ? (req) =>
+            // A refused guardrail change is itself audited, in the control workflow's trail.
+            void deps.client.workflow
+              .getHandle(deps.guardrailsWorkflowId)
+              .signal(refusedChangeSignal, { actor: { id: req.actor!.id, name: req.actor!.name, channel: req.actor!.channel }, attempted: `${req.method} ${req.path}` })
+              .catch((err: unknown) => deps.log.warn({ err }, 'could not record a refused guardrail change'))
+        : undefined),
     limit,
   });
 
@@ -68,6 +80,7 @@ export function createApp(deps: GatewayDependencies) {
   alertRoutes(mount, deps.client, deps.taskQueue, metrics);
   incidentRoutes(mount, deps.client, metrics);
   auditRoutes(mount, deps.audit);
+  guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId);
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));

@@ -6,6 +6,7 @@ import { alertmanagerWebhookSchema } from '../domain/incident/alertmanager.js';
 import { genericAlertSchema } from '../domain/incident/generic.js';
 import { grafanaWebhookSchema } from '../domain/incident/grafana.js';
 import { pagerDutyWebhookSchema } from '../domain/incident/pagerduty.js';
+import { freezeInOrder, freezeInputBase, killSwitchInputSchema, pauseInputSchema, releaseInputSchema, removeInputSchema, ruleInputBase, ruleNeedsTier } from '../domain/guardrails/controls.js';
 import { decisionSchema, noteSchema, optInSchema, optOutSchema, overrideSchema, resolveSchema, stopRequestSchema } from '../domain/response/inputs.js';
 
 /**
@@ -14,10 +15,10 @@ import { decisionSchema, noteSchema, optInSchema, optOutSchema, overrideSchema, 
  * document and the behaviour cannot drift apart.
  */
 export interface RouteContract {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   path: string;
   summary: string;
-  tag: 'alerts' | 'incidents' | 'audit' | 'operations';
+  tag: 'alerts' | 'incidents' | 'audit' | 'guardrails' | 'operations';
   /** Roles that may call it; 'public' needs no authentication; 'alert-source' also accepts signed bodies. */
   access: Role[] | 'public' | 'alert-source';
   params?: Record<string, string>;
@@ -36,6 +37,12 @@ export const bodies = {
   note: noteSchema.omit({ actor: true }).strict(),
   resolve: resolveSchema.omit({ actor: true }).strict(),
   stop: stopRequestSchema.omit({ actor: true }).strict(),
+  killSwitch: killSwitchInputSchema.omit({ actor: true }).strict(),
+  release: releaseInputSchema.omit({ actor: true }).strict(),
+  pause: pauseInputSchema.omit({ actor: true }).strict(),
+  rule: ruleNeedsTier(ruleInputBase.omit({ actor: true }).strict()),
+  freeze: freezeInOrder(freezeInputBase.omit({ actor: true }).strict()),
+  remove: removeInputSchema.omit({ actor: true, id: true }).strict(),
 };
 
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).max(50)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
@@ -123,6 +130,18 @@ export const ROUTES = {
   auditExport: { method: 'get', path: '/v1/audit/export', summary: 'Stream every matching event as NDJSON or CSV', tag: 'audit', access: reader, query: queries.auditExport, responses: { 200: 'the events', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403] } },
   auditVerify: { method: 'get', path: '/v1/audit/verify', summary: "Recompute an incident's hash chains and report the first broken link", tag: 'audit', access: reader, query: queries.auditVerify, responses: { 200: 'the verdict', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403] } },
   timeline: { method: 'get', path: '/v1/incidents/:id/timeline', summary: 'The ordered audit trail of one response', tag: 'incidents', access: reader, params: id, responses: { 200: 'the events in order', 401: commonErrors[401], 403: commonErrors[403], 404: commonErrors[404] } },
+  guardrails: { method: 'get', path: '/v1/guardrails', summary: 'Every control in force', tag: 'guardrails', access: reader, responses: { 200: 'the controls', 401: commonErrors[401], 403: commonErrors[403] } },
+  engageKillSwitch: { method: 'post', path: '/v1/guardrails/kill-switch', summary: 'Global kill switch: nothing automated starts; running mitigations are interrupted', tag: 'guardrails', access: ['admin', 'responder'], body: bodies.killSwitch, responses: { 200: 'the controls', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403] } },
+  releaseKillSwitch: { method: 'delete', path: '/v1/guardrails/kill-switch', summary: 'Release the kill switch: responses continue', tag: 'guardrails', access: ['admin', 'responder'], body: bodies.release, responses: { 200: 'the controls', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403], 409: 'not engaged' } },
+  listPauses: { method: 'get', path: '/v1/guardrails/pauses', summary: 'Scoped pauses', tag: 'guardrails', access: reader, responses: { 200: 'the pauses', 401: commonErrors[401], 403: commonErrors[403] } },
+  addPause: { method: 'post', path: '/v1/guardrails/pauses', summary: 'Pause automation for a selector, optionally until a time', tag: 'guardrails', access: ['admin'], body: bodies.pause, responses: { 201: 'the controls', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403] } },
+  removePause: { method: 'delete', path: '/v1/guardrails/pauses/:controlId', summary: 'Lift a pause', tag: 'guardrails', access: ['admin'], params: { controlId: 'pause ID' }, body: bodies.remove, responses: { 200: 'the controls', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403], 404: 'no such pause' } },
+  listRules: { method: 'get', path: '/v1/guardrails/rules', summary: 'Exclusion rules (standing and runtime)', tag: 'guardrails', access: reader, responses: { 200: 'the rules', 401: commonErrors[401], 403: commonErrors[403] } },
+  addRule: { method: 'post', path: '/v1/guardrails/rules', summary: 'Add a runtime exclusion rule', tag: 'guardrails', access: ['admin'], body: bodies.rule, responses: { 201: 'the controls', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403] } },
+  removeRule: { method: 'delete', path: '/v1/guardrails/rules/:controlId', summary: 'Remove a runtime exclusion rule', tag: 'guardrails', access: ['admin'], params: { controlId: 'rule ID' }, body: bodies.remove, responses: { 200: 'the controls', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403], 404: 'no such rule' } },
+  listFreezes: { method: 'get', path: '/v1/guardrails/freezes', summary: 'Change-freeze windows', tag: 'guardrails', access: reader, responses: { 200: 'the freezes', 401: commonErrors[401], 403: commonErrors[403] } },
+  addFreeze: { method: 'post', path: '/v1/guardrails/freezes', summary: 'Declare a change-freeze window', tag: 'guardrails', access: ['admin'], body: bodies.freeze, responses: { 201: 'the controls', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403] } },
+  removeFreeze: { method: 'delete', path: '/v1/guardrails/freezes/:controlId', summary: 'End a change freeze early', tag: 'guardrails', access: ['admin'], params: { controlId: 'freeze ID' }, body: bodies.remove, responses: { 200: 'the controls', 400: commonErrors[400], 401: commonErrors[401], 403: commonErrors[403], 404: 'no such freeze' } },
   openapi: { method: 'get', path: '/v1/openapi.json', summary: 'This document', tag: 'operations', access: 'public', responses: { 200: 'OpenAPI 3.1' } },
   healthz: { method: 'get', path: '/healthz', summary: 'Liveness', tag: 'operations', access: 'public', responses: { 200: 'alive' } },
   readyz: { method: 'get', path: '/readyz', summary: 'Readiness: Temporal and OpenSearch reachable', tag: 'operations', access: 'public', responses: { 200: 'ready', 503: 'a dependency is unreachable' } },

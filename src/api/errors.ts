@@ -16,7 +16,9 @@ export class HttpError extends Error {
   }
 }
 
-const REFUSAL_STATUS: Record<RefusalType, number> = {
+const REFUSAL_STATUS: Record<RefusalType | 'UnknownControl' | 'NotEngaged', number> = {
+  UnknownControl: 404,
+  NotEngaged: 409,
   InvalidInput: 422,
   UnknownApproval: 404,
   UnknownStep: 404,
@@ -32,7 +34,7 @@ export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (err instanceof WorkflowNotFoundError) return new HttpError(404, 'not_found', 'no such incident response');
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type && err.cause.type in REFUSAL_STATUS) {
-    return new HttpError(REFUSAL_STATUS[err.cause.type as RefusalType], err.cause.type, err.cause.message);
+    return new HttpError(REFUSAL_STATUS[err.cause.type as keyof typeof REFUSAL_STATUS], err.cause.type, err.cause.message);
   }
   const e = err as { type?: string; status?: number; message?: string };
   if (e?.type === 'entity.parse.failed') return new HttpError(400, 'invalid_json', 'the request body is not valid JSON');

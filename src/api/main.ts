@@ -34,6 +34,7 @@ const app = createApp({
   log,
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   signatureToleranceSeconds: config.SIGNATURE_TOLERANCE_SECONDS,
+  guardrailsWorkflowId: config.GUARDRAILS_WORKFLOW_ID,
 });
 
 const server = app.listen(config.PORT, config.HOST, () => {

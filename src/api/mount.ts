@@ -5,14 +5,14 @@ import { HttpError } from './errors.js';
 export type Mount = (route: RouteContract, handler: RequestHandler) => void;
 
 /** Register a route from its contract: the guards come from `access`, never from the handler. */
-export function createMount(app: Express, guards: { bearer: RequestHandler[]; alertSource: RequestHandler[]; role: (roles: string[]) => RequestHandler; limit: RequestHandler }): Mount {
+export function createMount(app: Express, guards: { bearer: RequestHandler[]; alertSource: RequestHandler[]; role: (roles: string[], path: string) => RequestHandler; limit: RequestHandler }): Mount {
   return (route, handler) => {
     const chain =
       route.access === 'public'
         ? []
         : route.access === 'alert-source'
-          ? [...guards.alertSource, guards.role(['alert-source']), guards.limit]
-          : [...guards.bearer, guards.role(route.access), guards.limit];
+          ? [...guards.alertSource, guards.role(['alert-source'], route.path), guards.limit]
+          : [...guards.bearer, guards.role(route.access, route.path), guards.limit];
     app[route.method](route.path, ...chain, handler);
   };
 }

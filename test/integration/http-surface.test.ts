@@ -106,6 +106,7 @@ describe('health, readiness and metrics', () => {
       audit: createAuditStore(unreachable, 'audit-events'),
       opensearchPing: () => unreachable.ping(),
       log: pino({ level: 'silent' }),
+      guardrailsWorkflowId: h.guardrailsWorkflowId,
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

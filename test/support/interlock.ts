@@ -22,6 +22,7 @@ import { createIncidentWorker } from '../../src/worker/create-worker.js';
 export const PEOPLE = {
   alertmanager: { id: 'alertmanager', name: 'Alertmanager', roles: ['alert-source'], groups: [] },
   alice: { id: 'alice', name: 'Alice Responder', roles: ['responder'], groups: [] },
+  ada: { id: 'ada', name: 'Ada Admin', roles: ['admin'], groups: [] },
   bob: { id: 'bob', name: 'Bob Approver', roles: ['responder', 'approver'], groups: ['tier1'] },
   dana: { id: 'dana', name: 'Dana Dba', roles: ['responder', 'approver'], groups: ['sme:postgres'] },
   erin: { id: 'erin', name: 'Erin Approver', roles: ['approver'], groups: ['tier1'] },
@@ -113,6 +114,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     opensearchPing: () => opensearch.ping(),
     log: pino({ level: 'silent' }),
     rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
+    guardrailsWorkflowId,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

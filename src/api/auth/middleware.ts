@@ -79,9 +79,10 @@ export function authenticateAlertSource(authenticator: Authenticator, directory:
 }
 
 /** Coarse role check at the door; the workflow checks the finer rules (tier, self-approval). */
-export function requireRole(...roles: Role[]): RequestHandler {
+export function requireRole(roles: Role[], onRefused?: (req: Request) => void): RequestHandler {
   return (req, _res, next) => {
     if (!req.actor?.roles.some((r) => roles.includes(r))) {
+      onRefused?.(req);
       next(new HttpError(403, 'forbidden', `this needs one of the roles: ${roles.join(', ')}`));
       return;
     }

@@ -49,7 +49,7 @@ export const releaseInputSchema = z.object({ reason: reasonSchema, actor: actorS
 export const pauseInputSchema = z
   .object({ selector: selectorSchema, reason: reasonSchema, expiresAt: when.optional(), actor: actorSchema })
   .strict();
-export const ruleInputSchema = z
+export const ruleInputBase = z
   .object({
     selector: selectorSchema,
     /** block: never automated; manual-only: people do it; approval: automated only with an approval from `tier`. */
@@ -58,9 +58,11 @@ export const ruleInputSchema = z
     reason: reasonSchema,
     actor: actorSchema,
   })
-  .strict()
-  .refine((r) => r.effect !== 'approval' || r.tier, { message: 'an approval rule needs a tier', path: ['tier'] });
-export const freezeInputSchema = z
+  .strict();
+export const ruleNeedsTier = <T extends z.ZodType<{ effect: string; tier?: string }>>(schema: T) =>
+  schema.refine((r) => r.effect !== 'approval' || !!r.tier, { message: 'an approval rule needs a tier', path: ['tier'] });
+export const ruleInputSchema = ruleNeedsTier(ruleInputBase);
+export const freezeInputBase = z
   .object({
     selector: selectorSchema.optional(),
     start: when,
@@ -71,9 +73,12 @@ export const freezeInputSchema = z
     reason: reasonSchema,
     actor: actorSchema,
   })
-  .strict()
-  .refine((f) => f.start < f.end, { message: 'start must be before end', path: ['start'] });
+  .strict();
+export const freezeInOrder = <T extends z.ZodType<{ start: string; end: string }>>(schema: T) =>
+  schema.refine((f) => f.start < f.end, { message: 'start must be before end', path: ['start'] });
+export const freezeInputSchema = freezeInOrder(freezeInputBase);
 export const removeInputSchema = z.object({ id: z.string().min(1).max(100), reason: reasonSchema, actor: actorSchema }).strict();
+export const removeControlSchema = removeInputSchema.extend({ kind: z.enum(['pause', 'rule', 'freeze']) }).strict();
 
 type Who = { id: string; name: string; channel: string };
 export interface Pause { id: string; selector: Selector; reason: string; actor: Who; at: string; expiresAt?: string }

@@ -7,7 +7,7 @@ import {
   killSwitchInputSchema,
   pauseInputSchema,
   releaseInputSchema,
-  removeInputSchema,
+  removeControlSchema,
   ruleInputSchema,
   type Controls,
 } from '../../domain/guardrails/controls.js';
@@ -127,15 +127,15 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
   setHandler(
     msg.removeControlUpdate,
     (raw) => {
-      const i = parse(removeInputSchema, raw);
-      const list = listOf(raw.kind);
+      const i = parse(removeControlSchema, raw);
+      const list = listOf(i.kind);
       list.splice(list.findIndex((x) => x.id === i.id), 1);
-      return changed(`guardrail.${raw.kind}-removed` as AuditEventType, who(i.actor), i.reason, `${i.actor.name} removed ${i.id}`);
+      return changed(`guardrail.${i.kind}-removed` as AuditEventType, who(i.actor), i.reason, `${i.actor.name} removed ${i.id}`);
     },
     {
       validator: (raw) => {
-        parse(removeInputSchema, raw);
-        const found = listOf(raw.kind).find((x) => x.id === raw.id);
+        const i = parse(removeControlSchema, raw);
+        const found = listOf(i.kind).find((x) => x.id === i.id);
         if (!found) throw ApplicationFailure.create({ type: 'UnknownControl', message: `no ${raw.kind} "${raw.id}"`, nonRetryable: true });
         if (found.source === 'file') throw ApplicationFailure.create({ type: 'InvalidInput', message: `${raw.id} is a standing rule from config/guardrails.yaml: change the file`, nonRetryable: true });
       },

@@ -732,7 +732,11 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
       if (decision.mode === 'manual-only') return setStepState(view, 'manual-only', `${source}: manual only`);
 
       let approval: ApprovalRequest | undefined;
-      if (decision.mode !== 'auto') {
+      // Consent given while a guardrail held the step still stands once it lifts, if still valid
+      // and for the same inputs ("responses continue from where they were").
+      const standing = status.approvals.findLast((a) => a.stepId === step.id && a.state === 'approved' && a.kind === 'approval');
+      if (decision.mode === 'approval' && standing?.validUntil && Date.now() < Date.parse(standing.validUntil)) approval = standing;
+      else if (decision.mode !== 'auto') {
         approval = await requestConsent(step, view, decision, source);
         if (approval.state === 'withdrawn') continue; // an opt-out or override intervened: decide again
         if (approval.state !== 'approved') {
