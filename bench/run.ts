@@ -8,6 +8,7 @@ import { ensureStack, StackError } from '../scripts/stack/index.js';
 import type { BenchSuite } from './context.js';
 import { auditSuite } from './suites/audit.js';
 import { controlSuite } from './suites/control.js';
+import { guardrailsSuite } from './suites/guardrails.js';
 import { intakeSuite } from './suites/intake.js';
 import { responseSuite } from './suites/response.js';
 
@@ -16,6 +17,7 @@ const SUITES: Record<string, BenchSuite> = {
   control: controlSuite,
   intake: intakeSuite,
   audit: auditSuite,
+  guardrails: guardrailsSuite,
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { iterations: { type: 'string' } } });
