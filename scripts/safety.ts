@@ -34,9 +34,15 @@ const bundlePath = path.join(os.tmpdir(), `interlock-safety-${process.pid}.js`);
 fs.writeFileSync(bundlePath, code);
 const target = await startTargetServer();
 target.respondAfter('/mitigations/restart', MITIGATION_MS);
-const interlock = await startInterlock(
-  { temporalAddress: stack.temporal.address, opensearchUrl: stack.opensearch.url, auditIndexPrefix: 'audit-events', workflowBundlePath: bundlePath },
-  { playbooks: safetyPlaybooks(target.url) },
+// One Interlock (worker, gateway, control workflow) per lane: the kill switch is global to an
+// Interlock, so lanes sharing one would switch each other's automation off.
+const lanes = await Promise.all(
+  Array.from({ length: concurrency }, () =>
+    startInterlock(
+      { temporalAddress: stack.temporal.address, opensearchUrl: stack.opensearch.url, auditIndexPrefix: 'audit-events', workflowBundlePath: bundlePath },
+      { playbooks: safetyPlaybooks(target.url) },
+    ),
+  ),
 );
 
 const scenarios = fc.sample(scenarioArbitrary, { numRuns: runs, seed });
@@ -44,7 +50,7 @@ let violations = 0;
 let done = 0;
 let next = 0;
 const started = Date.now();
-async function worker() {
+async function worker(interlock: (typeof lanes)[number]) {
   while (next < scenarios.length) {
     const scenario = scenarios[next++]!;
     try {
@@ -61,9 +67,9 @@ async function worker() {
   }
 }
 try {
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(lanes.map(worker));
 } finally {
-  await interlock.stop();
+  await Promise.all(lanes.map((l) => l.stop()));
   await target.close();
   fs.rmSync(bundlePath, { force: true });
   await stack.stop();

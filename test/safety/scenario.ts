@@ -16,7 +16,9 @@ export type Command =
   | { kind: 'optIn'; delayMs: number }
   | { kind: 'skip'; delayMs: number }
   | { kind: 'setInputs'; delayMs: number }
-  | { kind: 'cancel'; delayMs: number };
+  | { kind: 'cancel'; delayMs: number }
+  | { kind: 'killSwitch'; delayMs: number }
+  | { kind: 'release'; delayMs: number };
 
 export interface Scenario {
   quorum: 1 | 2;
@@ -32,6 +34,8 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('skip' as const), delayMs: delay }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('setInputs' as const), delayMs: delay }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), delayMs: delay }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('killSwitch' as const), delayMs: delay }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), delayMs: delay }) },
 );
 export const scenarioArbitrary: fc.Arbitrary<Scenario> = fc.record({
   quorum: fc.constantFrom(1 as const, 2 as const),
@@ -86,6 +90,8 @@ export async function runScenario(h: Interlock, target: TargetServer, scenario: 
 
   // Let it settle, then close whatever is still open, and wait for every request to finish.
   await sleep(400);
+  // The kill switch is per Interlock (its control workflow): leave it released for the next run.
+  if (sent.some((x) => x.command.kind === 'killSwitch' && x.status === 200)) await send(h, id, { kind: 'release', delayMs: 0 });
   const handle = h.client.workflow.getHandle(`incident-${id}`);
   if ((await handle.describe()).status.name === 'RUNNING') await r.post(id, 'resolve', 'alice', { summary: 'safety run over' });
   await handle.result().catch(() => undefined);
@@ -119,6 +125,10 @@ function send(h: Interlock, id: string, c: Command, approvalId?: string) {
       return h.request('POST', `/v1/incidents/${id}/overrides`, { as, body: { type: 'set-inputs', stepId: 'restart-replica', inputs: { drainSeconds: 10 }, reason: 'safety run inputs' } });
     case 'cancel':
       return h.request('POST', `/v1/incidents/${id}/cancel`, { as, body: { reason: 'safety run cancel' } });
+    case 'killSwitch':
+      return h.request('POST', '/v1/guardrails/kill-switch', { as, body: { reason: 'safety run kill switch' } });
+    case 'release':
+      return h.request('DELETE', '/v1/guardrails/kill-switch', { as, body: { reason: 'safety run release' } });
   }
 }
 
@@ -182,8 +192,18 @@ export function judge(scenario: Scenario, sent: Sent[], arrivals: Array<Arrival 
     }
   }
 
+  // While the kill switch is engaged (acknowledged, and no release sent yet), nothing may start.
+  // 100 ms of grace: a mitigation whose activity passed its own check an instant before the
+  // switch may still reach the target, and is then interrupted (the halt rule below).
+  for (const m of arrivals) {
+    for (const k of sent.filter((s) => ok(s) && s.command.kind === 'killSwitch' && s.ackAt + 100 < m.arrivedAt)) {
+      const released = sent.some((x) => ok(x) && x.command.kind === 'release' && x.sentAt > k.ackAt && x.sentAt < m.arrivedAt);
+      if (!released) violations.push(`mitigation started ${m.arrivedAt - k.ackAt} ms after the kill switch was acknowledged`);
+    }
+  }
+
   // A halt acknowledged well before a running mitigation would finish must interrupt it.
-  const halts = sent.filter((s) => ok(s) && ((s.command.kind === 'optOut' && s.command.mode !== 'finish-current-step') || s.command.kind === 'cancel'));
+  const halts = sent.filter((s) => ok(s) && ((s.command.kind === 'optOut' && s.command.mode !== 'finish-current-step') || s.command.kind === 'cancel' || s.command.kind === 'killSwitch'));
   for (const m of arrivals) {
     for (const hlt of halts) {
       if (hlt.ackAt > m.arrivedAt && hlt.ackAt < m.arrivedAt + MITIGATION_MS - HALT_BUDGET_MS && m.answered) {

@@ -30,6 +30,12 @@ describe('the safety oracle', () => {
     expect(judge({ quorum: 1, commands: [] }, [{ ...at(approve('bob'), 200_000) }], [])).toEqual([expect.stringMatching(/after expiry/)]);
     expect(judge({ quorum: 2, commands: [] }, [at(approve('bob'), 1000), at(approve('bob'), 2000)], [])).toEqual([expect.stringMatching(/counted twice/)]);
   });
+  it('flags a mitigation that starts while the kill switch is engaged, not after its release', () => {
+    const engage = at({ kind: 'killSwitch', delayMs: 0 }, 500);
+    expect(judge({ quorum: 1, commands: [] }, [at(approve('bob'), 400), engage], [arrival(900)])).toEqual([expect.stringMatching(/after the kill switch/)]);
+    const release = at({ kind: 'release', delayMs: 0 }, 800);
+    expect(judge({ quorum: 1, commands: [] }, [at(approve('bob'), 400), engage, release], [arrival(900)])).toEqual([]);
+  });
   it('lets an approver approve again after an adjustment made their first yes lapse', () => {
     const trace = [at(approve('bob'), 1000), at(approve('erin', true), 2000), at(approve('bob', true), 3000)];
     expect(judge({ quorum: 2, commands: [] }, trace, [arrival(3100)])).toEqual([]);
