@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { HttpRequestParams } from '../../domain/playbook/playbook.js';
 
 export interface ActionResult {
@@ -9,6 +10,11 @@ export interface ActionResult {
 }
 
 const BODY_EXCERPT_BYTES = 4096;
+/**
+ * The step's own timeout (an AbortSignal) is the only deadline: the HTTP client's defaults would
+ * otherwise cut any mitigation that waits longer than 5 minutes for its answer.
+ */
+const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 const HEARTBEAT_EVERY_MS = 100;
 
 /**
@@ -16,13 +22,14 @@ const HEARTBEAT_EVERY_MS = 100;
  * (cancellation only reaches an activity through a heartbeat response) and hand the activity's
  * cancellation signal to fetch, so an opt-out aborts the request on the wire.
  */
-export async function performHttpRequest(params: HttpRequestParams, fetchImpl: typeof fetch = fetch): Promise<ActionResult> {
+export async function performHttpRequest(params: HttpRequestParams): Promise<ActionResult> {
   const ctx = Context.current();
   const started = Date.now();
   const heartbeat = setInterval(() => ctx.heartbeat({ elapsedMs: Date.now() - started }), HEARTBEAT_EVERY_MS);
   try {
     const hasBody = params.body !== undefined && params.method !== 'GET';
-    const response = await fetchImpl(params.url, {
+    const response = await undiciFetch(params.url, {
+      dispatcher: agent,
       method: params.method,
       headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...params.headers },
       body: hasBody ? JSON.stringify(params.body) : undefined,

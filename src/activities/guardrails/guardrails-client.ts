@@ -10,6 +10,40 @@ import type { Rule } from '../../domain/guardrails/controls.js';
  */
 export function createGuardrailsClient(client: Client, options: { workflowId: string; taskQueue: string }) {
   const handle = () => client.workflow.getHandle(options.workflowId);
+
+  /**
+   * Fresh reads, batched. Every caller gets an answer from a query that started after it asked
+   * (so it sees any control acknowledged before it asked), but however many responses ask at
+   * once, at most one query is in flight and one is queued: a thousand responses checking the
+   * controls cost two queries, not a thousand, on the one control workflow.
+   */
+  let inFlight: Promise<Controls> | undefined;
+  let queued: Promise<Controls> | undefined;
+  const queryOnce = async (): Promise<Controls> => {
+    try {
+      return await handle().query(controlsQuery);
+    } catch (err) {
+      // Never started: nothing has been engaged. Any other failure propagates, and the
+      // caller fails closed (the activity retries; the mitigation does not start meanwhile).
+      if (err instanceof WorkflowNotFoundError) return EMPTY_CONTROLS;
+      throw err;
+    }
+  };
+  const freshControls = (): Promise<Controls> => {
+    if (!inFlight) {
+      inFlight = queryOnce().finally(() => (inFlight = undefined));
+      return inFlight;
+    }
+    // A query is running, but it may have started before we asked: wait for the next one.
+    queued ??= inFlight
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return freshControls();
+      });
+    return queued;
+  };
+
   return {
     async ensureRunning(standingRules: Array<Omit<Rule, 'source'>>): Promise<void> {
       await client.workflow.signalWithStart(GUARDRAILS_WORKFLOW, {
@@ -21,16 +55,7 @@ export function createGuardrailsClient(client: Client, options: { workflowId: st
       });
     },
 
-    async controls(): Promise<Controls> {
-      try {
-        return await handle().query(controlsQuery);
-      } catch (err) {
-        // Never started: nothing has been engaged. Any other failure propagates, and the
-        // caller fails closed (the activity retries; the mitigation does not start meanwhile).
-        if (err instanceof WorkflowNotFoundError) return EMPTY_CONTROLS;
-        throw err;
-      }
-    },
+    controls: freshControls,
 
     async check(facts: GuardrailFacts): Promise<GuardrailVerdict & { version: number }> {
       const controls = await this.controls();
