@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { hashToken } from '../../src/api/auth/principals.js';
+import { freePort } from '../../test/support/net.js';
 import { normalizeAlertmanager } from '../../src/domain/incident/alertmanager.js';
 import { incidentIdFor, workflowIdFor } from '../../src/domain/incident/incident-id.js';
 import { alertSignal, INCIDENT_RESPONSE_WORKFLOW, statusQuery } from '../../src/workflows/incident-response/messages.js';
@@ -21,14 +21,6 @@ async function pool<T>(items: T[], work: (item: T) => Promise<void>) {
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next < items.length) await work(items[next++]!);
   }));
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

@@ -6,7 +6,17 @@ import type { AlertDelivery } from './alert.js';
  * (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config).
  * Unknown fields are allowed: Alertmanager may add some, and they must not break intake.
  */
-const labelSet = z.record(z.string(), z.string());
+export const labelSet = z.record(z.string(), z.string());
+/** One alert as Alertmanager (and Grafana, which extends it) sends it. */
+export const webhookAlertSchema = z.object({
+  status: z.enum(['firing', 'resolved']),
+  labels: labelSet,
+  annotations: labelSet,
+  startsAt: z.string(),
+  endsAt: z.string().optional(),
+  generatorURL: z.string().optional(),
+  fingerprint: z.string().optional(),
+});
 export const alertmanagerWebhookSchema = z.object({
   version: z.literal('4'),
   groupKey: z.string().min(1).max(4096),
@@ -18,17 +28,7 @@ export const alertmanagerWebhookSchema = z.object({
   commonAnnotations: labelSet,
   externalURL: z.string(),
   alerts: z
-    .array(
-      z.object({
-        status: z.enum(['firing', 'resolved']),
-        labels: labelSet,
-        annotations: labelSet,
-        startsAt: z.string(),
-        endsAt: z.string().optional(),
-        generatorURL: z.string().optional(),
-        fingerprint: z.string().optional(),
-      }),
-    )
+    .array(webhookAlertSchema)
     .min(1)
     .max(1000),
 });

@@ -1,25 +1,18 @@
 import { z } from 'zod';
 import type { AlertDelivery } from './alert.js';
+import { labelSet, webhookAlertSchema } from './alertmanager.js';
 
 /**
  * Grafana alerting webhook contact point payload (Grafana 9+ unified alerting): Alertmanager's
  * shape plus title/state/message and per-alert values and links. Unknown fields are allowed.
  */
-const labelSet = z.record(z.string(), z.string());
 export const grafanaWebhookSchema = z.object({
   receiver: z.string(),
   status: z.enum(['firing', 'resolved']),
   orgId: z.number().int().optional(),
   alerts: z
     .array(
-      z.object({
-        status: z.enum(['firing', 'resolved']),
-        labels: labelSet,
-        annotations: labelSet,
-        startsAt: z.string(),
-        endsAt: z.string().optional(),
-        generatorURL: z.string().optional(),
-        fingerprint: z.string().optional(),
+      webhookAlertSchema.extend({
         silenceURL: z.string().optional(),
         dashboardURL: z.string().optional(),
         panelURL: z.string().optional(),
