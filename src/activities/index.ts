@@ -1,4 +1,4 @@
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Controls, GuardrailFacts, GuardrailVerdict } from '../domain/guardrails/controls.js';
 import type { GuardrailsClient } from './guardrails/guardrails-client.js';
 import type { AuditStore } from '../audit/audit-store.js';
@@ -27,6 +27,15 @@ export interface ActivityDependencies {
   guardrails: GuardrailsClient;
 }
 
+function perform(request: ActionRequest, stop: AbortSignal): Promise<ActionResult | ShellCommandResult> {
+  switch (request.action) {
+    case 'http.request':
+      return performHttpRequest(request.params, stop);
+    case 'shell.command':
+      return performShellCommand(request.params, stop);
+  }
+}
+
 /**
  * Every activity the worker registers, built from injected clients so workflow code never sees
  * a client and tests can point them at their own servers.
@@ -45,17 +54,22 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     async runAction(request: ActionRequest): Promise<ActionResult | ShellCommandResult> {
+      const cancellation = Context.current().cancellationSignal;
+      if (!(request.guard && request.kind === 'mitigation')) return perform(request, cancellation);
       // Last line of defence: a control engaged between the workflow's check and this start
       // (a broadcast still on its way) still stops the mitigation before it touches anything.
-      if (request.guard && request.kind === 'mitigation') {
-        const verdict = await deps.guardrails.check(request.guard);
-        if (verdict.blockers.length) throw ApplicationFailure.create({ type: 'BlockedByGuardrail', message: verdict.blockers.join('; '), nonRetryable: true });
-      }
-      switch (request.action) {
-        case 'http.request':
-          return performHttpRequest(request.params);
-        case 'shell.command':
-          return performShellCommand(request.params);
+      const verdict = await deps.guardrails.check(request.guard);
+      if (verdict.blockers.length) throw ApplicationFailure.create({ type: 'BlockedByGuardrail', message: verdict.blockers.join('; '), nonRetryable: true });
+      // And while it runs, a control that now forbids it interrupts it here, in-process, without
+      // waiting for the response's cancellation to arrive through a heartbeat.
+      const interruption = new AbortController();
+      const unwatch = deps.guardrails.watch(request.guard, verdict.version, (blockers) =>
+        interruption.abort(ApplicationFailure.create({ type: 'InterruptedByGuardrail', message: blockers.join('; '), nonRetryable: true })),
+      );
+      try {
+        return await perform(request, AbortSignal.any([cancellation, interruption.signal]));
+      } finally {
+        unwatch();
       }
     },
 

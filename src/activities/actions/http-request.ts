@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { HttpRequestParams } from '../../domain/playbook/playbook.js';
+import { keepHeartbeating } from './heartbeat.js';
 
 export interface ActionResult {
   status: number;
@@ -15,17 +16,17 @@ const BODY_EXCERPT_BYTES = 4096;
  * otherwise cut any mitigation that waits longer than 5 minutes for its answer.
  */
 const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
-const HEARTBEAT_EVERY_MS = 100;
 
 /**
  * Perform one HTTP call for a playbook step. Stopping must be fast: we heartbeat while waiting
- * (cancellation only reaches an activity through a heartbeat response) and hand the activity's
- * cancellation signal to fetch, so an opt-out aborts the request on the wire.
+ * (cancellation only reaches an activity through a heartbeat response) and hand `stop` (the
+ * activity's cancellation, and a guardrail's interruption) to fetch, so a stop aborts the request
+ * on the wire. When `stop` fires, its reason is what this throws.
  */
-export async function performHttpRequest(params: HttpRequestParams): Promise<ActionResult> {
+export async function performHttpRequest(params: HttpRequestParams, stop: AbortSignal = Context.current().cancellationSignal): Promise<ActionResult> {
   const ctx = Context.current();
   const started = Date.now();
-  const heartbeat = setInterval(() => ctx.heartbeat({ elapsedMs: Date.now() - started }), HEARTBEAT_EVERY_MS);
+  const stopHeartbeating = keepHeartbeating(ctx);
   try {
     const hasBody = params.body !== undefined && params.method !== 'GET';
     const response = await undiciFetch(params.url, {
@@ -33,7 +34,7 @@ export async function performHttpRequest(params: HttpRequestParams): Promise<Act
       method: params.method,
       headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...params.headers },
       body: hasBody ? JSON.stringify(params.body) : undefined,
-      signal: AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(params.timeout)]),
+      signal: AbortSignal.any([stop, AbortSignal.timeout(params.timeout)]),
     });
     const text = await response.text();
     const result = { status: response.status, body: text.slice(0, BODY_EXCERPT_BYTES), durationMs: Date.now() - started };
@@ -48,12 +49,12 @@ export async function performHttpRequest(params: HttpRequestParams): Promise<Act
     }
     return result;
   } catch (err) {
-    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
+    if (stop.aborted) throw stop.reason ?? err;
     if (err instanceof Error && err.name === 'TimeoutError') {
       throw ApplicationFailure.create({ type: 'ActionTimedOut', message: `${params.method} ${params.url} timed out after ${params.timeout} ms` });
     }
     throw err;
   } finally {
-    clearInterval(heartbeat);
+    stopHeartbeating();
   }
 }

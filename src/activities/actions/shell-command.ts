@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { keepHeartbeating } from './heartbeat.js';
 
 export interface ShellCommandParams {
   /**
@@ -26,7 +27,6 @@ export interface ShellCommandResult {
 }
 
 const OUTPUT_TAIL_CHARS = 4096;
-const HEARTBEAT_EVERY_MS = 100;
 /** How long a stopped command gets to exit after SIGTERM before its whole process group gets SIGKILL. */
 const KILL_GRACE_MS = 2000;
 /** After the command exits, how long to wait for its output pipes to drain (a background child may hold them open). */
@@ -39,21 +39,22 @@ type Outcome =
 /**
  * Run one runbook command for a playbook step. Stopping must be fast and complete: we heartbeat while it
  * runs (cancellation only reaches an activity through a heartbeat response), and on cancellation or timeout
- * we signal the command's whole process group, so whatever it started dies with it.
+ * we signal the command's whole process group, so whatever it started dies with it. `stop` is the
+ * activity's cancellation and a guardrail's interruption; when it fires, its reason is what this throws.
  */
-export async function performShellCommand(params: ShellCommandParams): Promise<ShellCommandResult> {
+export async function performShellCommand(params: ShellCommandParams, stop: AbortSignal = Context.current().cancellationSignal): Promise<ShellCommandResult> {
   const ctx = Context.current();
   const [executable, ...args] = params.command;
   if (!executable) {
     throw ApplicationFailure.create({ type: 'ActionFailed', message: 'the command is empty', nonRetryable: true });
   }
   // Do not start something we would have to stop straight away.
-  if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+  if (stop.aborted) throw stop.reason;
 
   const started = Date.now();
-  const heartbeat = setInterval(() => ctx.heartbeat({ elapsedMs: Date.now() - started }), HEARTBEAT_EVERY_MS);
+  const stopHeartbeating = keepHeartbeating(ctx);
   try {
-    const outcome = await runChild(executable, args, params, ctx.cancellationSignal);
+    const outcome = await runChild(executable, args, params, stop);
     if (outcome.kind === 'spawnError') throw spawnFailure(executable, params.cwd, outcome.error);
 
     const result: ShellCommandResult = {
@@ -62,7 +63,7 @@ export async function performShellCommand(params: ShellCommandParams): Promise<S
       stderr: outcome.stderr,
       durationMs: Date.now() - started,
     };
-    if (outcome.kind === 'cancelled') throw ctx.cancellationSignal.reason;
+    if (outcome.kind === 'cancelled') throw stop.reason;
     if (outcome.kind === 'timedOut') {
       throw ApplicationFailure.create({
         type: 'ActionTimedOut',
@@ -91,7 +92,7 @@ export async function performShellCommand(params: ShellCommandParams): Promise<S
     }
     return result;
   } finally {
-    clearInterval(heartbeat);
+    stopHeartbeating();
   }
 }
 

@@ -3,11 +3,15 @@ import { EMPTY_CONTROLS, evaluateControls, type Controls, type GuardrailFacts, t
 import { controlsChangedSignal, controlsQuery, GUARDRAILS_WORKFLOW, standingRulesSignal } from '../../workflows/guardrails/messages.js';
 import { INCIDENT_RESPONSE_WORKFLOW } from '../../workflows/incident-response/messages.js';
 import type { Rule } from '../../domain/guardrails/controls.js';
+import { createGuardrailWatch } from './guardrail-watch.js';
 
 /**
  * The worker's side of the guardrails: read the controls (a query on the control workflow),
  * start that workflow if it is not running, and fan a change out to every running response.
  */
+/** Signals in flight at once while broadcasting: enough to reach a thousand responses in a few seconds. */
+const BROADCAST_CONCURRENCY = 100;
+
 export function createGuardrailsClient(client: Client, options: { workflowId: string; taskQueue: string }) {
   const handle = () => client.workflow.getHandle(options.workflowId);
 
@@ -44,6 +48,8 @@ export function createGuardrailsClient(client: Client, options: { workflowId: st
     return queued;
   };
 
+  const watch = createGuardrailWatch(freshControls);
+
   return {
     async ensureRunning(standingRules: Array<Omit<Rule, 'source'>>): Promise<void> {
       await client.workflow.signalWithStart(GUARDRAILS_WORKFLOW, {
@@ -62,13 +68,21 @@ export function createGuardrailsClient(client: Client, options: { workflowId: st
       return { ...evaluateControls(controls, facts, Date.now()), version: controls.version };
     },
 
-    /** Signal every running response on this task queue, 50 at a time. */
+    /** Interrupt a running mitigation, in this process, as soon as a control forbids it. */
+    watch: watch.watch,
+
+    /**
+     * Tell every running response. Mitigations running on this worker are interrupted in-process
+     * first (no round trip); every response then gets the signal, which updates its status and
+     * covers mitigations running on other workers until their own watch polls.
+     */
     async broadcast(controls: Controls): Promise<number> {
+      watch.publish(controls);
       const ids: string[] = [];
       for await (const wf of client.workflow.list({ query: `WorkflowType = '${INCIDENT_RESPONSE_WORKFLOW}' AND ExecutionStatus = 'Running' AND TaskQueue = '${options.taskQueue}'` })) ids.push(wf.workflowId);
       let next = 0;
       await Promise.all(
-        Array.from({ length: 50 }, async () => {
+        Array.from({ length: BROADCAST_CONCURRENCY }, async () => {
           while (next < ids.length) {
             const id = ids[next++]!;
             // A response that just ended cannot be signalled: nothing to stop there.

@@ -58,11 +58,14 @@ const { checkGuardrails } = proxyActivities<IncidentActivities>({
 /** While blocked by a guardrail, look again at least this often (a broadcast wakes it sooner). */
 const GUARDRAIL_RECHECK = '10s';
 
-/** Heartbeats carry cancellation to the activity; the worker throttles them to ~200 ms. */
+/**
+ * Heartbeats carry cancellation to the activity: every 200 ms when few actions run, less often
+ * when a worker has many in flight (see activities/actions/heartbeat.ts, at most every 10 s).
+ */
 function actionRunner(kind: string, action: ActionSpec) {
   return proxyActivities<IncidentActivities>({
     startToCloseTimeout: action.params.timeout + 5_000,
-    heartbeatTimeout: '5s',
+    heartbeatTimeout: '30s',
     // Wait until the activity has really stopped (request aborted, process killed) before
     // recording "cancelled" and moving on.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -531,8 +534,19 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
     } catch (err) {
       view.error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
       const haltedByGuardrail = (haltedBy as AuditEvent | undefined)?.type === 'guardrail.halted';
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'BlockedByGuardrail') {
-        audit.record('mitigation.blocked', { actor: AUTOMATION, stepId: step.id, action: step.action, summary: `${step.id} refused at start: ${err.cause.message}`, causedBy: started.eventId });
+      const guardrailFailure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+      if (guardrailFailure?.type === 'BlockedByGuardrail') {
+        audit.record('mitigation.blocked', { actor: AUTOMATION, stepId: step.id, action: step.action, summary: `${step.id} refused at start: ${guardrailFailure.message}`, causedBy: started.eventId });
+        return 'stopped-by-guardrail';
+      }
+      if (guardrailFailure?.type === 'InterruptedByGuardrail') {
+        // The worker stopped it in-process, possibly before this response's own signal arrived.
+        const halted =
+          (haltedBy as AuditEvent | undefined)?.type === 'guardrail.halted'
+            ? haltedBy!
+            : audit.record('guardrail.halted', { actor: AUTOMATION, stepId: step.id, action: step.action, summary: `${step.id} interrupted: ${guardrailFailure.message}` });
+        setStepState(view, 'cancelled', halted.summary);
+        audit.record('mitigation.cancelled', { actor: AUTOMATION, stepId: step.id, action: step.action, summary: `${step.kind} ${step.id} interrupted`, outcome: 'cancelled', causedBy: halted.eventId });
         return 'stopped-by-guardrail';
       }
       if (isCancellation(err)) {
