@@ -16,6 +16,8 @@ export type ActionRequest = ActionSpec & {
   kind: string;
   /** The facts guardrails are judged on; mitigations re-check them as they start. */
   guard?: GuardrailFacts;
+  /** The tier whose approval this run carries, if any: a freeze engaged since may require another. */
+  consentTier?: string;
 };
 
 export interface ActivityDependencies {
@@ -60,6 +62,9 @@ export function createActivities(deps: ActivityDependencies) {
       // (a broadcast still on its way) still stops the mitigation before it touches anything.
       const verdict = await deps.guardrails.check(request.guard);
       if (verdict.blockers.length) throw ApplicationFailure.create({ type: 'BlockedByGuardrail', message: verdict.blockers.join('; '), nonRetryable: true });
+      if (verdict.requireApproval && verdict.requireApproval.tier !== request.consentTier) {
+        throw ApplicationFailure.create({ type: 'BlockedByGuardrail', message: `${verdict.requireApproval.source} requires approval from ${verdict.requireApproval.tier}`, nonRetryable: true });
+      }
       // And while it runs, a control that now forbids it interrupts it here, in-process, without
       // waiting for the response's cancellation to arrive through a heartbeat.
       const interruption = new AbortController();

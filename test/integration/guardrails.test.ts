@@ -107,6 +107,24 @@ describe('pauses, rules and freezes', () => {
     await guard('DELETE', `/freezes/${freeze.body.freezes[0].id}`, { reason: 'freeze over' });
   });
 
+  it('a freeze declared while a tier1 approval is pending: that yes no longer suffices, the freeze tier is asked', async () => {
+    const id = await r.open('freeze-late', { labels: { incident_tag: 'freeze-late-1', service: 'ledger' } });
+    const tier1 = await r.pendingApproval(id);
+    expect(tier1).toMatchObject({ tier: 'tier1' });
+    const freeze = await guard('POST', '/freezes', { start: new Date(Date.now() - 1000).toISOString(), end: new Date(Date.now() + 600_000).toISOString(), selector: { service: 'ledger' }, tier: 'lead', reason: 'ledger close' });
+    expect(freeze.status).toBe(201);
+    expect((await r.decide(id, tier1.id, 'bob', { decision: 'approve', reason: 'tier1 says yes' })).status).toBe(200);
+    const lead = await r.pendingApproval(id);
+    expect(lead).toMatchObject({ tier: 'lead' });
+    expect(restarts('freeze-late-1')).toHaveLength(0);
+    const status = await r.status(id);
+    expect(status.approvals.find((a: any) => a.id === tier1.id).state).toBe('void');
+    expect((await r.decide(id, lead.id, 'lee', { decision: 'approve', reason: 'lead approves the restart' })).status).toBe(200);
+    expect((await r.result(id)).phase).toBe('completed');
+    expect(restarts('freeze-late-1')).toHaveLength(1);
+    await guard('DELETE', `/freezes/${freeze.body.freezes.find((f: any) => f.reason === 'ledger close').id}`, { reason: 'close done' });
+  });
+
   it('refuses unauthorized changes with 403 and audits them; refuses malformed selectors with 400', async () => {
     const refused = await guard('POST', '/pauses', { selector: { service: 'x' }, reason: 'not my call' }, 'alice');
     expect(refused.status).toBe(403);

@@ -10,7 +10,7 @@ import { responses } from '../support/responses.js';
 import type { TargetServer } from '../support/target-server.js';
 
 export type Command =
-  | { kind: 'approve'; as: 'bob' | 'erin' | 'dana' | 'alice'; adjust: boolean; delayMs: number }
+  | { kind: 'approve'; as: 'bob' | 'erin' | 'dana' | 'alice' | 'lee'; adjust: boolean; delayMs: number }
   | { kind: 'reject'; as: 'bob' | 'erin'; delayMs: number }
   | { kind: 'optOut'; mode: 'halt-now' | 'finish-current-step' | 'hand-over'; scope: 'response' | 'step' | 'action'; delayMs: number }
   | { kind: 'optIn'; delayMs: number }
@@ -18,7 +18,13 @@ export type Command =
   | { kind: 'setInputs'; delayMs: number }
   | { kind: 'cancel'; delayMs: number }
   | { kind: 'killSwitch'; delayMs: number }
-  | { kind: 'release'; delayMs: number };
+  | { kind: 'release'; delayMs: number }
+  /** A scoped pause on this response (or, not matching, on another), optionally expiring by itself. */
+  | { kind: 'pause'; matches: boolean; expiresInMs: number | null; delayMs: number }
+  | { kind: 'unpause'; delayMs: number }
+  /** A change freeze on this response, active from now for durationMs: blocking, or needing the lead tier. */
+  | { kind: 'freeze'; mode: 'block' | 'require-approval'; durationMs: number; delayMs: number }
+  | { kind: 'unfreeze'; delayMs: number };
 
 export interface Scenario {
   quorum: 1 | 2;
@@ -27,7 +33,7 @@ export interface Scenario {
 
 const delay = fc.integer({ min: 0, max: 350 });
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('approve' as const), as: fc.constantFrom('bob' as const, 'erin' as const, 'dana' as const, 'alice' as const), adjust: fc.boolean(), delayMs: delay }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('approve' as const), as: fc.constantFrom('bob' as const, 'erin' as const, 'dana' as const, 'alice' as const, 'lee' as const), adjust: fc.boolean(), delayMs: delay }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('reject' as const), as: fc.constantFrom('bob' as const, 'erin' as const), delayMs: delay }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('optOut' as const), mode: fc.constantFrom('halt-now' as const, 'finish-current-step' as const, 'hand-over' as const), scope: fc.constantFrom('response' as const, 'step' as const, 'action' as const), delayMs: delay }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('optIn' as const), delayMs: delay }) },
@@ -36,6 +42,10 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), delayMs: delay }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('killSwitch' as const), delayMs: delay }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), delayMs: delay }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('pause' as const), matches: fc.boolean(), expiresInMs: fc.option(fc.integer({ min: 200, max: 2500 })), delayMs: delay }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('unpause' as const), delayMs: delay }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('freeze' as const), mode: fc.constantFrom('block' as const, 'require-approval' as const), durationMs: fc.integer({ min: 300, max: 3000 }), delayMs: delay }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('unfreeze' as const), delayMs: delay }) },
 );
 export const scenarioArbitrary: fc.Arbitrary<Scenario> = fc.record({
   quorum: fc.constantFrom(1 as const, 2 as const),
@@ -62,6 +72,10 @@ interface Sent {
   status: number;
   approvalId?: string;
   expiresAt?: number;
+  /** A pause or freeze this created: its ID, and when it ends by itself (ms), if it does. */
+  control?: { id: string; endsAt?: number };
+  /** The pause or freeze this removes. */
+  removes?: string;
 }
 
 let counter = 0;
@@ -74,6 +88,7 @@ export async function runScenario(h: Interlock, target: TargetServer, scenario: 
   await r.pendingApproval(id);
 
   const sent: Sent[] = [];
+  const live = { pause: [] as string[], freeze: [] as string[] };
   for (const c of scenario.commands) {
     await sleep(c.delayMs);
     const entry: Sent = { command: c, sentAt: 0, ackAt: 0, status: 0 };
@@ -82,16 +97,28 @@ export async function runScenario(h: Interlock, target: TargetServer, scenario: 
       entry.approvalId = pending?.id ?? 'restart-replica-1';
       entry.expiresAt = pending ? Date.parse(pending.expiresAt) : undefined;
     }
+    // Lift the newest of this run's pauses (or freezes); with none, a made-up ID (a 404).
+    if (c.kind === 'unpause') entry.removes = live.pause.pop() ?? 'pause-none';
+    if (c.kind === 'unfreeze') entry.removes = live.freeze.pop() ?? 'freeze-none';
     entry.sentAt = Date.now();
-    entry.status = (await send(h, id, c, entry.approvalId)).status;
+    const res = await send(h, id, c, { approvalId: entry.approvalId, removes: entry.removes, tag, sentAt: entry.sentAt, n: sent.length });
+    entry.status = res.status;
     entry.ackAt = Date.now();
+    if ((c.kind === 'pause' || c.kind === 'freeze') && res.status === 201) {
+      const made = (c.kind === 'pause' ? res.body.pauses : res.body.freezes).find((x: any) => x.reason === controlReason(tag, sent.length));
+      entry.control = { id: made.id, endsAt: c.kind === 'pause' ? (c.expiresInMs === null ? undefined : entry.sentAt + c.expiresInMs) : entry.sentAt + c.durationMs };
+      live[c.kind].push(made.id);
+    }
     sent.push(entry);
   }
 
   // Let it settle, then close whatever is still open, and wait for every request to finish.
   await sleep(400);
-  // The kill switch is per Interlock (its control workflow): leave it released for the next run.
+  // Controls are per Interlock (its control workflow): leave nothing engaged for the next run.
   if (sent.some((x) => x.command.kind === 'killSwitch' && x.status === 200)) await send(h, id, { kind: 'release', delayMs: 0 });
+  for (const [kind, ids] of Object.entries(live)) {
+    for (const controlId of ids) await h.request('DELETE', `/v1/guardrails/${kind === 'pause' ? 'pauses' : 'freezes'}/${controlId}`, { as: 'ada', body: { reason: 'safety run over' } });
+  }
   const handle = h.client.workflow.getHandle(`incident-${id}`);
   if ((await handle.describe()).status.name === 'RUNNING') await r.post(id, 'resolve', 'alice', { summary: 'safety run over' });
   await handle.result().catch(() => undefined);
@@ -102,8 +129,12 @@ export async function runScenario(h: Interlock, target: TargetServer, scenario: 
   return violations;
 }
 
-function send(h: Interlock, id: string, c: Command, approvalId?: string) {
+const controlReason = (tag: string, n: number) => `safety run ${tag} #${n}`;
+
+function send(h: Interlock, id: string, c: Command, at: { approvalId?: string; removes?: string; tag?: string; sentAt?: number; n?: number } = {}) {
   const as: Person = 'alice';
+  const { approvalId, removes, tag = '', sentAt = Date.now(), n = 0 } = at;
+  const thisResponse = { labels: { incident_tag: tag } };
   switch (c.kind) {
     case 'approve':
       return h.request('POST', `/v1/incidents/${id}/approvals/${approvalId}`, {
@@ -129,6 +160,19 @@ function send(h: Interlock, id: string, c: Command, approvalId?: string) {
       return h.request('POST', '/v1/guardrails/kill-switch', { as, body: { reason: 'safety run kill switch' } });
     case 'release':
       return h.request('DELETE', '/v1/guardrails/kill-switch', { as, body: { reason: 'safety run release' } });
+    case 'pause': {
+      const selector = c.matches ? thisResponse : { labels: { incident_tag: `${tag}-elsewhere` } };
+      const expiresAt = c.expiresInMs === null ? undefined : new Date(sentAt + c.expiresInMs).toISOString();
+      return h.request('POST', '/v1/guardrails/pauses', { as: 'ada', body: { selector, reason: controlReason(tag, n), ...(expiresAt ? { expiresAt } : {}) } });
+    }
+    case 'freeze': {
+      const window = { start: new Date(sentAt - 1000).toISOString(), end: new Date(sentAt + c.durationMs).toISOString() };
+      return h.request('POST', '/v1/guardrails/freezes', { as: 'ada', body: { selector: thisResponse, ...window, mode: c.mode, tier: 'lead', reason: controlReason(tag, n) } });
+    }
+    case 'unpause':
+      return h.request('DELETE', `/v1/guardrails/pauses/${removes}`, { as: 'ada', body: { reason: 'safety run unpause' } });
+    case 'unfreeze':
+      return h.request('DELETE', `/v1/guardrails/freezes/${removes}`, { as: 'ada', body: { reason: 'safety run unfreeze' } });
   }
 }
 
@@ -149,6 +193,10 @@ export function judge(scenario: Scenario, sent: Sent[], arrivals: Array<Arrival 
   for (const s of approvals) {
     const c = s.command as Extract<Command, { kind: 'approve' }>;
     if (c.as === 'dana' || c.as === 'alice') violations.push(`unauthorized approve by ${c.as} was accepted`);
+    // The lead tier is asked only during a freeze that requires it.
+    if (c.as === 'lee' && !sent.some((f) => ok(f) && f.command.kind === 'freeze' && f.command.mode === 'require-approval' && f.sentAt < s.ackAt)) {
+      violations.push('approve by lee (lead tier) was accepted without a freeze requiring the lead tier');
+    }
     if (s.expiresAt !== undefined && s.sentAt >= s.expiresAt) violations.push(`approve sent after expiry (${s.sentAt - s.expiresAt} ms late) was accepted`);
   }
   // Per request, replay the accepted approvals in the order the workflow took them (ack order).
@@ -202,8 +250,31 @@ export function judge(scenario: Scenario, sent: Sent[], arrivals: Array<Arrival 
     }
   }
 
-  // A halt acknowledged well before a running mitigation would finish must interrupt it.
-  const halts = sent.filter((s) => ok(s) && ((s.command.kind === 'optOut' && s.command.mode !== 'finish-current-step') || s.command.kind === 'cancel' || s.command.kind === 'killSwitch'));
+  // A pause on this response, and a blocking freeze, hold like the kill switch while in force:
+  // from their acknowledgement (the same grace) until lifted or ended by themselves.
+  const liftedBefore = (s: Sent, at: number) => sent.some((x) => ok(x) && x.removes === s.control!.id && x.sentAt < at);
+  const inForce = (s: Sent, at: number) => !!s.control && s.ackAt + 100 < at && (s.control.endsAt === undefined || at < s.control.endsAt) && !liftedBefore(s, at);
+  const holds = sent.filter((s) => ok(s) && ((s.command.kind === 'pause' && s.command.matches) || (s.command.kind === 'freeze' && s.command.mode === 'block')));
+  const leadFreezes = sent.filter((s) => ok(s) && s.command.kind === 'freeze' && s.command.mode === 'require-approval');
+  for (const m of arrivals) {
+    for (const hold of holds.filter((x) => inForce(x, m.arrivedAt))) violations.push(`mitigation started ${m.arrivedAt - hold.ackAt} ms after a ${hold.command.kind} was acknowledged, while it was in force`);
+    // During a freeze that requires the lead tier, only the lead tier's consent lets it start.
+    const leadConsent = approvals.some((a) => (a.command as Extract<Command, { kind: 'approve' }>).as === 'lee' && a.sentAt < m.arrivedAt);
+    for (const f of leadFreezes.filter((x) => inForce(x, m.arrivedAt))) {
+      if (!leadConsent) violations.push(`mitigation started during a freeze requiring the lead tier (ack ${f.ackAt}), without the lead tier's approval`);
+    }
+  }
+
+  // A halt acknowledged well before a running mitigation would finish must interrupt it. A
+  // pause or blocking freeze counts when it stays in force for the halt budget after its ack.
+  const halts = sent.filter(
+    (s) =>
+      ok(s) &&
+      ((s.command.kind === 'optOut' && s.command.mode !== 'finish-current-step') ||
+        s.command.kind === 'cancel' ||
+        s.command.kind === 'killSwitch' ||
+        (holds.includes(s) && inForce(s, s.ackAt + HALT_BUDGET_MS))),
+  );
   for (const m of arrivals) {
     for (const hlt of halts) {
       if (hlt.ackAt > m.arrivedAt && hlt.ackAt < m.arrivedAt + MITIGATION_MS - HALT_BUDGET_MS && m.answered) {

@@ -493,7 +493,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
   // ---- Running steps. ----
 
   /** Run one action as an activity in its own scope, so an opt-out can interrupt just it. */
-  const runStep = async (step: PlaybookStep, view: StepStatus, causedBy?: string): Promise<'done' | 'stopped-by-guardrail'> => {
+  const runStep = async (step: PlaybookStep, view: StepStatus, causedBy?: string, consentTier?: string): Promise<'done' | 'stopped-by-guardrail'> => {
     const isMitigation = step.kind === 'mitigation';
     const action = renderedAction(step, view.inputs);
     const parameters = redactSecrets(action.params) as Record<string, unknown>;
@@ -518,7 +518,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
     running = { stepId: step.id, action: step.action, scope };
     haltedBy = undefined;
     try {
-      const result = await scope.run(() => actionRunner(step.kind, action)({ incidentId: input.incidentId, stepId: step.id, kind: step.kind, guard: factsFor(step), ...action }));
+      const result = await scope.run(() => actionRunner(step.kind, action)({ incidentId: input.incidentId, stepId: step.id, kind: step.kind, guard: factsFor(step), consentTier, ...action }));
       view.output = result;
       setStepState(view, 'succeeded');
       if (isMitigation && step.compensation) compensations.push({ stepId: step.id, action: renderedAction(step.compensation, view.inputs) });
@@ -765,6 +765,17 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
       if (approval) view.inputs = { ...view.inputs, ...approval.inputs };
       // The controls, read fresh: a kill switch engaged while this waited must still stop it.
       const fresh = await checkGuardrails(factsFor(step));
+      // A freeze (or an approval rule) engaged since this step was decided: it may now run only
+      // with consent from that control's tier. Any other consent, or none, no longer suffices.
+      const needed = fresh.blockers.length === 0 ? fresh.requireApproval : undefined;
+      if (needed && !(approval?.kind === 'approval' && approval.tier === needed.tier)) {
+        audit.record('mitigation.blocked', { actor: AUTOMATION, stepId: step.id, summary: `${step.id} not started: ${needed.source} requires approval from ${needed.tier}` });
+        if (approval?.state === 'approved') {
+          approval.state = 'void';
+          audit.record('approval.voided', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `${approval.id} is void: ${needed.source} requires approval from ${needed.tier}; asking again` });
+        }
+        continue; // decided again from the top, now with the control's tier
+      }
       const blocker = mitigationBlocker({
         candidate: { stepId: step.id, action: step.action, inputs: view.inputs },
         decision,
@@ -787,7 +798,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
       }
       const grant = approval ? audit.events.findLast((e) => e.approvalId === approval.id && (e.type === 'approval.granted' || e.type === 'objection.window-passed')) : undefined;
       setPhase('mitigating');
-      const outcome = await runStep(step, view, grant?.eventId);
+      const outcome = await runStep(step, view, grant?.eventId, approval?.kind === 'approval' ? approval.tier : undefined);
       if (outcome === 'stopped-by-guardrail') {
         // Interrupted or refused at start by a control: once it lifts, the step is decided
         // again from the start, and any approval it had does not carry over.
