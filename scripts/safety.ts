@@ -2,7 +2,8 @@
  * `npm run safety -- --runs N [--concurrency C] [--seed S]`
  * The safety property test alone, at scale: N random scenarios against the real workflow on the
  * test stack (started or reused like `npm test`), C at a time. Prints each violation with its
- * scenario, and as its last line {"metric": "safety_violations", "value": <count>, "runs": N}.
+ * scenario, then what the runs exercised ({"metric": "safety_inputs", ...}: each input kind, sent and
+ * acknowledged) and, as its last line, {"metric": "safety_violations", "value": <count>, "runs": N}.
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
@@ -10,7 +11,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureStack, StackError } from './stack/index.js';
 import { startInterlock } from '../test/support/interlock.js';
 import { startTargetServer } from '../test/support/target-server.js';
-import { MITIGATION_MS, runScenario, safetyPlaybooks, scenarioArbitrary } from '../test/safety/scenario.js';
+import { MITIGATION_MS, runScenario, safetyPlaybooks, scenarioArbitrary, type InputTally } from '../test/safety/scenario.js';
 import { webpackConfigHook, workflowsPath } from '../src/worker/workflow-bundle.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,6 +48,7 @@ const lanes = await Promise.all(
 
 const scenarios = fc.sample(scenarioArbitrary, { numRuns: runs, seed });
 let violations = 0;
+const tally: InputTally = {};
 let done = 0;
 let next = 0;
 const started = Date.now();
@@ -54,7 +56,7 @@ async function worker(interlock: (typeof lanes)[number]) {
   while (next < scenarios.length) {
     const scenario = scenarios[next++]!;
     try {
-      const found = await runScenario(interlock, target, scenario);
+      const found = await runScenario(interlock, target, scenario, tally);
       if (found.length) {
         violations += found.length;
         console.error(`VIOLATION ${JSON.stringify({ scenario, found })}`);
@@ -75,5 +77,7 @@ try {
   await stack.stop();
 }
 console.error(`[safety] seed ${seed}, ${runs} runs in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+// What the runs exercised: each input kind, sent and acknowledged (refusals are part of the test).
+console.log(JSON.stringify({ metric: 'safety_inputs', value: tally }));
 console.log(JSON.stringify({ metric: 'safety_violations', value: violations, runs }));
 process.exit(violations === 0 ? 0 : 1);

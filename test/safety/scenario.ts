@@ -80,8 +80,11 @@ interface Sent {
 
 let counter = 0;
 
+/** Per input kind: how many were sent and how many acknowledged with a 2xx (what a run exercised). */
+export type InputTally = Record<string, { sent: number; accepted: number }>;
+
 /** Run one scenario; returns the violated claims (empty when the rule held). */
-export async function runScenario(h: Interlock, target: TargetServer, scenario: Scenario): Promise<string[]> {
+export async function runScenario(h: Interlock, target: TargetServer, scenario: Scenario, tally: InputTally = {}): Promise<string[]> {
   const r = responses(h);
   const tag = `safety-${process.pid}-${++counter}-${Date.now()}`;
   const id = await r.open(tag, { labels: { alertname: `SafetyQ${scenario.quorum}`, incident_tag: tag } });
@@ -110,6 +113,9 @@ export async function runScenario(h: Interlock, target: TargetServer, scenario: 
       live[c.kind].push(made.id);
     }
     sent.push(entry);
+    const count = (tally[c.kind] ??= { sent: 0, accepted: 0 });
+    count.sent++;
+    if (res.status >= 200 && res.status < 300) count.accepted++;
   }
 
   // Let it settle, then close whatever is still open, and wait for every request to finish.
