@@ -120,14 +120,16 @@ export async function runScenario(h: Interlock, target: TargetServer, scenario: 
 
   // Let it settle, then close whatever is still open, and wait for every request to finish.
   await sleep(400);
+  const handle = h.client.workflow.getHandle(`incident-${id}`);
+  if ((await handle.describe()).status.name === 'RUNNING') await r.post(id, 'resolve', 'alice', { summary: 'safety run over' });
+  await handle.result().catch(() => undefined);
   // Controls are per Interlock (its control workflow): leave nothing engaged for the next run.
+  // Only now that the response has ended: lifting them first could let it start a mitigation
+  // that no command of the scenario released.
   if (sent.some((x) => x.command.kind === 'killSwitch' && x.status === 200)) await send(h, id, { kind: 'release', delayMs: 0 });
   for (const [kind, ids] of Object.entries(live)) {
     for (const controlId of ids) await h.request('DELETE', `/v1/guardrails/${kind === 'pause' ? 'pauses' : 'freezes'}/${controlId}`, { as: 'ada', body: { reason: 'safety run over' } });
   }
-  const handle = h.client.workflow.getHandle(`incident-${id}`);
-  if ((await handle.describe()).status.name === 'RUNNING') await r.post(id, 'resolve', 'alice', { summary: 'safety run over' });
-  await handle.result().catch(() => undefined);
   const mine = () => target.received.filter((x) => x.path === '/mitigations/restart' && x.body.includes(tag));
   await target.waitFor(() => mine().every((m) => m.answered || m.aborted), 5_000).catch(() => undefined);
   const violations = judge(scenario, sent, mine().map((m) => ({ ...m })));

@@ -92,11 +92,16 @@ export interface PolicyOutcome {
  * shortest deadlines, and the tier of the most specific source (override, rule, step, default).
  * Pure, so the workflow evaluates it right before scheduling, on the facts as they are then.
  */
-export function decidePolicy(policy: Policy, facts: PolicyFacts, stepFloor?: PolicyDecision, requireApproval?: PolicyDecision): PolicyOutcome {
+/**
+ * `requireApproval` is an approval demanded for this incident from outside the policy: a
+ * responder's override, or a guardrail (a freeze, an approval rule); `requiredBy` names which,
+ * so approvers see why they are asked.
+ */
+export function decidePolicy(policy: Policy, facts: PolicyFacts, stepFloor?: PolicyDecision, requireApproval?: PolicyDecision, requiredBy = 'per-incident override'): PolicyOutcome {
   const rule = policy.rules.find((r) => ruleMatches(r.match, facts));
   // Most specific first: that order decides the tier when several ask for approval.
   const candidates: PolicyOutcome[] = [
-    ...(requireApproval ? [{ decision: requireApproval, source: 'per-incident override' }] : []),
+    ...(requireApproval ? [{ decision: requireApproval, source: requiredBy }] : []),
     rule ? { decision: rule.decision, source: `policy rule "${rule.name}"` } : undefined,
     ...(stepFloor ? [{ decision: stepFloor, source: 'playbook step' }] : []),
     rule ? undefined : { decision: policy.default, source: 'policy default' },

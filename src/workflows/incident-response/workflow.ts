@@ -685,12 +685,15 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
   /** The policy for a mitigation, on the facts as they are at this moment. */
   const policyFor = (step: PlaybookStep, guardrail?: { tier: string; source: string }) => {
     const override = [...status.overrides].reverse().find((o) => o.type === 'require-approval' && o.stepId === step.id);
-    const requireApproval = override ?? (guardrail ? { tier: guardrail.tier } : undefined);
+    // A guardrail's tier wins over a responder's override: the start checks insist on it, so
+    // asking any other tier would only be voided and asked again.
+    const requireApproval = guardrail ? { tier: guardrail.tier, source: guardrail.source } : override ? { tier: override.tier ?? 'tier1', source: 'per-incident override' } : undefined;
     return decidePolicy(
       policy!,
       { risk: step.risk, action: step.action, service: status.service, environment: status.environment, severity: status.severity, labels: status.labels },
       step.policy,
-      requireApproval ? { mode: 'approval', tier: requireApproval.tier ?? 'tier1', approvers: 1, timeout: 15 * 60_000, escalation: [], validFor: 10 * 60_000, onTimeout: 'reject' } : undefined,
+      requireApproval ? { mode: 'approval', tier: requireApproval.tier, approvers: 1, timeout: 15 * 60_000, escalation: [], validFor: 10 * 60_000, onTimeout: 'reject' } : undefined,
+      requireApproval?.source,
     );
   };
 
