@@ -38,6 +38,8 @@ describe('policy decisions', () => {
     expect(decidePolicy(policy, { ...facts, risk: 'medium' }, { mode: 'manual-only' })).toEqual({ decision: { mode: 'manual-only' }, source: 'playbook step' });
     expect(decidePolicy(policy, facts, { mode: 'auto' }).decision.mode).toBe('approval');
     expect(decidePolicy(policy, { ...facts, risk: 'low' }, undefined, approval({ tier: 'sme:postgres' }))).toMatchObject({ decision: { tier: 'sme:postgres' }, source: 'per-incident override' });
+    // A guardrail's demand names the guardrail, so approvers see why they are asked.
+    expect(decidePolicy(policy, { ...facts, risk: 'low' }, undefined, approval({ tier: 'lead' }), 'change freeze freeze-2')).toMatchObject({ decision: { tier: 'lead' }, source: 'change freeze freeze-2' });
   });
 
   it('merges approvals so no source is weakened: most approvers, shortest deadlines, most specific tier', () => {
