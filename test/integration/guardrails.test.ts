@@ -47,7 +47,7 @@ describe('kill switch', () => {
     expect(restarts('ks-2')).toHaveLength(1);
     expect((await r.result(id)).phase).toBe('completed');
     expect(restarts('ks-1')).toHaveLength(2); // interrupted once, run again after the release
-    expect(r.types(await r.status(id))).toEqual(expect.arrayContaining(['guardrail.halted', 'mitigation.blocked']));
+    expect(r.types(await r.status(id))).toEqual(expect.arrayContaining(['guardrail.halted', 'mitigation.cancelled', 'mitigation.blocked']));
   });
 
   it('lets a pending approval be granted, but nothing runs until the switch is released', async () => {

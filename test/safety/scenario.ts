@@ -88,7 +88,9 @@ export async function runScenario(h: Interlock, target: TargetServer, scenario: 
   const r = responses(h);
   const tag = `safety-${process.pid}-${++counter}-${Date.now()}`;
   const id = await r.open(tag, { labels: { alertname: `SafetyQ${scenario.quorum}`, incident_tag: tag } });
-  await r.pendingApproval(id);
+  // The first approval request exists (under load it may already have expired, after only
+  // 1.2 s, before a poll sees it pending: the scenario still runs, its approvals are refused).
+  await r.until(id, (s) => (s.approvals?.length ?? 0) > 0);
 
   const sent: Sent[] = [];
   const live = { pause: [] as string[], freeze: [] as string[] };
