@@ -66,7 +66,8 @@ describe('worker-local guardrail watch', () => {
   });
 
   it('keeps a worker near its heartbeat budget however many actions run', () => {
-    expect(heartbeatIntervalMs(1)).toBe(200);
+    expect(heartbeatIntervalMs(1)).toBe(100);
+    expect(heartbeatIntervalMs(20)).toBe(100);
     expect(heartbeatIntervalMs(40)).toBe(200);
     expect(heartbeatIntervalMs(1000)).toBe(5000);
     expect(heartbeatIntervalMs(100_000)).toBe(10_000);

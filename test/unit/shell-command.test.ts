@@ -125,7 +125,7 @@ describe('performShellCommand', () => {
     const env = quiet();
     let beats = 0;
     env.on('heartbeat', () => beats++);
-    // Alone on its worker, an action beats every 200 ms (the shared budget only slows it when many run).
+    // Alone on its worker, an action beats every 100 ms (the shared budget only slows it when many run).
     await run({ command: ['/bin/sleep', '1'] }, env);
     expect(beats).toBeGreaterThanOrEqual(3);
   });
