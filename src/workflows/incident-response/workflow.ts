@@ -15,29 +15,15 @@ import {
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type { IncidentActivities } from '../../activities/index.js';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/actor/actor.js';
-import { refuseDecision } from '../../domain/approval/authorize-decision.js';
 import { redactSecrets, type AuditEvent } from '../../domain/audit/event.js';
 import { alertDeliverySchema, incidentFacets, type AlertDelivery } from '../../domain/incident/alert.js';
-import { checkInputs, defaultInputs, renderParams, type ActionSpec, type Playbook, type PlaybookStep } from '../../domain/playbook/playbook.js';
+import { defaultInputs, renderParams, type ActionSpec, type Playbook, type PlaybookStep } from '../../domain/playbook/playbook.js';
 import { decidePolicy, type ApprovalPolicy, type Policy, type PolicyDecision } from '../../domain/policy/policy.js';
-import {
-  decisionSchema,
-  describeIssues,
-  noteSchema,
-  optInSchema,
-  optOutSchema,
-  overrideSchema,
-  resolveSchema,
-  stopRequestSchema,
-  type DecisionInput,
-  type OptInInput,
-  type OptOutInput,
-  type OverrideInput,
-} from '../../domain/response/inputs.js';
+import { describeIssues, stopRequestSchema, type OptInInput, type OptOutInput, type OverrideInput } from '../../domain/response/inputs.js';
 import { mitigationBlocker, optOutCovers, sameInputs } from '../../domain/response/safety.js';
 import type { ActorRef, ApprovalRequest, OptOutRecord, OverrideRecord, ResponsePhase, ResponseStatus, StepState, StepStatus } from '../../domain/response/status.js';
-import type { infer as zInfer, ZodType } from 'zod';
 import { AuditTrail } from './audit-trail.js';
+import { createInputValidators, UNFINISHED } from './input-validation.js';
 import { evaluateControls, type Controls, type GuardrailFacts } from '../../domain/guardrails/controls.js';
 import { controlsChangedSignal } from '../guardrails/messages.js';
 import * as msg from './messages.js';
@@ -74,15 +60,9 @@ function actionRunner(kind: string, action: ActionSpec) {
   }).runAction;
 }
 
-const TERMINAL: ReadonlySet<ResponsePhase> = new Set(['completed', 'resolved', 'no-playbook', 'cancelled', 'failed']);
-const UNFINISHED: ReadonlySet<StepState> = new Set(['pending', 'awaiting-approval', 'objection-window']);
 const PHASE_FOR_KIND: Record<string, ResponsePhase> = { diagnostic: 'diagnosing', mitigation: 'mitigating', verification: 'verifying', notification: 'notifying' };
 /** The automation as recorded in audit events (no roles or groups: those are not audit fields). */
 const AUTOMATION: ActorRef = { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name, channel: SYSTEM_ACTOR.channel };
-
-function refuse(type: msg.RefusalType, message: string): never {
-  throw ApplicationFailure.create({ type, message, nonRetryable: true });
-}
 
 function who(actor: Actor): ActorRef {
   return { id: actor.id, name: actor.name, channel: actor.channel };
@@ -232,14 +212,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
 
   setHandler(msg.statusQuery, () => ({ ...status, timeline: audit.events }));
 
-  const open = () => {
-    if (TERMINAL.has(status.phase)) refuse('ResponseClosed', `the response has ended (${status.phase})`);
-  };
-  const parse = <S extends ZodType>(schema: S, raw: unknown): zInfer<S> => {
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) refuse('InvalidInput', describeIssues(parsed.error));
-    return parsed.data;
-  };
+  const validate = createInputValidators(() => ({ status, playbook }));
 
   /**
    * Register an update and its same-named signal over one validator and one handler. The signal
@@ -267,15 +240,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
   }
 
   // decide: approve / reject / object
-  const validateDecision = (raw: unknown): DecisionInput => {
-    const d = parse(decisionSchema, raw);
-    open();
-    const approval = status.approvals.find((a) => a.id === d.approvalId);
-    const refusal = refuseDecision(approval, d, Date.now(), approval ? stepSpec(approval.stepId)?.inputs : {});
-    if (refusal) refuse(refusal.code, refusal.message);
-    return d;
-  };
-  handle(msg.decideUpdate, msg.decideSignal, validateDecision, (d) => {
+  handle(msg.decideUpdate, msg.decideSignal, validate.decision, (d) => {
     const approval = status.approvals.find((a) => a.id === d.approvalId)!;
     if (approval.kind === 'objection') {
       approval.decisions.push({ actor: who(d.actor), decision: 'reject', reason: d.reason, at: now() });
@@ -321,14 +286,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
   });
 
   // optOut / optIn
-  const validateOptOut = (raw: unknown) => {
-    const o = parse(optOutSchema, raw);
-    open();
-    if (o.scope.kind === 'step' && playbook && !stepSpec(o.scope.stepId)) refuse('UnknownStep', `no step "${o.scope.stepId}" in playbook ${playbook.id}`);
-    if (o.mode === 'hand-over' && o.scope.kind !== 'response') refuse('InvalidInput', 'hand-over applies to the whole response (scope kind "response")');
-    return o;
-  };
-  handle(msg.optOutUpdate, msg.optOutSignal, validateOptOut, (o: OptOutInput): OptOutRecord => {
+  handle(msg.optOutUpdate, msg.optOutSignal, validate.optOut, (o: OptOutInput): OptOutRecord => {
     const same = status.optOuts.find((x) => x.active && JSON.stringify(x.scope) === JSON.stringify(o.scope) && x.mode === o.mode);
     if (same) return same; // idempotent: repeating an opt-out changes nothing
     const record: OptOutRecord = { id: `optout-${status.optOuts.length + 1}`, scope: o.scope, mode: o.mode, actor: who(o.actor), reason: o.reason, at: now(), active: true };
@@ -357,15 +315,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
     return record;
   });
 
-  const validateOptIn = (raw: unknown) => {
-    const o = parse(optInSchema, raw);
-    open();
-    const active = status.optOuts.filter((x) => x.active);
-    if (o.optOutId && !active.some((x) => x.id === o.optOutId)) refuse('UnknownOptOut', `no active opt-out "${o.optOutId}"`);
-    if (active.length === 0) refuse('UnknownOptOut', 'there is no active opt-out to release');
-    return o;
-  };
-  handle(msg.optInUpdate, msg.optInSignal, validateOptIn, (o: OptInInput) => {
+  handle(msg.optInUpdate, msg.optInSignal, validate.optIn, (o: OptInInput) => {
     const released = status.optOuts.filter((x) => x.active && (!o.optOutId || x.id === o.optOutId));
     for (const x of released) {
       x.active = false;
@@ -378,21 +328,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
   });
 
   // override
-  const validateOverride = (raw: unknown): OverrideInput => {
-    const o = parse(overrideSchema, raw);
-    open();
-    const step = stepSpec(o.stepId);
-    if (!step) refuse('UnknownStep', `no step "${o.stepId}"${playbook ? ` in playbook ${playbook.id}` : ' (no playbook selected yet)'}`);
-    const view = stepStatus(o.stepId)!;
-    if (!UNFINISHED.has(view.state)) refuse('InvalidInput', `step ${o.stepId} is already ${view.state}`);
-    if (o.type === 'set-inputs') {
-      const problems = checkInputs(step.inputs, o.inputs);
-      if (problems.length) refuse('InvalidInput', `inputs refused: ${problems.join('; ')}`);
-    }
-    if (o.type === 'require-approval' && step.kind !== 'mitigation') refuse('InvalidInput', `step ${o.stepId} is a ${step.kind}; only mitigations take approvals`);
-    return o;
-  };
-  handle(msg.overrideUpdate, msg.overrideSignal, validateOverride, (o: OverrideInput): OverrideRecord => {
+  handle(msg.overrideUpdate, msg.overrideSignal, validate.override, (o: OverrideInput): OverrideRecord => {
     const record: OverrideRecord = {
       id: `override-${status.overrides.length + 1}`,
       type: o.type,
@@ -424,23 +360,13 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
     return record;
   });
 
-  const validateNote = (raw: unknown) => {
-    const n = parse(noteSchema, raw);
-    open();
-    return n;
-  };
-  handle(msg.addNoteUpdate, msg.addNoteSignal, validateNote, (n) => {
+  handle(msg.addNoteUpdate, msg.addNoteSignal, validate.note, (n) => {
     const note = { actor: who(n.actor), text: n.text, at: now() };
     if (status.handover) status.handover.notes.push(note);
     audit.record('response.note', { actor: note.actor, reason: n.text, summary: `Note by ${n.actor.name}` });
   });
 
-  const validateResolve = (raw: unknown) => {
-    const r = parse(resolveSchema, raw);
-    open();
-    return r;
-  };
-  handle(msg.resolveUpdate, msg.resolveSignal, validateResolve, (r) => {
+  handle(msg.resolveUpdate, msg.resolveSignal, validate.resolve, (r) => {
     resolved = true;
     status.resolution = { actor: who(r.actor), summary: r.summary, at: now() };
     for (const approval of pendingApprovals()) approval.state = 'withdrawn';
