@@ -1,5 +1,5 @@
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { logNotifier, webhookNotifier } from '../activities/notification/notifier.js';
 import { loadGuardrails, loadPolicy, PlaybookCatalog } from '../activities/playbook/catalog.js';
@@ -8,9 +8,12 @@ import { Client, Connection } from '@temporalio/client';
 import { createAuditStore } from '../audit/audit-store.js';
 import { loadConfigOrExit, workerEnvSchema } from '../config/env.js';
 import { createIncidentWorker } from './create-worker.js';
+import { sdkLogger } from './sdk-logger.js';
 
 const config = loadConfigOrExit(workerEnvSchema);
 const log = pino({ level: config.LOG_LEVEL, name: 'worker' });
+// Before any connection: the SDK's own messages go through the same logger.
+Runtime.install({ logger: sdkLogger(log.child({ component: 'temporal-sdk' })) });
 
 const playbooks = PlaybookCatalog.fromDirectory(config.PLAYBOOKS_DIR);
 log.info({ playbooks: playbooks.all.map((p) => `${p.id}@${p.version}`) }, 'playbooks loaded');
