@@ -18,10 +18,11 @@ import { SYSTEM_ACTOR, type Actor } from '../../domain/actor/actor.js';
 import { redactSecrets, type AuditEvent } from '../../domain/audit/event.js';
 import { alertDeliverySchema, incidentFacets, type AlertDelivery } from '../../domain/incident/alert.js';
 import { defaultInputs, renderParams, type ActionSpec, type Playbook, type PlaybookStep } from '../../domain/playbook/playbook.js';
-import { decidePolicy, type ApprovalPolicy, type Policy, type PolicyDecision } from '../../domain/policy/policy.js';
+import { decidePolicy, type ApprovalPolicy, type Policy } from '../../domain/policy/policy.js';
 import { describeIssues, stopRequestSchema, type OptInInput, type OptOutInput, type OverrideInput } from '../../domain/response/inputs.js';
 import { mitigationBlocker, optOutCovers, sameInputs } from '../../domain/response/safety.js';
 import type { ActorRef, ApprovalRequest, OptOutRecord, OverrideRecord, ResponsePhase, ResponseStatus, StepState, StepStatus } from '../../domain/response/status.js';
+import { consentLevels, newApprovalRequest, type ConsentDecision } from '../../domain/approval/request.js';
 import { AuditTrail } from './audit-trail.js';
 import { createInputValidators, UNFINISHED } from './input-validation.js';
 import { evaluateControls, type Controls, type GuardrailFacts } from '../../domain/guardrails/controls.js';
@@ -517,46 +518,10 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
   };
 
   /** Open an approval request (or objection window) and wait for its outcome. */
-  const requestConsent = async (step: PlaybookStep, view: StepStatus, decision: Exclude<PolicyDecision, { mode: 'auto' | 'manual-only' }>, source: string): Promise<ApprovalRequest> => {
+  const requestConsent = async (step: PlaybookStep, view: StepStatus, decision: ConsentDecision, source: string): Promise<ApprovalRequest> => {
     const objection = decision.mode === 'auto-after-objection-window';
-    const levels = objection ? ['responders'] : [decision.tier, ...decision.escalation];
-    const perLevelMs = objection ? decision.window : decision.timeout;
-    const requestedAt = Date.now();
-    const approval: ApprovalRequest = {
-      id: `${step.id}-${status.approvals.filter((a) => a.stepId === step.id).length + 1}`,
-      stepId: step.id,
-      kind: objection ? 'objection' : 'approval',
-      state: 'pending',
-      tier: levels[0]!,
-      tiers: [levels[0]!],
-      escalationLevel: 0,
-      approversRequired: objection ? 0 : decision.approvers,
-      requestedAt: new Date(requestedAt).toISOString(),
-      expiresAt: new Date(requestedAt + perLevelMs).toISOString(),
-      // The automation asks on behalf of its owner, who therefore may not approve it.
-      requestedBy: playbook?.owner ? { id: playbook.owner, name: playbook.owner } : { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name },
-      inputs: { ...view.inputs },
-      decisions: [],
-      context: {
-        incidentId: input.incidentId,
-        title: status.title,
-        service: status.service,
-        environment: status.environment,
-        severity: status.severity,
-        alerts: status.alerts,
-        action: step.action,
-        params: view.params,
-        adjustable: step.inputs,
-        impact: step.impact,
-        risk: step.risk,
-        policySource: source,
-        diagnostics: status.steps.filter((s) => s.kind === 'diagnostic').map((s) => ({ stepId: s.id, state: s.state, output: s.output, error: s.error })),
-        ifNobodyAnswers: objection
-          ? `${step.id} runs automatically at ${new Date(requestedAt + perLevelMs).toISOString()} unless someone objects.`
-          : `Escalates to ${decision.escalation.join(' then ') || 'nobody'}; unanswered after that, ${step.id} does not run (fail closed).`,
-        dryRun,
-      },
-    };
+    const { levels, perLevelMs } = consentLevels(decision);
+    const approval = newApprovalRequest({ incidentId: input.incidentId, status, playbook, step, view, decision, source, dryRun, nowMs: Date.now() });
     status.approvals.push(approval);
     setStepState(view, objection ? 'objection-window' : 'awaiting-approval');
     audit.record(objection ? 'objection.window-opened' : 'approval.requested', {
