@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import type { Controls, GuardrailFacts, GuardrailVerdict } from '../domain/guardrails/controls.js';
+import { missingGuardrailConsent, type Controls, type GuardrailFacts, type GuardrailVerdict } from '../domain/guardrails/controls.js';
 import type { GuardrailsClient } from './guardrails/guardrails-client.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { AuditEvent } from '../domain/audit/event.js';
@@ -62,9 +62,8 @@ export function createActivities(deps: ActivityDependencies) {
       // (a broadcast still on its way) still stops the mitigation before it touches anything.
       const verdict = await deps.guardrails.check(request.guard);
       if (verdict.blockers.length) throw ApplicationFailure.create({ type: 'BlockedByGuardrail', message: verdict.blockers.join('; '), nonRetryable: true });
-      if (verdict.requireApproval && verdict.requireApproval.tier !== request.consentTier) {
-        throw ApplicationFailure.create({ type: 'BlockedByGuardrail', message: `${verdict.requireApproval.source} requires approval from ${verdict.requireApproval.tier}`, nonRetryable: true });
-      }
+      const missing = missingGuardrailConsent(verdict, request.consentTier);
+      if (missing) throw ApplicationFailure.create({ type: 'BlockedByGuardrail', message: missing, nonRetryable: true });
       // And while it runs, a control that now forbids it interrupts it here, in-process, without
       // waiting for the response's cancellation to arrive through a heartbeat.
       const interruption = new AbortController();

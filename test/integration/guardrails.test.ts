@@ -125,6 +125,19 @@ describe('pauses, rules and freezes', () => {
     await guard('DELETE', `/freezes/${freeze.body.freezes.find((f: any) => f.reason === 'ledger close').id}`, { reason: 'close done' });
   });
 
+  it('a manual-only rule added while an approval is pending: the approved step still does not run', async () => {
+    const id = await r.open('manual-late', { labels: { incident_tag: 'manual-late-1', service: 'vault' } });
+    const pending = await r.pendingApproval(id);
+    const rule = await guard('POST', '/rules', { selector: { service: 'vault' }, effect: 'manual-only', reason: 'vault is hands-on only' });
+    expect(rule.status).toBe(201);
+    expect((await r.decide(id, pending.id, 'bob', { decision: 'approve', reason: 'approved before hearing of the rule' })).status).toBe(200);
+    const done = await r.until(id, (s) => s.steps.find((x: any) => x.id === 'restart-replica')?.state === 'manual-only');
+    expect(done.approvals.find((a: any) => a.id === pending.id).state).toBe('void');
+    expect(restarts('manual-late-1')).toHaveLength(0);
+    await r.post(id, 'resolve', 'alice', { summary: 'done by hand' });
+    await guard('DELETE', `/rules/${rule.body.rules.find((x: any) => x.reason === 'vault is hands-on only').id}`, { reason: 'cleanup' });
+  });
+
   it('refuses unauthorized changes with 403 and audits them; refuses malformed selectors with 400', async () => {
     const refused = await guard('POST', '/pauses', { selector: { service: 'x' }, reason: 'not my call' }, 'alice');
     expect(refused.status).toBe(403);

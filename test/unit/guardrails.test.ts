@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_CONTROLS, evaluateControls, pauseInputSchema, type Controls, type GuardrailFacts } from '../../src/domain/guardrails/controls.js';
+import { EMPTY_CONTROLS, evaluateControls, missingGuardrailConsent, pauseInputSchema, type Controls, type GuardrailFacts } from '../../src/domain/guardrails/controls.js';
 
 const now = Date.parse('2026-11-27T12:00:00Z');
 const facts: GuardrailFacts = { service: 'payments', environment: 'prod', action: 'http.request', severity: 'critical', playbook: 'restart', labels: { tier: 'critical' }, kind: 'mitigation' };
@@ -7,6 +7,14 @@ const who = { id: 'kim', name: 'Kim', channel: 'api' };
 const controls = (over: Partial<Controls>): Controls => ({ ...EMPTY_CONTROLS, ...over });
 
 describe('guardrail evaluation', () => {
+  it('says what consent a mitigation lacks at start: none, the control tier, or any (manual only)', () => {
+    expect(missingGuardrailConsent({ blockers: [] }, undefined)).toBeUndefined();
+    const freeze = { blockers: [], requireApproval: { tier: 'lead', source: 'change freeze freeze-1' } };
+    expect(missingGuardrailConsent(freeze, 'lead')).toBeUndefined();
+    expect(missingGuardrailConsent(freeze, 'tier1')).toBe('change freeze freeze-1 requires approval from lead');
+    expect(missingGuardrailConsent(freeze, undefined)).toBe('change freeze freeze-1 requires approval from lead');
+    expect(missingGuardrailConsent({ blockers: [], manualOnly: 'exclusion rule r-1: critical' }, 'lead')).toBe('exclusion rule r-1: critical (manual only)');
+  });
   it('lets everything through when nothing is engaged', () => {
     expect(evaluateControls(EMPTY_CONTROLS, facts, now)).toEqual({ blockers: [] });
   });

@@ -5,12 +5,14 @@ import { INCIDENT_RESPONSE_WORKFLOW } from '../../workflows/incident-response/me
 import type { Rule } from '../../domain/guardrails/controls.js';
 import { createGuardrailWatch } from './guardrail-watch.js';
 
-/**
- * The worker's side of the guardrails: read the controls (a query on the control workflow),
- * start that workflow if it is not running, and fan a change out to every running response.
- */
 /** Signals in flight at once while broadcasting: enough to reach a thousand responses in a few seconds. */
 const BROADCAST_CONCURRENCY = 100;
+
+/**
+ * The worker's side of the guardrails: read the controls (a query on the control workflow),
+ * start that workflow if it is not running, fan a change out to every running response, and
+ * interrupt this worker's running mitigations when a change forbids them.
+ */
 
 export function createGuardrailsClient(client: Client, options: { workflowId: string; taskQueue: string }) {
   const handle = () => client.workflow.getHandle(options.workflowId);

@@ -135,6 +135,19 @@ export function evaluateControls(controls: Controls, facts: GuardrailFacts, nowM
   };
 }
 
+/**
+ * What a mitigation that nothing blocks still lacks under these controls, carrying consent from
+ * `consentTier` (the tier of its approval, if any): nothing (undefined), or why it may not start.
+ * A manual-only rule or an approval demanded by a freeze or rule may have been added after the
+ * step was decided; the response's last check and the activity's start check both ask this, so
+ * they agree on it.
+ */
+export function missingGuardrailConsent(verdict: GuardrailVerdict, consentTier: string | undefined): string | undefined {
+  if (verdict.manualOnly) return `${verdict.manualOnly} (manual only)`;
+  if (verdict.requireApproval && verdict.requireApproval.tier !== consentTier) return `${verdict.requireApproval.source} requires approval from ${verdict.requireApproval.tier}`;
+  return undefined;
+}
+
 /** Standing rules as code: config/guardrails.yaml. */
 export const guardrailsFileSchema = z
   .object({

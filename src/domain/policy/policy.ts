@@ -91,10 +91,8 @@ export interface PolicyOutcome {
  * sources ask for approval they are merged so that none is weakened: the most approvers, the
  * shortest deadlines, and the tier of the most specific source (override, rule, step, default).
  * Pure, so the workflow evaluates it right before scheduling, on the facts as they are then.
- */
-/**
- * `requireApproval` is an approval demanded for this incident from outside the policy: a
- * responder's override, or a guardrail (a freeze, an approval rule); `requiredBy` names which,
+ * `requireApproval` is an approval demanded for this incident from outside the policy (a
+ * responder's override, or a guardrail: a freeze, an approval rule); `requiredBy` names which,
  * so approvers see why they are asked.
  */
 export function decidePolicy(policy: Policy, facts: PolicyFacts, stepFloor?: PolicyDecision, requireApproval?: PolicyDecision, requiredBy = 'per-incident override'): PolicyOutcome {

@@ -25,7 +25,7 @@ import type { ActorRef, ApprovalRequest, OptOutRecord, OverrideRecord, ResponseP
 import { consentLevels, newApprovalRequest, type ConsentDecision } from '../../domain/approval/request.js';
 import { AuditTrail } from './audit-trail.js';
 import { createInputValidators, UNFINISHED } from './input-validation.js';
-import { evaluateControls, type Controls, type GuardrailFacts } from '../../domain/guardrails/controls.js';
+import { evaluateControls, missingGuardrailConsent, type Controls, type GuardrailFacts } from '../../domain/guardrails/controls.js';
 import { controlsChangedSignal } from '../guardrails/messages.js';
 import * as msg from './messages.js';
 import { AwaitingApprovalKey, EnvironmentKey, IncidentIdKey, ResponsePhaseKey, ServiceKey, SeverityKey } from './search-attributes.js';
@@ -46,8 +46,8 @@ const { checkGuardrails } = proxyActivities<IncidentActivities>({
 const GUARDRAIL_RECHECK = '10s';
 
 /**
- * Heartbeats carry cancellation to the activity: every 200 ms when few actions run, less often
- * when a worker has many in flight (see activities/actions/heartbeat.ts, at most every 10 s).
+ * Heartbeats carry cancellation to the activity: sent every 200 ms when few actions run, less
+ * often when a worker has many in flight (see activities/actions/heartbeat.ts, at most every 10 s).
  */
 function actionRunner(kind: string, action: ActionSpec) {
   return proxyActivities<IncidentActivities>({
@@ -659,16 +659,17 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
       if (approval) view.inputs = { ...view.inputs, ...approval.inputs };
       // The controls, read fresh: a kill switch engaged while this waited must still stop it.
       const fresh = await checkGuardrails(factsFor(step));
-      // A freeze (or an approval rule) engaged since this step was decided: it may now run only
-      // with consent from that control's tier. Any other consent, or none, no longer suffices.
-      const needed = fresh.blockers.length === 0 ? fresh.requireApproval : undefined;
-      if (needed && !(approval?.kind === 'approval' && approval.tier === needed.tier)) {
-        audit.record('mitigation.blocked', { actor: AUTOMATION, stepId: step.id, summary: `${step.id} not started: ${needed.source} requires approval from ${needed.tier}` });
+      // A manual-only rule, or a freeze or rule demanding another tier's approval, added since
+      // this step was decided: the consent it has no longer suffices.
+      const consentTier = approval?.kind === 'approval' ? approval.tier : undefined;
+      const missing = fresh.blockers.length === 0 ? missingGuardrailConsent(fresh, consentTier) : undefined;
+      if (missing) {
+        audit.record('mitigation.blocked', { actor: AUTOMATION, stepId: step.id, summary: `${step.id} not started: ${missing}` });
         if (approval?.state === 'approved') {
           approval.state = 'void';
-          audit.record('approval.voided', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `${approval.id} is void: ${needed.source} requires approval from ${needed.tier}; asking again` });
+          audit.record('approval.voided', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `${approval.id} is void: ${missing}; deciding again` });
         }
-        continue; // decided again from the top, now with the control's tier
+        continue; // decided again from the top, on the controls as they are now
       }
       const blocker = mitigationBlocker({
         candidate: { stepId: step.id, action: step.action, inputs: view.inputs },
@@ -692,7 +693,7 @@ export async function incidentResponse(input: msg.IncidentResponseInput): Promis
       }
       const grant = approval ? audit.events.findLast((e) => e.approvalId === approval.id && (e.type === 'approval.granted' || e.type === 'objection.window-passed')) : undefined;
       setPhase('mitigating');
-      const outcome = await runStep(step, view, grant?.eventId, approval?.kind === 'approval' ? approval.tier : undefined);
+      const outcome = await runStep(step, view, grant?.eventId, consentTier);
       if (outcome === 'stopped-by-guardrail') {
         // Interrupted or refused at start by a control: once it lifts, the step is decided
         // again from the start, and any approval it had does not carry over.
