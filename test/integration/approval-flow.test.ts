@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { alertmanagerWebhook, restartPlaybook, startHarness, uniqueGroupKey, type Harness } from '../support/harness.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
@@ -14,8 +15,8 @@ afterAll(async () => {
   await target?.close();
 });
 
-async function openResponse(label: string) {
-  const res = await h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(uniqueGroupKey(label)) });
+async function openResponse(label: string, labels?: Record<string, string>) {
+  const res = await h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(uniqueGroupKey(label), { labels }) });
   expect(res.status).toBe(202);
   const incidentId: string = res.body.incidentId;
   const status = await vi.waitFor(
@@ -141,19 +142,40 @@ describe('a response that needs approval', () => {
   });
 
   it('refuses an unauthenticated decision with 401 and changes nothing', async () => {
-    const { incidentId } = await openResponse('unauthenticated');
+    // The restart body carries the alert's incident_tag: a tag of its own tells this response's
+    // mitigation requests apart from every other test's.
+    const tag = `unauth-${randomUUID()}`;
+    const restartsForThis = () => target.requestsTo('/mitigations/restart').filter((r) => JSON.parse(r.body).incident === tag);
+    const { incidentId, status: before } = await openResponse('unauthenticated', { incident_tag: tag });
+    const restartsBefore = target.requestsTo('/mitigations/restart').length;
     const path = `/v1/incidents/${incidentId}/approvals/restart-replica-1`;
     const none = await h.request('POST', path, { body: { decision: 'approve', reason: 'sneaky' } });
     expect(none.status).toBe(401);
     expect(none.body.error.message).toMatch(/Authorization/);
     const forged = await h.request('POST', path, { body: { decision: 'approve', reason: 'sneaky' }, headers: { authorization: 'Bearer not-a-real-token' } });
     expect(forged.status).toBe(401);
+    const forgedRejection = await h.request('POST', path, { body: { decision: 'reject', reason: 'sneaky' }, headers: { authorization: 'Bearer not-a-real-token' } });
+    expect(forgedRejection.status).toBe(401);
 
-    const status = (await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body;
-    expect(status.approvals[0]).toMatchObject({ state: 'pending', decisions: [] });
-    expect(status.timeline.some((e: { type: string }) => e.type.startsWith('approval.granted'))).toBe(false);
-    expect(target.requestsTo('/mitigations/restart').filter((r) => r.body.includes(incidentId))).toHaveLength(0);
-    await h.request('POST', `/v1/incidents/${incidentId}/cancel`, { as: 'alice', body: { reason: 'test cleanup' } });
+    // Had any of them counted, the approved mitigation would be on its way within milliseconds.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const after = (await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body;
+    expect(after.phase).toBe('awaiting-approval');
+    expect(after.approvals).toEqual(before.approvals);
+    expect(after.approvals[0]).toMatchObject({ state: 'pending', decisions: [] });
+    expect(after.steps).toEqual(before.steps);
+    // Not even a refusal was recorded: the workflow never heard of these requests.
+    expect(after.timeline.map((e: { eventId: string }) => e.eventId)).toEqual(before.timeline.map((e: { eventId: string }) => e.eventId));
+    expect(restartsForThis()).toHaveLength(0);
+    expect(target.requestsTo('/mitigations/restart')).toHaveLength(restartsBefore);
+
+    // The same request, authenticated, does go through, and its mitigation is seen by the filter
+    // above: the checks before were looking at the right requests.
+    expect((await h.request('POST', path, { as: 'bob', body: { decision: 'approve', reason: 'now with a token' } })).status).toBe(200);
+    expect(await resultOf(incidentId)).toEqual({ phase: 'completed', stepsRun: ['check-lag', 'restart-replica'] });
+    expect(restartsForThis()).toHaveLength(1);
+    const final = (await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body;
+    expect(final.approvals[0].decisions).toEqual([expect.objectContaining({ actor: expect.objectContaining({ id: 'bob' }), reason: 'now with a token' })]);
   });
 
   it('refuses decisions that may not count, with a status and a message', async () => {

@@ -1,12 +1,13 @@
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { createAuditStore } from '../../src/audit/audit-store.js';
 import { PrincipalDirectory } from '../../src/api/auth/principals.js';
 import { ROUTES, type RouteContract } from '../../src/api/contract.js';
-import { restartPlaybook, startHarness, type Harness } from '../support/harness.js';
+import { PEOPLE, restartPlaybook, startHarness, type Harness, type Person } from '../support/harness.js';
 import { responses } from '../support/responses.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
 
@@ -47,11 +48,25 @@ describe('OpenAPI', () => {
   });
 
   it('answers every documented operation (no route the document promises is missing)', async () => {
-    for (const route of Object.values(ROUTES) as RouteContract[]) {
-      const url = route.path.replace(':id', 'am-000000000000000000000000').replace(':approvalId', 'x-1');
-      const res = await h.request(route.method.toUpperCase(), url, { body: route.method === 'post' ? {} : undefined });
-      expect([route.path, res.body?.error?.code]).not.toEqual([route.path, 'not_found']);
-      expect(res.status).toBeLessThan(500);
+    // Called as someone the route lets in, so what answers is the route itself: an
+    // unauthenticated 401 or a 403 would say nothing about whether the route exists.
+    const callerFor = (route: RouteContract): Person | undefined => {
+      if (route.access === 'public') return undefined;
+      if (route.access === 'alert-source') return 'alertmanager';
+      const allowed = route.access;
+      return (Object.keys(PEOPLE) as Person[]).find((p) => PEOPLE[p].roles.some((role) => (allowed as readonly string[]).includes(role)));
+    };
+    for (const [name, route] of Object.entries(ROUTES) as Array<[string, RouteContract]>) {
+      const url = route.path.replace(':id', 'am-000000000000000000000000').replace(':approvalId', 'x-1').replace(':controlId', 'nope');
+      const as = callerFor(route);
+      expect(route.access === 'public' || as !== undefined, `${name}: nobody may call it`).toBe(true);
+      // Empty bodies: no operation here changes anything (every write needs at least a reason).
+      const res = await h.request(route.method.toUpperCase(), url, { as, body: route.method === 'get' ? undefined : {} });
+      expect({ name, status: res.status, unrouted: /^no route/.test(res.body?.error?.message ?? '') }).toEqual({ name, status: res.status, unrouted: false });
+      expect([name, res.status], 'not let in').not.toEqual([name, 401]);
+      expect([name, res.status], 'not let in').not.toEqual([name, 403]);
+      // And the answer is one the document lists for that operation.
+      expect(Object.keys(route.responses), `${name} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 200)}`).toContain(String(res.status));
     }
   });
 });
@@ -117,10 +132,40 @@ describe('health, readiness and metrics', () => {
     } finally {
       server.close();
     }
-    expect(inject('opensearchUrl')).toMatch(/^http/);
+
+    // And the other way round: Temporal unreachable (a lazy connection to a port where nothing
+    // listens; no retry interceptor, so nothing retries after the test), OpenSearch fine.
+    const deadTemporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:9', connectTimeout: 1000, interceptors: [] }) });
+    const noTemporal = createApp({
+      client: deadTemporal,
+      taskQueue: h.taskQueue,
+      principals: PrincipalDirectory.fromYaml('principals: [{ id: x, name: X, roles: [auditor], tokenSha256: "0000000000000000000000000000000000000000000000000000000000000000" }]'),
+      audit: h.audit,
+      opensearchPing: () => h.opensearch.ping(),
+      log: pino({ level: 'silent' }),
+      guardrailsWorkflowId: h.guardrailsWorkflowId,
+    });
+    const server2 = noTemporal.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server2.once('listening', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server2.address() as AddressInfo).port}/readyz`);
+      expect(res.status).toBe(503);
+      const body = await res.json();
+      expect(body).toMatchObject({ status: 'not ready', checks: { temporal: { ok: false, error: expect.any(String) }, opensearch: { ok: true } } });
+    } finally {
+      server2.close();
+      await deadTemporal.connection.close().catch(() => undefined);
+    }
   });
 
   it('exports request, decision, opt-out and approval-latency metrics', async () => {
+    const metric = async (pattern: RegExp) => {
+      const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
+      return text.match(pattern)?.[1];
+    };
+    const optOuts = /^interlock_optouts_total\{mode="finish-current-step",scope="step"\} (\d+)$/m;
+    expect(await metric(optOuts)).toBeUndefined();
+
     const id = await r.open('metrics', { labels: { incident_tag: 'metrics-1' } });
     const approval = await r.pendingApproval(id);
     await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'for the metrics' });
@@ -131,5 +176,16 @@ describe('health, readiness and metrics', () => {
     expect(text).toMatch(/interlock_http_requests_total\{method="POST",route="\/v1\/incidents\/:id\/approvals\/:approvalId",status="200"\} 1/);
     expect(text).toMatch(/interlock_alert_deliveries_total\{source="alertmanager"\} 1/);
     await r.result(id);
+
+    // Opt-outs: an accepted one counts under its mode and scope; a refused one does not count.
+    const other = await r.open('metrics-optout', { labels: { incident_tag: 'metrics-2' } });
+    await r.pendingApproval(other);
+    expect((await r.post(other, 'opt-out', 'alice', { mode: 'finish-current-step', scope: { kind: 'step', stepId: 'restart-replica' } })).status).toBe(400);
+    expect(await metric(optOuts)).toBeUndefined();
+    expect((await r.post(other, 'opt-out', 'alice', { reason: 'I will do this by hand', mode: 'finish-current-step', scope: { kind: 'step', stepId: 'restart-replica' } })).status).toBe(200);
+    expect(await metric(optOuts)).toBe('1');
+    const all = (await (await fetch(`${h.baseUrl}/metrics`)).text()).match(/^interlock_optouts_total\{.*$/gm);
+    expect(all).toEqual(['interlock_optouts_total{mode="finish-current-step",scope="step"} 1']);
+    await r.post(other, 'resolve', 'alice', { summary: 'test cleanup' });
   });
 });
