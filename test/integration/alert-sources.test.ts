@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { signInterlockV1, signPagerDutyV1 } from '../../src/api/auth/signatures.js';
+import { incidentIdFor, workflowIdFor } from '../../src/domain/incident/incident-id.js';
 import { alertmanagerWebhook, restartPlaybook, startHarness, uniqueGroupKey, type Harness } from '../support/harness.js';
 import { responses } from '../support/responses.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
@@ -80,13 +82,30 @@ describe('alert formats', () => {
   });
 
   it('PagerDuty: a bad or missing signature is refused and starts nothing', async () => {
-    const raw = JSON.stringify(fixture('pagerduty-incident-triggered.json'));
+    // An incident of its own, so "nothing started" cannot be confused with another test's response.
+    const payload = fixture('pagerduty-incident-triggered.json');
+    payload.event.data.incident_key = `unsigned-${randomUUID()}`;
+    payload.event.id = randomUUID();
+    const raw = JSON.stringify(payload);
+    const incidentId = incidentIdFor('pagerduty', payload.event.data.incident_key);
+
     const bad = await postRaw('/v1/alerts/pagerduty', raw, { 'x-pagerduty-signature': signPagerDutyV1('wrong-secret', raw) });
     expect(bad).toMatchObject({ status: 401, body: { error: { message: 'the signature does not match the body' } } });
     // Signed over different bytes than were sent.
     const tampered = await postRaw('/v1/alerts/pagerduty', raw.replace('replication lag', 'replication lag!'), { 'x-pagerduty-signature': signPagerDutyV1(PAGERDUTY_SECRET, raw) });
     expect(tampered.status).toBe(401);
     expect((await postRaw('/v1/alerts/pagerduty', raw, {})).status).toBe(401);
+
+    // Nothing started: Temporal has no workflow for the incident, and the API knows no such response.
+    await expect(h.client.workflow.getHandle(workflowIdFor(incidentId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect((await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).status).toBe(404);
+
+    // The same bytes, correctly signed, start exactly that response: the checks above looked in the right place.
+    const good = await postRaw('/v1/alerts/pagerduty', raw, { 'x-pagerduty-signature': signPagerDutyV1(PAGERDUTY_SECRET, raw) });
+    expect(good).toMatchObject({ status: 202, body: { incidentId } });
+    const s = await r.until(incidentId, (x) => x.deliveries === 1);
+    expect(s.timeline.filter((e: { type: string }) => e.type === 'response.opened')).toHaveLength(1);
+    await r.post(incidentId, 'resolve', 'alice', { summary: 'test cleanup' });
   });
 
   it('generic JSON: dedupKey groups, deliveryId dedups, the schema names wrong fields', async () => {
