@@ -5,6 +5,7 @@ import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { ensureStack } from '../../scripts/stack/index.js';
+import { ensureTimeSkippingServer } from '../../scripts/stack/test-server.js';
 import { createAuditStore } from '../../src/audit/audit-store.js';
 import { webpackConfigHook, workflowsPath } from '../../src/worker/workflow-bundle.js';
 
@@ -14,6 +15,8 @@ declare module 'vitest' {
     opensearchUrl: string;
     workflowBundlePath: string;
     auditIndexPrefix: string;
+    /** Executable starting Temporal's time-skipping test server on a given port (test/support/time-skipping.ts). */
+    timeSkippingServerPath: string;
   }
 }
 
@@ -25,7 +28,17 @@ export const AUDIT_INDEX_PREFIX = 'audit-events';
  */
 export default async function setup(project: TestProject) {
   const started = Date.now();
-  const stack = await ensureStack('test', (msg) => console.log(`[stack] ${msg}`));
+  const log = (msg: string) => console.log(`[stack] ${msg}`);
+  // The time-skipping server is only provisioned here, not started: each file that uses it
+  // starts its own, because skipped time is global to a server.
+  const [stackResult, timeSkippingResult] = await Promise.allSettled([ensureStack('test', log), ensureTimeSkippingServer(log)]);
+  if (stackResult.status === 'rejected') throw stackResult.reason;
+  const stack = stackResult.value;
+  if (timeSkippingResult.status === 'rejected') {
+    await stack.stop();
+    throw timeSkippingResult.reason;
+  }
+  const timeSkipping = timeSkippingResult.value;
   const { code } = await bundleWorkflowCode({ workflowsPath, webpackConfigHook, logger: quietLogger });
   const bundlePath = path.join(os.tmpdir(), `interlock-workflows-${process.pid}.js`);
   fs.writeFileSync(bundlePath, code);
@@ -36,6 +49,7 @@ export default async function setup(project: TestProject) {
   project.provide('opensearchUrl', stack.opensearch.url);
   project.provide('workflowBundlePath', bundlePath);
   project.provide('auditIndexPrefix', AUDIT_INDEX_PREFIX);
+  project.provide('timeSkippingServerPath', timeSkipping.wrapperPath);
 
   return async () => {
     fs.rmSync(bundlePath, { force: true });
