@@ -3,7 +3,9 @@
  * The safety property test alone, at scale: N random scenarios against the real workflow on the
  * test stack (started or reused like `npm test`), C at a time. Prints each violation with its
  * scenario, then what the runs exercised ({"metric": "safety_inputs", ...}: each input kind, sent and
- * acknowledged) and, as its last line, {"metric": "safety_violations", "value": <count>, "runs": N}.
+ * acknowledged) and, as its last line, {"metric": "safety_violations", "value": <count>, "runs": N, "errors": E}.
+ * Exits 1 when any run found a violation or could not be carried out (a run that errors proves
+ * nothing, so it must not pass as one that held), 0 only when every run completed and held.
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
@@ -25,6 +27,7 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(concurrency) || con
   process.exit(2);
 }
 const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
+console.error(`[safety] seed ${seed} (rerun the same scenarios with --seed ${seed})`);
 
 const stack = await ensureStack('test', (m) => console.error(`[stack] ${m}`)).catch((err: unknown) => {
   console.error(err instanceof StackError ? `safety: ${err.message}` : err);
@@ -48,6 +51,7 @@ const lanes = await Promise.all(
 
 const scenarios = fc.sample(scenarioArbitrary, { numRuns: runs, seed });
 let violations = 0;
+let errors = 0;
 const tally: InputTally = {};
 let done = 0;
 let next = 0;
@@ -62,8 +66,9 @@ async function worker(interlock: (typeof lanes)[number]) {
         console.error(`VIOLATION ${JSON.stringify({ scenario, found })}`);
       }
     } catch (err) {
-      // A run that could not be carried out is not evidence either way; say so loudly.
-      console.error(`run error (not counted as a violation): ${(err as Error).message}`);
+      // A run that could not be carried out is not evidence either way: say so, and fail the command.
+      errors++;
+      console.error(`RUN ERROR ${JSON.stringify({ scenario, error: (err as Error).message })}`);
     }
     if (++done % 50 === 0) console.error(`[safety] ${done}/${runs} runs, ${violations} violations, ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
@@ -76,8 +81,8 @@ try {
   fs.rmSync(bundlePath, { force: true });
   await stack.stop();
 }
-console.error(`[safety] seed ${seed}, ${runs} runs in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.error(`[safety] seed ${seed}, ${runs} runs in ${((Date.now() - started) / 1000).toFixed(0)} s, ${violations} violations, ${errors} runs errored`);
 // What the runs exercised: each input kind, sent and acknowledged (refusals are part of the test).
 console.log(JSON.stringify({ metric: 'safety_inputs', value: tally }));
-console.log(JSON.stringify({ metric: 'safety_violations', value: violations, runs }));
-process.exit(violations === 0 ? 0 : 1);
+console.log(JSON.stringify({ metric: 'safety_violations', value: violations, runs, errors, seed }));
+process.exit(violations === 0 && errors === 0 ? 0 : 1);

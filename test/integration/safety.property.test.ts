@@ -4,8 +4,15 @@ import { startHarness, type Harness } from '../support/harness.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
 import { MITIGATION_MS, runScenario, safetyPlaybooks, scenarioArbitrary, type InputTally } from '../safety/scenario.js';
 
-/** CI runs a modest number; `npm run safety -- --runs N` runs thousands. */
-const RUNS = Number(process.env.SAFETY_RUNS ?? 12);
+/**
+ * CI runs 40 scenarios, drawn from a new seed every run so that, run after run, CI explores new
+ * ones; `npm run safety -- --runs N` runs thousands. The seed is printed: SAFETY_SEED=<seed>
+ * replays exactly the same scenarios (fast-check also prints the seed and path of a failure).
+ */
+const RUNS = Number(process.env.SAFETY_RUNS ?? 40);
+const SEED = process.env.SAFETY_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.SAFETY_SEED);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`SAFETY_RUNS must be a positive whole number, not ${process.env.SAFETY_RUNS}`);
+if (!Number.isInteger(SEED)) throw new Error(`SAFETY_SEED must be a whole number, not ${process.env.SAFETY_SEED}`);
 
 let target: TargetServer;
 let h: Harness;
@@ -24,12 +31,13 @@ describe('the safety rule, as a property over random inputs and timings', () => 
   it(
     `holds for ${RUNS} random scenarios: nothing runs without consent or after an opt-out took effect`,
     async () => {
+      console.log(`[safety] ${RUNS} scenarios, seed ${SEED} (SAFETY_SEED=${SEED} SAFETY_RUNS=${RUNS} replays them)`);
       const tally: InputTally = {};
       await fc.assert(
         fc.asyncProperty(scenarioArbitrary, async (scenario) => {
           expect((await runScenario(h, target, scenario, tally)).join('\n')).toBe('');
         }),
-        { numRuns: RUNS, endOnFailure: true },
+        { numRuns: RUNS, seed: SEED, endOnFailure: true },
       );
       // Controls are always in the caller's power (an admin, a well-formed body): each one sent
       // must have been taken, or the runs did not exercise what they claim to.
