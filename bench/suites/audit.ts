@@ -1,5 +1,5 @@
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
-import { createAuditStore, indexFor, type AuditQuery } from '../../src/audit/audit-store.js';
+import { createAuditStore, indexFor, type AuditQuery } from '../../src/clients/opensearch/audit-store.js';
 import type { AuditEvent } from '../../src/domain/audit/event.js';
 import { restartPlaybook, startInterlock } from '../../test/support/interlock.js';
 import { responses } from '../../test/support/responses.js';

@@ -1,4 +1,4 @@
-import { decideUpdate } from '../../src/workflows/incident-response/messages.js';
+import { decideUpdate } from '../../src/contracts/incident-response.js';
 import { PEOPLE, restartPlaybook, startInterlock } from '../../test/support/interlock.js';
 import { responses } from '../../test/support/responses.js';
 import { startTargetServer } from '../../test/support/target-server.js';

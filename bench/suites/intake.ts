@@ -7,7 +7,7 @@ import { hashToken } from '../../src/api/auth/principals.js';
 import { freePort } from '../../test/support/net.js';
 import { normalizeAlertmanager } from '../../src/domain/incident/alertmanager.js';
 import { incidentIdFor, workflowIdFor } from '../../src/domain/incident/incident-id.js';
-import { alertSignal, INCIDENT_RESPONSE_WORKFLOW, statusQuery } from '../../src/workflows/incident-response/messages.js';
+import { alertSignal, INCIDENT_RESPONSE_WORKFLOW, statusQuery } from '../../src/contracts/incident-response.js';
 import { alertmanagerWebhook, restartPlaybook, startInterlock } from '../../test/support/interlock.js';
 import { startTargetServer } from '../../test/support/target-server.js';
 import type { BenchSuite } from '../context.js';

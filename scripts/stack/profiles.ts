@@ -1,5 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
+import { SearchAttributeType } from '@temporalio/common';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../src/contracts/search-attributes.js';
+
+const CLI_TYPE: Record<string, 'Keyword' | 'Bool' | 'Text'> = {
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.BOOL]: 'Bool',
+  [SearchAttributeType.TEXT]: 'Text',
+};
 
 /**
  * Two independent sets of ports: `npm start` (dev) and `npm test` / `npm run bench` (test),
@@ -54,12 +62,14 @@ export function cacheDir(): string {
   return path.join(base, 'interlock');
 }
 
-/** The custom search attributes the Temporal UI filters responses by (see README). */
-export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Bool' | 'Text'> = {
-  IncidentId: 'Keyword',
-  Service: 'Keyword',
-  Environment: 'Keyword',
-  Severity: 'Keyword',
-  ResponsePhase: 'Keyword',
-  AwaitingApproval: 'Bool',
-};
+/**
+ * The custom search attributes to register, in the Temporal CLI's words, derived from the one
+ * list the workflow upserts (src/contracts/search-attributes.ts).
+ */
+export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Bool' | 'Text'> = Object.fromEntries(
+  SEARCH_ATTRIBUTE_KEYS.map((key) => {
+    const type = CLI_TYPE[key.type];
+    if (!type) throw new Error(`search attribute ${key.name}: type ${key.type} has no CLI name here`);
+    return [key.name, type];
+  }),
+);

@@ -1,14 +1,15 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { missingGuardrailConsent, type Controls, type GuardrailFacts, type GuardrailVerdict } from '../domain/guardrails/controls.js';
-import type { GuardrailsClient } from './guardrails/guardrails-client.js';
-import type { AuditStore } from '../audit/audit-store.js';
+import type { GuardrailsClient } from '../clients/temporal/guardrails-client.js';
+import type { AuditStore } from '../clients/opensearch/audit-store.js';
 import type { AuditEvent } from '../domain/audit/event.js';
 import type { ActionSpec, Playbook } from '../domain/playbook/playbook.js';
 import type { Policy } from '../domain/policy/policy.js';
 import { performHttpRequest, type ActionResult } from './actions/http-request.js';
 import { performShellCommand, type ShellCommandResult } from './actions/shell-command.js';
-import type { Notifier } from './notification/notifier.js';
-import type { PlaybookCatalog } from './playbook/catalog.js';
+import type { Notifier } from '../clients/notify/notifier.js';
+import { notificationLinks, type Notification } from '../domain/notification/notification.js';
+import type { PlaybookCatalog } from '../clients/config/catalog.js';
 
 export type ActionRequest = ActionSpec & {
   incidentId: string;
@@ -27,6 +28,8 @@ export interface ActivityDependencies {
   audit: Pick<AuditStore, 'indexEvents'>;
   notifier: Notifier;
   guardrails: GuardrailsClient;
+  /** Base URLs for the links in notifications (each optional), and the Temporal namespace. */
+  links?: { gatewayUrl?: string; consoleUrl?: string; temporalUiUrl?: string; namespace: string };
 }
 
 function perform(request: ActionRequest, stop: AbortSignal): Promise<ActionResult | ShellCommandResult> {
@@ -89,8 +92,10 @@ export function createActivities(deps: ActivityDependencies) {
       return deps.guardrails.broadcast(controls);
     },
 
-    async sendNotification(notification: { incidentId: string; workflowId: string; text: string }): Promise<void> {
-      await deps.notifier.send(notification);
+    /** The workflow knows no URLs: the links a person follows are added here, from configuration. */
+    async sendNotification(notification: Notification): Promise<void> {
+      const links = deps.links ? notificationLinks(deps.links, notification) : undefined;
+      await deps.notifier.send({ ...notification, links });
     },
   };
 }

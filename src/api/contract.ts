@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RESPONSE_PHASES } from '../contracts/phases.js';
 import { CHANNELS, type Role } from '../domain/actor/actor.js';
 import { AUDIT_EVENT_TYPES } from '../domain/audit/event.js';
 import { INCIDENT_ID_PATTERN } from '../domain/incident/incident-id.js';
@@ -66,7 +67,6 @@ const auditFilters = z.object({
   to: when.optional(),
 });
 
-export const PHASES = ['waiting-for-alert', 'diagnosing', 'awaiting-approval', 'objection-window', 'mitigating', 'blocked', 'verifying', 'notifying', 'opted-out', 'handed-over', 'completed', 'resolved', 'no-playbook', 'cancelled', 'failed'] as const;
 // Values go into a visibility query: a strict alphabet keeps them from changing its meaning.
 const facet = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits and _ . : - only');
 export const queries = {
@@ -76,7 +76,7 @@ export const queries = {
       service: facet.optional(),
       environment: facet.optional(),
       severity: facet.optional(),
-      phase: z.enum(PHASES).optional(),
+      phase: z.enum(RESPONSE_PHASES).optional(),
       awaitingApproval: z.enum(['true', 'false']).optional(),
       open: z.enum(['true', 'false']).optional(),
       limit: z.coerce.number().int().min(1).max(200).default(50),

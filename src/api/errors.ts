@@ -2,7 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import type { RefusalType } from '../workflows/incident-response/messages.js';
+import type { RefusalType } from '../contracts/refusals.js';
 
 /** An error whose message is safe and useful to show the caller. */
 export class HttpError extends Error {
@@ -16,7 +16,8 @@ export class HttpError extends Error {
   }
 }
 
-const REFUSAL_STATUS: Record<RefusalType | 'UnknownControl' | 'NotEngaged', number> = {
+/** Every refusal either workflow can give (the type makes a new one without a status a compile error). */
+const REFUSAL_STATUS: Record<RefusalType, number> = {
   UnknownControl: 404,
   NotEngaged: 409,
   InvalidInput: 422,

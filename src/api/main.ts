@@ -1,7 +1,7 @@
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
-import { createAuditStore } from '../audit/audit-store.js';
+import { createAuditStore } from '../clients/opensearch/audit-store.js';
 import { gatewayEnvSchema, loadConfigOrExit } from '../config/env.js';
 import { createApp } from './app.js';
 import { createJwtVerifier } from './auth/jwt.js';

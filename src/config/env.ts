@@ -22,6 +22,10 @@ export const workerEnvSchema = z.object({
   GUARDRAILS_FILE: z.string().min(1).default('config/guardrails.yaml'),
   /** Approval requests, reminders and escalations are POSTed here; unset, they go to the log. */
   NOTIFY_WEBHOOK_URL: z.url().optional(),
+  /** Where people reach the gateway, the web console and the Temporal UI: links in notifications. */
+  PUBLIC_GATEWAY_URL: z.url().optional(),
+  PUBLIC_CONSOLE_URL: z.url().optional(),
+  PUBLIC_TEMPORAL_UI_URL: z.url().optional(),
 });
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 

@@ -1,11 +1,11 @@
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
-import { logNotifier, webhookNotifier } from '../activities/notification/notifier.js';
-import { loadGuardrails, loadPolicy, PlaybookCatalog } from '../activities/playbook/catalog.js';
-import { createGuardrailsClient } from '../activities/guardrails/guardrails-client.js';
+import { logNotifier, webhookNotifier } from '../clients/notify/notifier.js';
+import { loadGuardrails, loadPolicy, PlaybookCatalog } from '../clients/config/catalog.js';
+import { createGuardrailsClient } from '../clients/temporal/guardrails-client.js';
 import { Client, Connection } from '@temporalio/client';
-import { createAuditStore } from '../audit/audit-store.js';
+import { createAuditStore } from '../clients/opensearch/audit-store.js';
 import { loadConfigOrExit, workerEnvSchema } from '../config/env.js';
 import { createIncidentWorker } from './create-worker.js';
 import { sdkLogger } from './sdk-logger.js';
@@ -40,6 +40,12 @@ const worker = await createIncidentWorker({
     audit,
     notifier: config.NOTIFY_WEBHOOK_URL ? webhookNotifier(config.NOTIFY_WEBHOOK_URL) : logNotifier((m, attrs) => log.info(attrs, m)),
     guardrails,
+    links: {
+      gatewayUrl: config.PUBLIC_GATEWAY_URL,
+      consoleUrl: config.PUBLIC_CONSOLE_URL,
+      temporalUiUrl: config.PUBLIC_TEMPORAL_UI_URL,
+      namespace: config.TEMPORAL_NAMESPACE,
+    },
   },
 });
 log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');

@@ -96,10 +96,10 @@ describe('approvals', () => {
     expect(r.types(escalated)).toEqual(expect.arrayContaining(['approval.reminded', 'approval.escalated']));
     // The escalation notice is sent (an activity) just after the state changes: wait for it.
     await vi.waitFor(() => expect(h.notifications.filter((n) => n.incidentId === id)).toHaveLength(3), { timeout: 5_000, interval: 50 });
-    expect(h.notifications.filter((n) => n.incidentId === id).map((n) => n.text)).toEqual([
-      expect.stringContaining('approval needed for restart-replica from tier1'),
-      expect.stringContaining('reminder'),
-      expect.stringContaining('escalated to lead'),
+    expect(h.notifications.filter((n) => n.incidentId === id).map((n) => [n.kind, n.approval?.stepId, n.approval?.tier, n.recipients])).toEqual([
+      ['approval.requested', 'restart-replica', 'tier1', [{ tier: 'tier1' }]],
+      ['approval.reminder', 'restart-replica', 'tier1', [{ tier: 'tier1' }]],
+      ['approval.escalated', 'restart-replica', 'lead', [{ tier: 'lead' }]],
     ]);
     expect((await r.decide(id, first.id, 'lee', { decision: 'approve', reason: 'lead says go' })).status).toBe(200);
     expect((await r.result(id)).phase).toBe('completed');

@@ -2,7 +2,7 @@ import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureOpenSearch, type OpenSearchEndpoint } from '../../scripts/stack/opensearch.js';
 import { PROFILES, type StackProfile } from '../../scripts/stack/profiles.js';
-import { createAuditStore } from '../../src/audit/audit-store.js';
+import { createAuditStore } from '../../src/clients/opensearch/audit-store.js';
 import { restartPlaybook, startInterlock, type Interlock } from '../support/interlock.js';
 import { responses } from '../support/responses.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
-import { createAuditStore } from '../../src/audit/audit-store.js';
+import { createAuditStore } from '../../src/clients/opensearch/audit-store.js';
 import { PrincipalDirectory } from '../../src/api/auth/principals.js';
 import { ROUTES, type RouteContract } from '../../src/api/contract.js';
 import { PEOPLE, restartPlaybook, startHarness, type Harness, type Person } from '../support/harness.js';

@@ -6,7 +6,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { ensureStack } from '../../scripts/stack/index.js';
 import { ensureTimeSkippingServer } from '../../scripts/stack/test-server.js';
-import { createAuditStore } from '../../src/audit/audit-store.js';
+import { createAuditStore } from '../../src/clients/opensearch/audit-store.js';
 import { webpackConfigHook, workflowsPath } from '../../src/worker/workflow-bundle.js';
 
 declare module 'vitest' {

@@ -8,14 +8,14 @@ import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
-import type { Notification } from '../../src/activities/notification/notifier.js';
-import { createGuardrailsClient } from '../../src/activities/guardrails/guardrails-client.js';
+import type { Notification } from '../../src/clients/notify/notifier.js';
+import { createGuardrailsClient } from '../../src/clients/temporal/guardrails-client.js';
 import type { Rule } from '../../src/domain/guardrails/controls.js';
-import { parsePolicy, PlaybookCatalog } from '../../src/activities/playbook/catalog.js';
+import { parsePolicy, PlaybookCatalog } from '../../src/clients/config/catalog.js';
 import { createApp } from '../../src/api/app.js';
 import type { JwtVerifier } from '../../src/api/auth/jwt.js';
 import { hashToken, PrincipalDirectory } from '../../src/api/auth/principals.js';
-import { createAuditStore } from '../../src/audit/audit-store.js';
+import { createAuditStore } from '../../src/clients/opensearch/audit-store.js';
 import { createIncidentWorker } from '../../src/worker/create-worker.js';
 
 /** Test people. Tokens are random per run; only their hashes go into the principals file. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { heartbeatIntervalMs } from '../../src/activities/actions/heartbeat.js';
-import { createGuardrailWatch } from '../../src/activities/guardrails/guardrail-watch.js';
+import { createGuardrailWatch } from '../../src/clients/temporal/guardrail-watch.js';
 import { EMPTY_CONTROLS, type Controls, type GuardrailFacts } from '../../src/domain/guardrails/controls.js';
 
 const who = { id: 'kim', name: 'Kim', channel: 'api' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashToken, PrincipalDirectory, actorFor } from '../../src/api/auth/principals.js';
-import { indexFor } from '../../src/audit/audit-store.js';
+import { indexFor } from '../../src/clients/opensearch/audit-store.js';
 import { ConfigError, gatewayEnvSchema, loadConfig, workerEnvSchema } from '../../src/config/env.js';
 import { redactSecrets } from '../../src/domain/audit/event.js';
 import { alertmanagerWebhookSchema, normalizeAlertmanager } from '../../src/domain/incident/alertmanager.js';

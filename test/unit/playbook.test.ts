@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePlaybook, PlaybookCatalog, PlaybookError } from '../../src/activities/playbook/catalog.js';
+import { parsePlaybook, PlaybookCatalog, PlaybookError } from '../../src/clients/config/catalog.js';
 import { selectPlaybook, type Playbook } from '../../src/domain/playbook/playbook.js';
 
 const valid = `

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/activities/playbook/catalog.js';
+import { parsePolicy } from '../../src/clients/config/catalog.js';
 import { decidePolicy, type PolicyDecision } from '../../src/domain/policy/policy.js';
 
 const facts = { risk: 'high', action: 'http.request', service: 'payments', environment: 'prod', severity: 'critical', labels: { team: 'dba' } };

@@ -5,7 +5,7 @@ import { genericAlertSchema, genericIncidentKey, normalizeGeneric } from '../../
 import { grafanaWebhookSchema, normalizeGrafana } from '../../domain/incident/grafana.js';
 import { incidentIdFor, workflowIdFor, type AlertSource } from '../../domain/incident/incident-id.js';
 import { normalizePagerDuty, PAGERDUTY_HANDLED_EVENTS, pagerDutyIncidentKey, pagerDutyWebhookSchema } from '../../domain/incident/pagerduty.js';
-import { alertSignal, INCIDENT_RESPONSE_WORKFLOW } from '../../workflows/incident-response/messages.js';
+import { alertSignal, INCIDENT_RESPONSE_WORKFLOW } from '../../contracts/incident-response.js';
 import { queries, ROUTES } from '../contract.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { withDeadline, type Mount } from '../mount.js';

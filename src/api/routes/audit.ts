@@ -1,16 +1,18 @@
 import { stringify } from 'csv-stringify/sync';
-import type { AuditStore } from '../../audit/audit-store.js';
-import { AuditQueryError } from '../../audit/audit-store.js';
-import { verifyChains } from '../../domain/audit/chain.js';
-import { INCIDENT_ID_PATTERN } from '../../domain/incident/incident-id.js';
+import type { AuditStore } from '../../clients/opensearch/audit-store.js';
+import { AuditQueryError } from '../../clients/opensearch/audit-store.js';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { chainOf, verifyChains, type ChainHead } from '../../domain/audit/chain.js';
+import type { AuditEvent } from '../../domain/audit/event.js';
+import { INCIDENT_ID_PATTERN, workflowIdFor } from '../../domain/incident/incident-id.js';
 import { queries, ROUTES } from '../contract.js';
 import { HttpError } from '../errors.js';
-import type { Mount } from '../mount.js';
+import { withDeadline, type Mount } from '../mount.js';
 import { parseOr400 } from '../validate.js';
 
 const CSV_COLUMNS = ['time', 'incidentId', 'type', 'actorId', 'actorName', 'channel', 'reason', 'summary', 'stepId', 'approvalId', 'action', 'outcome', 'eventId', 'causedBy'];
 
-export function auditRoutes(mount: Mount, store: AuditStore) {
+export function auditRoutes(mount: Mount, store: AuditStore, client?: Client) {
   const filters = (q: { q?: string; incident?: string; actor?: string; type?: string[]; service?: string; environment?: string; channel?: string; from?: string; to?: string }) => ({
     q: q.q,
     incidentId: q.incident,
@@ -49,11 +51,32 @@ export function auditRoutes(mount: Mount, store: AuditStore) {
     res.end();
   });
 
+  /**
+   * The chain's links alone cannot show that its newest events were deleted. A response that
+   * ended flushed every event to the store first, and Temporal still holds its recorded trail
+   * (until retention): the stored chain must end where that trail ends.
+   */
+  async function recordedHeads(incidentId: string): Promise<{ heads: ChainHead[]; head: { checked: boolean; reason?: string } }> {
+    if (!client) return { heads: [], head: { checked: false, reason: 'no Temporal client' } };
+    const handle = client.workflow.getHandle(workflowIdFor(incidentId));
+    try {
+      const { status } = await withDeadline(handle.describe(), 5000);
+      // Only these end after the trail's final flush; a running response may not be indexed yet.
+      if (status.name !== 'COMPLETED' && status.name !== 'CANCELLED') return { heads: [], head: { checked: false, reason: `the response is ${status.name.toLowerCase()}: its newest events may not be indexed` } };
+      const { timeline } = await withDeadline(handle.query<{ timeline: AuditEvent[] }>('status'), 5000);
+      const last = new Map(timeline.map((e) => [chainOf(e), { eventId: e.eventId, sequence: e.sequence, hash: e.hash }]));
+      return { heads: [...last.values()], head: { checked: true } };
+    } catch (err) {
+      return { heads: [], head: { checked: false, reason: err instanceof WorkflowNotFoundError ? 'Temporal no longer holds the response' : `Temporal did not answer: ${(err as Error).message}` } };
+    }
+  }
+
   mount(ROUTES.auditVerify, async (req, res) => {
     const q = parseOr400(queries.auditVerify, req.query, 'verify query');
     const events = await store.incidentEvents(q.incident);
     if (events.length === 0) throw new HttpError(404, 'not_found', `no audit events for incident ${q.incident}`);
-    res.json({ incidentId: q.incident, ...verifyChains(events) });
+    const { heads, head } = await recordedHeads(q.incident);
+    res.json({ incidentId: q.incident, ...verifyChains(events, heads), head });
   });
 
   mount(ROUTES.timeline, async (req, res) => {

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Request } from 'express';
-import * as g from '../../workflows/guardrails/messages.js';
+import * as g from '../../contracts/guardrails.js';
 import { bodies, ROUTES } from '../contract.js';
 import { withDeadline, type Mount } from '../mount.js';
 import { parseOr400 } from '../validate.js';

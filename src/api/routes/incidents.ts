@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@tempor
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Request } from 'express';
 import { INCIDENT_ID_PATTERN, workflowIdFor } from '../../domain/incident/incident-id.js';
-import * as msg from '../../workflows/incident-response/messages.js';
+import * as msg from '../../contracts/incident-response.js';
 import { bodies, queries, ROUTES } from '../contract.js';
 import { HttpError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';

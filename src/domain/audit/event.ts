@@ -40,6 +40,7 @@ export const AUDIT_EVENT_TYPES = [
   'response.cancelled',
   'response.completed',
   'input.rejected',
+  'notification.failed',
   'guardrail.killswitch-engaged',
   'guardrail.killswitch-released',
   'guardrail.pause-added',

@@ -4,22 +4,8 @@ import type { Alert } from '../incident/alert.js';
 import type { PolicyDecision } from '../policy/policy.js';
 import type { OptOutMode, OptOutScope } from './inputs.js';
 
-export type ResponsePhase =
-  | 'waiting-for-alert'
-  | 'diagnosing'
-  | 'awaiting-approval'
-  | 'objection-window'
-  | 'mitigating'
-  | 'blocked'
-  | 'verifying'
-  | 'notifying'
-  | 'opted-out'
-  | 'handed-over'
-  | 'completed'
-  | 'resolved'
-  | 'no-playbook'
-  | 'cancelled'
-  | 'failed';
+import type { ResponsePhase } from '../../contracts/phases.js';
+export type { ResponsePhase };
 
 export type StepState =
   | 'pending'

@@ -15,7 +15,7 @@ import { describeIssues } from '../../domain/response/inputs.js';
 import type { Actor } from '../../domain/actor/actor.js';
 import type { infer as zInfer, ZodType } from 'zod';
 import { AuditTrail } from '../incident-response/audit-trail.js';
-import * as msg from './messages.js';
+import * as msg from '../../contracts/guardrails.js';
 
 const { indexAuditEvents, broadcastControls } = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '60s',

@@ -3,15 +3,15 @@ import type { infer as zInfer, ZodType } from 'zod';
 import { refuseDecision } from '../../domain/approval/authorize-decision.js';
 import { checkInputs, type Playbook } from '../../domain/playbook/playbook.js';
 import { decisionSchema, describeIssues, noteSchema, optInSchema, optOutSchema, overrideSchema, resolveSchema, type DecisionInput, type OverrideInput } from '../../domain/response/inputs.js';
-import type { ResponsePhase, ResponseStatus, StepState } from '../../domain/response/status.js';
-import type { RefusalType } from './messages.js';
+import type { ResponseStatus, StepState } from '../../domain/response/status.js';
+import { TERMINAL_PHASES } from '../../contracts/phases.js';
+import type { ResponseRefusalType } from '../../contracts/refusals.js';
 
-export const TERMINAL: ReadonlySet<ResponsePhase> = new Set(['completed', 'resolved', 'no-playbook', 'cancelled', 'failed']);
 /** Steps whose fate is still open: only these can be overridden. */
 export const UNFINISHED: ReadonlySet<StepState> = new Set(['pending', 'awaiting-approval', 'objection-window']);
 
 /** A refusal the caller sees (the gateway maps `type` to an HTTP status). */
-export function refuse(type: RefusalType, message: string): never {
+export function refuse(type: ResponseRefusalType, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
@@ -24,7 +24,7 @@ export function createInputValidators(current: () => { status: ResponseStatus; p
   const stepSpec = (stepId: string) => current().playbook?.steps.find((s) => s.id === stepId);
   const open = () => {
     const { phase } = current().status;
-    if (TERMINAL.has(phase)) refuse('ResponseClosed', `the response has ended (${phase})`);
+    if (TERMINAL_PHASES.has(phase)) refuse('ResponseClosed', `the response has ended (${phase})`);
   };
   const parse = <S extends ZodType>(schema: S, raw: unknown): zInfer<S> => {
     const parsed = schema.safeParse(raw);

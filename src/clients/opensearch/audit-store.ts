@@ -1,5 +1,5 @@
 import type { Client } from '@opensearch-project/opensearch';
-import type { AuditEvent } from '../domain/audit/event.js';
+import type { AuditEvent } from '../../domain/audit/event.js';
 
 export interface AuditQuery {
   q?: string;

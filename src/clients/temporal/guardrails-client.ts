@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { EMPTY_CONTROLS, evaluateControls, type Controls, type GuardrailFacts, type GuardrailVerdict } from '../../domain/guardrails/controls.js';
-import { controlsChangedSignal, controlsQuery, GUARDRAILS_WORKFLOW, standingRulesSignal } from '../../workflows/guardrails/messages.js';
-import { INCIDENT_RESPONSE_WORKFLOW } from '../../workflows/incident-response/messages.js';
+import { controlsChangedSignal, controlsQuery, GUARDRAILS_WORKFLOW, standingRulesSignal } from '../../contracts/guardrails.js';
+import { INCIDENT_RESPONSE_WORKFLOW } from '../../contracts/incident-response.js';
 import type { Rule } from '../../domain/guardrails/controls.js';
 import { createGuardrailWatch } from './guardrail-watch.js';
 

@@ -1,9 +1,16 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** Registered on the server by scripts/stack (and docker-compose); the Temporal UI filters by them. */
+/**
+ * The custom search attributes a response upserts, so the Temporal UI and the gateway's listing
+ * can filter on them. Upserting an unregistered attribute fails the workflow task, so every key
+ * here is registered on the server: by scripts/stack (from SEARCH_ATTRIBUTE_KEYS) and by
+ * docker-compose.yml's admin-tools job (keep that list equal to this one).
+ */
 export const IncidentIdKey = defineSearchAttributeKey('IncidentId', SearchAttributeType.KEYWORD);
 export const ServiceKey = defineSearchAttributeKey('Service', SearchAttributeType.KEYWORD);
 export const EnvironmentKey = defineSearchAttributeKey('Environment', SearchAttributeType.KEYWORD);
 export const SeverityKey = defineSearchAttributeKey('Severity', SearchAttributeType.KEYWORD);
 export const ResponsePhaseKey = defineSearchAttributeKey('ResponsePhase', SearchAttributeType.KEYWORD);
 export const AwaitingApprovalKey = defineSearchAttributeKey('AwaitingApproval', SearchAttributeType.BOOL);
+
+export const SEARCH_ATTRIBUTE_KEYS = [IncidentIdKey, ServiceKey, EnvironmentKey, SeverityKey, ResponsePhaseKey, AwaitingApprovalKey] as const;

@@ -4,8 +4,8 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { z } from 'zod';
-import type { Controls, freezeInputSchema, killSwitchInputSchema, pauseInputSchema, releaseInputSchema, removeInputSchema, ruleInputSchema, Rule } from '../../domain/guardrails/controls.js';
-import type { Actor } from '../../domain/actor/actor.js';
+import type { Controls, freezeInputSchema, killSwitchInputSchema, pauseInputSchema, releaseInputSchema, removeInputSchema, ruleInputSchema, Rule } from '../domain/guardrails/controls.js';
+import type { Actor } from '../domain/actor/actor.js';
 
 export const GUARDRAILS_WORKFLOW = 'guardrails';
 export const GUARDRAILS_WORKFLOW_ID = 'interlock-guardrails';

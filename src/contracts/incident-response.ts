@@ -9,9 +9,10 @@
  * recorded as an `input.rejected` audit event instead, and never fails the workflow.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AlertDelivery } from '../../domain/incident/alert.js';
-import type { DecisionInput, NoteInput, OptInInput, OptOutInput, OverrideInput, ResolveInput, StopRequestInput } from '../../domain/response/inputs.js';
-import type { ApprovalRequest, OptOutRecord, OverrideRecord, ResponsePhase, ResponseStatus } from '../../domain/response/status.js';
+import type { AlertDelivery } from '../domain/incident/alert.js';
+import type { DecisionInput, NoteInput, OptInInput, OptOutInput, OverrideInput, ResolveInput, StopRequestInput } from '../domain/response/inputs.js';
+import type { ApprovalRequest, OptOutRecord, OverrideRecord, ResponseStatus } from '../domain/response/status.js';
+import type { ResponsePhase } from './phases.js';
 
 export const INCIDENT_RESPONSE_WORKFLOW = 'incidentResponse';
 
@@ -59,6 +60,3 @@ export const resolveSignal = defineSignal<[ResolveInput]>('resolve');
 /** Who pressed the emergency stop and why; sent just before the workflow is cancelled. */
 export const stopRequestSignal = defineSignal<[StopRequestInput]>('stopRequest');
 
-/** ApplicationFailure types raised by update validators; the gateway maps them to HTTP statuses. */
-export const REFUSAL_TYPES = ['InvalidInput', 'UnknownApproval', 'UnknownStep', 'UnknownOptOut', 'ApprovalClosed', 'NotAuthorized', 'DuplicateApprover', 'ResponseClosed'] as const;
-export type RefusalType = (typeof REFUSAL_TYPES)[number];

@@ -1,0 +1,37 @@
+import type { Notification } from '../../domain/notification/notification.js';
+
+/**
+ * The English a person reads in a plain-text channel (a chat webhook, the worker's log). Other
+ * channels render the same structured notification their own way.
+ */
+export function renderText(n: Notification): string {
+  const a = n.approval;
+  const head = `${n.title}${n.dryRun ? ' (dry run)' : ''}`;
+  const link = n.links?.console ?? n.links?.status ?? n.links?.temporalUi;
+  const tail = link ? `\n${link}` : '';
+  const by = n.actor ? ` by ${n.actor.name}${n.reason ? `: ${n.reason}` : ''}` : '';
+  switch (n.kind) {
+    case 'approval.requested':
+      return `${head}: approval needed for ${a?.stepId} from ${a?.tier} (${a?.id}, until ${a?.expiresAt})${describeAction(n)}${tail}`;
+    case 'approval.reminder':
+      return `${head}: reminder, approval for ${a?.stepId} still needed from ${a?.tier} (${a?.id}, until ${a?.expiresAt})${tail}`;
+    case 'approval.escalated':
+      return `${head}: approval for ${a?.stepId} escalated to ${a?.tier} (${a?.id}, until ${a?.expiresAt})${describeAction(n)}${tail}`;
+    case 'approval.decided':
+      return `${head}: ${a?.id} for ${a?.stepId} is ${a?.state}${by}${tail}`;
+    case 'approval.expired':
+      return `${head}: nobody approved ${a?.stepId} in time (${a?.id}); it will not run${tail}`;
+    case 'objection.window-opened':
+      return `${head}: ${a?.stepId} runs at ${a?.expiresAt} unless someone objects (${a?.id})${describeAction(n)}${tail}`;
+    case 'optout.engaged':
+      return `${head}: automation opted out${by}${tail}`;
+    case 'killswitch.engaged':
+      return `Kill switch engaged${by}: no mitigation starts until it is released${tail}`;
+  }
+}
+
+function describeAction(n: Notification): string {
+  const c = n.approval?.context;
+  if (!c) return '';
+  return `\n${c.action}: ${JSON.stringify(c.params)}${c.impact ? `\nImpact: ${c.impact}` : ''}`;
+}

@@ -1,0 +1,66 @@
+import type { ActorRef, ApprovalRequest } from '../response/status.js';
+
+/**
+ * What Interlock tells people, as data. Each channel (webhook, log; Slack, email and PagerDuty
+ * later) renders it in its own form at the edge, so the workflow never writes English for a
+ * channel and a new channel needs no workflow change.
+ */
+export const NOTIFICATION_KINDS = [
+  'approval.requested',
+  'approval.reminder',
+  'approval.escalated',
+  'approval.decided',
+  'approval.expired',
+  'objection.window-opened',
+  'optout.engaged',
+  'killswitch.engaged',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+export interface Notification {
+  kind: NotificationKind;
+  /** Stable across retries and replays: a channel can drop a repeat. */
+  id: string;
+  incidentId: string;
+  workflowId: string;
+  title: string;
+  service: string;
+  environment: string;
+  severity: string;
+  dryRun: boolean;
+  /** Workflow time of the event the notification is about. */
+  at: string;
+  /** The request with everything an approver sees in the status view (alerts, action, impact, why). */
+  approval?: ApprovalRequest;
+  /** Who acted, for decisions, opt-outs and the kill switch. */
+  actor?: ActorRef;
+  reason?: string;
+  /** Who should hear it: today the approver tier (on-call routing will name people). */
+  recipients: Array<{ tier: string }>;
+  /** Filled by the sending activity from the worker's configuration (the workflow knows no URLs). */
+  links?: NotificationLinks;
+}
+
+export interface NotificationLinks {
+  /** The live status through the HTTP API. */
+  status?: string;
+  /** The response in the web console, when one is configured. */
+  console?: string;
+  /** The workflow in the Temporal Web UI, when its address is configured. */
+  temporalUi?: string;
+}
+
+/** The links for one response, from the base URLs a deployment configures. */
+export function notificationLinks(
+  bases: { gatewayUrl?: string; consoleUrl?: string; temporalUiUrl?: string; namespace: string },
+  n: Pick<Notification, 'incidentId' | 'workflowId'>,
+): NotificationLinks {
+  const trim = (url: string) => url.replace(/\/+$/, '');
+  return {
+    status: bases.gatewayUrl ? `${trim(bases.gatewayUrl)}/v1/incidents/${encodeURIComponent(n.incidentId)}` : undefined,
+    console: bases.consoleUrl ? `${trim(bases.consoleUrl)}/incidents/${encodeURIComponent(n.incidentId)}` : undefined,
+    temporalUi: bases.temporalUiUrl
+      ? `${trim(bases.temporalUiUrl)}/namespaces/${encodeURIComponent(bases.namespace)}/workflows/${encodeURIComponent(n.workflowId)}`
+      : undefined,
+  };
+}

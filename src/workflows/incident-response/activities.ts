@@ -1,0 +1,39 @@
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+// Types only: activity code (and the clients it holds) never enters the workflow bundle.
+import type { IncidentActivities } from '../../activities/index.js';
+import type { ActionSpec } from '../../domain/playbook/playbook.js';
+
+export const { selectPlaybook, indexAuditEvents } = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '30s',
+  // Indexing retries without limit: OpenSearch down for minutes must delay, never drop, events.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+export const { sendNotification } = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '30s',
+  // A channel that is down must not hold the response: a few tries, then the failure is audited
+  // (notification.failed) and the response goes on. Reminders and escalations notify again.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+});
+
+export const { checkGuardrails } = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '10s',
+  // Unreachable guardrails mean "cannot tell": the mitigation waits (fails closed) meanwhile.
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
+});
+
+/**
+ * Heartbeats carry cancellation to the activity: sent every 200 ms when few actions run, less
+ * often when a worker has many in flight (see activities/actions/heartbeat.ts, at most every 10 s).
+ */
+export function actionRunner(kind: string, action: ActionSpec) {
+  return proxyActivities<IncidentActivities>({
+    startToCloseTimeout: action.params.timeout + 5_000,
+    heartbeatTimeout: '30s',
+    // Wait until the activity has really stopped (request aborted, process killed) before
+    // recording "cancelled" and moving on.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    // A mitigation changes production: never repeat it behind a human's back. Reads may retry.
+    retry: { maximumAttempts: kind === 'mitigation' ? 1 : 3 },
+  }).runAction;
+}

@@ -1,0 +1,243 @@
+import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
+import * as msg from '../../contracts/incident-response.js';
+import { controlsChangedSignal } from '../../contracts/guardrails.js';
+import { EnvironmentKey, IncidentIdKey, ServiceKey, SeverityKey } from '../../contracts/search-attributes.js';
+import type { Actor } from '../../domain/actor/actor.js';
+import { redactSecrets } from '../../domain/audit/event.js';
+import { evaluateControls, type Controls } from '../../domain/guardrails/controls.js';
+import { alertDeliverySchema, incidentFacets, type AlertDelivery } from '../../domain/incident/alert.js';
+import { describeIssues, stopRequestSchema, type OptInInput, type OptOutInput, type OverrideInput } from '../../domain/response/inputs.js';
+import { optOutCovers, sameInputs } from '../../domain/response/safety.js';
+import type { ActorRef, OptOutRecord, OverrideRecord } from '../../domain/response/status.js';
+import { createInputValidators } from './input-validation.js';
+import { AUTOMATION, describeScope, now, who, type ResponseContext } from './state.js';
+
+/**
+ * Every signal, update and query of a response. Registered before the workflow's first await,
+ * so no early input is lost. Handlers change state and interrupt what they must; they never
+ * wait: the main line reacts to what they changed.
+ */
+export function registerHandlers(ctx: ResponseContext): void {
+  const { status, audit } = ctx;
+  const validate = createInputValidators(() => ({ status, playbook: ctx.playbook }));
+
+  /**
+   * Register an update and its same-named signal over one validator and one handler. The signal
+   * form records the channel as temporal-ui (its actor is self-declared: signals never come from
+   * the gateway) and turns a refusal into an `input.rejected` audit event.
+   */
+  function handle<I extends { actor: Actor }, R>(update: UpdateDefinition<R, [I]>, signal: SignalDefinition<[I]>, check: (raw: unknown) => I, apply: (input: I) => R) {
+    setHandler(update, (i) => apply(check(i)), { validator: (i) => void check(i) });
+    setHandler(signal, (raw) => {
+      try {
+        const valid = check(raw);
+        apply({ ...valid, actor: { ...valid.actor, channel: 'temporal-ui' } });
+      } catch (err) {
+        audit.record('input.rejected', {
+          actor: signalActor(raw),
+          summary: `${signal.name} signal refused: ${err instanceof Error ? err.message : String(err)}`,
+        });
+      }
+    });
+  }
+
+  setHandler(msg.alertSignal, (raw) => {
+    const parsed = alertDeliverySchema.safeParse(raw);
+    if (!parsed.success) {
+      audit.record('input.rejected', { actor: AUTOMATION, summary: `Malformed alert signal refused: ${describeIssues(parsed.error)}` });
+      return;
+    }
+    onAlert(ctx, parsed.data);
+  });
+
+  setHandler(msg.statusQuery, () => ({ ...status, timeline: audit.events }));
+
+  handle(msg.decideUpdate, msg.decideSignal, validate.decision, (d) => {
+    const approval = status.approvals.find((a) => a.id === d.approvalId)!;
+    if (approval.kind === 'objection') {
+      approval.decisions.push({ actor: who(d.actor), decision: 'reject', reason: d.reason, at: now() });
+      approval.state = 'rejected';
+      audit.record('objection.raised', { actor: who(d.actor), reason: d.reason, approvalId: approval.id, stepId: approval.stepId, summary: `${d.actor.name} objected to ${approval.stepId}`, outcome: 'rejected' });
+      return approval;
+    }
+    if (d.inputs && !sameInputs(approval.inputs, { ...approval.inputs, ...d.inputs })) {
+      // Earlier yeses were for other values: they lapse, and the request is now about these.
+      const lapsed = approval.decisions.filter((x) => x.decision === 'approve').length;
+      approval.decisions = [];
+      approval.inputs = { ...approval.inputs, ...d.inputs };
+      audit.record('approval.adjusted', {
+        actor: who(d.actor),
+        reason: d.reason,
+        approvalId: approval.id,
+        stepId: approval.stepId,
+        parameters: d.inputs,
+        summary: `${d.actor.name} adjusted ${approval.stepId}: ${JSON.stringify(d.inputs)}${lapsed ? ` (${lapsed} earlier approval(s) lapse)` : ''}`,
+      });
+    }
+    approval.decisions.push({ actor: who(d.actor), decision: d.decision, reason: d.reason, at: now(), inputs: d.inputs });
+    const granted = approval.decisions.filter((x) => x.decision === 'approve').length;
+    if (d.decision === 'reject') approval.state = 'rejected';
+    else if (granted >= approval.approversRequired) {
+      approval.state = 'approved';
+      approval.approvedAt = now();
+    }
+    audit.record(d.decision === 'reject' ? 'approval.rejected' : 'approval.granted', {
+      actor: who(d.actor),
+      reason: d.reason,
+      approvalId: approval.id,
+      stepId: approval.stepId,
+      parameters: redactSecrets(approval.inputs) as Record<string, unknown>,
+      summary: d.decision === 'reject' ? `${d.actor.name} rejected ${approval.stepId}` : `${d.actor.name} approved ${approval.stepId} (${granted}/${approval.approversRequired})`,
+      outcome: approval.state,
+    });
+    ctx.publish();
+    return approval;
+  });
+
+  handle(msg.optOutUpdate, msg.optOutSignal, validate.optOut, (o: OptOutInput): OptOutRecord => {
+    const same = status.optOuts.find((x) => x.active && JSON.stringify(x.scope) === JSON.stringify(o.scope) && x.mode === o.mode);
+    if (same) return same; // idempotent: repeating an opt-out changes nothing
+    const record: OptOutRecord = { id: `optout-${status.optOuts.length + 1}`, scope: o.scope, mode: o.mode, actor: who(o.actor), reason: o.reason, at: now(), active: true };
+    status.optOuts.push(record);
+    const event = audit.record('optout.engaged', {
+      actor: record.actor,
+      reason: o.reason,
+      stepId: o.scope.kind === 'step' ? o.scope.stepId : undefined,
+      action: o.scope.kind === 'action' ? o.scope.action : undefined,
+      summary: `${o.actor.name} opted out of ${describeScope(o.scope)} (${o.mode})`,
+      outcome: o.mode,
+    });
+    if (o.mode === 'hand-over') {
+      status.handover = { owner: record.actor, at: record.at, notes: status.handover?.notes ?? [] };
+      audit.record('response.handed-over', { actor: record.actor, reason: o.reason, summary: `Response handed over to ${o.actor.name}`, causedBy: event.eventId });
+    }
+    const covered = ctx.pendingApprovals().filter((a) => optOutCovers(o.scope, { stepId: a.stepId, action: ctx.stepSpec(a.stepId)?.action ?? '' }));
+    for (const approval of covered) {
+      approval.state = 'withdrawn';
+      audit.record('approval.withdrawn', { actor: record.actor, approvalId: approval.id, stepId: approval.stepId, summary: `Request for ${approval.stepId} withdrawn by the opt-out`, causedBy: event.eventId });
+    }
+    if (ctx.running && o.mode !== 'finish-current-step' && optOutCovers(o.scope, ctx.running)) ctx.interruptRunning(event);
+    ctx.publish();
+    return record;
+  });
+
+  handle(msg.optInUpdate, msg.optInSignal, validate.optIn, (o: OptInInput) => {
+    const released = status.optOuts.filter((x) => x.active && (!o.optOutId || x.id === o.optOutId));
+    for (const x of released) {
+      x.active = false;
+      x.released = { actor: who(o.actor), reason: o.reason, at: now() };
+      audit.record('optout.released', { actor: who(o.actor), reason: o.reason, summary: `${o.actor.name} released ${x.id} (${describeScope(x.scope)}); automation resumes` });
+    }
+    if (!ctx.responseOptOut()) status.handover = undefined;
+    ctx.publish();
+    return released;
+  });
+
+  handle(msg.overrideUpdate, msg.overrideSignal, validate.override, (o: OverrideInput): OverrideRecord => {
+    const record: OverrideRecord = {
+      id: `override-${status.overrides.length + 1}`,
+      type: o.type,
+      stepId: o.stepId,
+      tier: o.type === 'require-approval' ? o.tier : undefined,
+      inputs: o.type === 'set-inputs' ? o.inputs : undefined,
+      actor: who(o.actor),
+      reason: o.reason,
+      at: now(),
+    };
+    status.overrides.push(record);
+    ctx.refreshStepView(ctx.stepSpec(o.stepId)!);
+    audit.record('override.applied', { actor: record.actor, reason: o.reason, stepId: o.stepId, parameters: record.inputs, summary: `${o.actor.name} applied ${o.type} to ${o.stepId}`, outcome: o.type });
+    // A request about other values or a step now skipped must not stand.
+    if (o.type === 'skip-step' || o.type === 'set-inputs') {
+      for (const approval of ctx.pendingApprovals().filter((a) => a.stepId === o.stepId)) {
+        approval.state = 'withdrawn';
+        audit.record('approval.withdrawn', { actor: record.actor, approvalId: approval.id, stepId: o.stepId, summary: `Request for ${o.stepId} withdrawn by ${o.type} override` });
+      }
+    }
+    ctx.publish();
+    return record;
+  });
+
+  handle(msg.addNoteUpdate, msg.addNoteSignal, validate.note, (n) => {
+    const note = { actor: who(n.actor), text: n.text, at: now() };
+    if (status.handover) status.handover.notes.push(note);
+    audit.record('response.note', { actor: note.actor, reason: n.text, summary: `Note by ${n.actor.name}` });
+  });
+
+  handle(msg.resolveUpdate, msg.resolveSignal, validate.resolve, (r) => {
+    ctx.resolveResponse(who(r.actor), r.summary, { reason: r.summary, summary: `${r.actor.name} resolved the response` });
+  });
+
+  setHandler(msg.stopRequestSignal, (raw) => {
+    const parsed = stopRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      audit.record('input.rejected', { actor: signalActor(raw), summary: `Stop request refused: ${describeIssues(parsed.error)}` });
+      return;
+    }
+    const event = audit.record('response.stop-requested', { actor: who(parsed.data.actor), reason: parsed.data.reason, summary: `${parsed.data.actor.name} requested an emergency stop` });
+    ctx.stopRequest = { actor: who(parsed.data.actor), reason: parsed.data.reason, event };
+  });
+
+  // A control engaged somewhere reaches this response at once: interrupt what it now forbids.
+  setHandler(controlsChangedSignal, (controls: Controls) => {
+    if (controls.version <= ctx.controlsVersion) return;
+    ctx.controlsVersion = controls.version;
+    const step = ctx.running && ctx.stepSpec(ctx.running.stepId);
+    if (!step) return;
+    const verdict = evaluateControls(controls, ctx.factsFor(step), Date.now());
+    if (verdict.blockers.length === 0) return;
+    ctx.interruptRunning(audit.record('guardrail.halted', { actor: AUTOMATION, stepId: step.id, action: step.action, summary: `${step.id} interrupted: ${verdict.blockers.join('; ')}` }));
+  });
+}
+
+/** One alert delivery: the first opens the response; later ones join it (and may close it). */
+function onAlert(ctx: ResponseContext, delivery: AlertDelivery): void {
+  const { status, audit } = ctx;
+  // Senders retry: a delivery they identify is recorded once, however often it arrives.
+  if (delivery.deliveryId) {
+    if (ctx.seenDeliveries.has(delivery.deliveryId)) {
+      status.duplicateDeliveries += 1;
+      return;
+    }
+    ctx.seenDeliveries.add(delivery.deliveryId);
+  }
+  const first = status.deliveries === 0;
+  status.deliveries += 1;
+  for (const alert of delivery.alerts) {
+    const known = status.alerts.findIndex((a) => a.fingerprint === alert.fingerprint);
+    if (known >= 0) status.alerts[known] = alert;
+    else status.alerts.push(alert);
+  }
+  if (first) {
+    Object.assign(status, incidentFacets(delivery.labels), { title: delivery.title, labels: delivery.labels });
+    upsertSearchAttributes([
+      { key: IncidentIdKey, value: ctx.input.incidentId },
+      { key: ServiceKey, value: status.service },
+      { key: EnvironmentKey, value: status.environment },
+      { key: SeverityKey, value: status.severity },
+    ]);
+  }
+  const source: ActorRef = { id: delivery.source, name: delivery.source, channel: 'system' };
+  const opened = `Response opened${ctx.dryRun ? ' (dry run)' : ''}`;
+  const event = audit.record(first ? 'response.opened' : 'alert.joined', {
+    actor: source,
+    summary: `${first ? opened : 'Alert joined'}: ${delivery.title} (${delivery.status}, ${delivery.alerts.length} alert(s))`,
+    outcome: delivery.status,
+  });
+  // The playbook may say that the alerts clearing ends the response.
+  const allResolved = status.alerts.every((a) => a.status === 'resolved');
+  if (!first && ctx.playbook?.onResolved === 'close' && !ctx.resolved && allResolved) {
+    ctx.resolveResponse(source, 'all alerts resolved', { summary: 'All alerts resolved: the playbook closes the response', causedBy: event.eventId });
+  }
+}
+
+/** Best-effort attribution of a malformed signal; it is recorded, never trusted. */
+function signalActor(raw: unknown): ActorRef {
+  const actor = (raw as { actor?: Partial<Actor> } | null)?.actor;
+  return {
+    id: typeof actor?.id === 'string' ? actor.id : 'unknown',
+    name: typeof actor?.name === 'string' ? actor.name : 'unknown',
+    channel: 'temporal-ui',
+  };
+}

@@ -1,0 +1,194 @@
+import type { CancellationScope} from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { IncidentResponseInput } from '../../contracts/incident-response.js';
+import type { ResponsePhase } from '../../contracts/phases.js';
+import { AwaitingApprovalKey, ResponsePhaseKey } from '../../contracts/search-attributes.js';
+import { SYSTEM_ACTOR, type Actor } from '../../domain/actor/actor.js';
+import { redactSecrets, type AuditEvent } from '../../domain/audit/event.js';
+import type { GuardrailFacts } from '../../domain/guardrails/controls.js';
+import { defaultInputs, renderParams, type ActionSpec, type Playbook, type PlaybookStep } from '../../domain/playbook/playbook.js';
+import type { Policy } from '../../domain/policy/policy.js';
+import type { OptOutRecord } from '../../domain/response/status.js';
+import type { ActorRef, ResponseStatus, StepState, StepStatus } from '../../domain/response/status.js';
+import { indexAuditEvents } from './activities.js';
+import { AuditTrail } from './audit-trail.js';
+
+/** The automation as recorded in audit events (no roles or groups: those are not audit fields). */
+export const AUTOMATION: ActorRef = { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name, channel: SYSTEM_ACTOR.channel };
+
+export function who(actor: Actor): ActorRef {
+  return { id: actor.id, name: actor.name, channel: actor.channel };
+}
+
+export function now(): string {
+  return new Date().toISOString(); // workflow time: deterministic on replay
+}
+
+export function describeScope(scope: OptOutRecord['scope']): string {
+  if (scope.kind === 'response') return 'the whole response';
+  return scope.kind === 'step' ? `step ${scope.stepId}` : `action ${scope.action}`;
+}
+
+/**
+ * Everything one response knows, in one object the handlers, the consent gate, the mitigation
+ * driver and the step runner share. It is plain workflow state: Temporal rebuilds it on replay
+ * by running the same code over the same history.
+ */
+export class ResponseContext {
+  readonly workflowId: string;
+  readonly dryRun: boolean;
+  readonly status: ResponseStatus;
+  readonly audit: AuditTrail;
+  playbook: Playbook | undefined;
+  policy: Policy | undefined;
+  /** What is running now, so a halt-now opt-out can interrupt exactly that. */
+  running: { stepId: string; action: string; scope: CancellationScope } | undefined;
+  /** The event that interrupted the running step (opt-out, resolution, guardrail). */
+  haltedBy: AuditEvent | undefined;
+  stopRequest: { actor: ActorRef; reason: string; event: AuditEvent } | undefined;
+  /** Undo actions of succeeded mitigations, in the order they succeeded. */
+  readonly compensations: Array<{ stepId: string; action: ActionSpec }> = [];
+  readonly stepsRun: string[] = [];
+  resolved = false;
+  /** Delivery ids already recorded: senders retry, and a repeat must not count twice. */
+  readonly seenDeliveries = new Set<string>();
+  /** How many notifications this response has sent (their ids count up). */
+  notificationsSent = 0;
+  /** The newest controls broadcast to this response (the check before scheduling reads them fresh). */
+  controlsVersion = 0;
+
+  constructor(readonly input: IncidentResponseInput) {
+    const { workflowId, firstExecutionRunId } = workflowInfo();
+    this.workflowId = workflowId;
+    this.dryRun = input.dryRun === true;
+    this.status = {
+      incidentId: input.incidentId,
+      workflowId,
+      phase: 'waiting-for-alert',
+      dryRun: this.dryRun,
+      title: input.incidentId,
+      service: 'unknown',
+      environment: 'unknown',
+      severity: 'unknown',
+      labels: {},
+      alerts: [],
+      deliveries: 0,
+      duplicateDeliveries: 0,
+      steps: [],
+      approvals: [],
+      optOuts: [],
+      overrides: [],
+      timeline: [],
+    };
+    const status = this.status;
+    this.audit = new AuditTrail(
+      { incidentId: input.incidentId, workflowId, runKey: firstExecutionRunId },
+      () => ({ service: status.service, environment: status.environment, severity: status.severity }),
+      indexAuditEvents,
+    );
+  }
+
+  stepSpec(stepId: string): PlaybookStep | undefined {
+    return this.playbook?.steps.find((s) => s.id === stepId);
+  }
+
+  stepStatus(stepId: string): StepStatus | undefined {
+    return this.status.steps.find((s) => s.id === stepId);
+  }
+
+  responseOptOut(): OptOutRecord | undefined {
+    return this.status.optOuts.find((o) => o.active && o.scope.kind === 'response');
+  }
+
+  activeOptOutCount(): number {
+    return this.status.optOuts.filter((o) => o.active).length;
+  }
+
+  pendingApprovals() {
+    return this.status.approvals.filter((a) => a.state === 'pending');
+  }
+
+  setStepState(step: StepStatus, state: StepState, note?: string): void {
+    step.state = state;
+    step.note = note;
+    step.history.push({ at: now(), state, note });
+  }
+
+  /** Show the Temporal UI what a person needs: the phase, who is awaited, who holds it. */
+  publish(): void {
+    const { status } = this;
+    const pending = this.pendingApprovals();
+    const awaiting = pending.length > 0;
+    upsertSearchAttributes([
+      { key: ResponsePhaseKey, value: status.phase },
+      { key: AwaitingApprovalKey, value: awaiting },
+    ]);
+    const optOut = this.responseOptOut();
+    const waitingFor = pending.map((a) => `${a.kind} ${a.id} (tier ${a.tier}, until ${a.expiresAt})`).join(', ');
+    setCurrentDetails(
+      `**${status.title}** — ${status.service}/${status.environment}, severity ${status.severity}` +
+        `${this.dryRun ? ' (DRY RUN)' : ''}\n\n` +
+        `Phase: ${status.phase}` +
+        (awaiting ? `\n\nWaiting for: ${waitingFor}` : '') +
+        (optOut ? `\n\nOpted out (${optOut.mode}) by ${optOut.actor.name}: ${optOut.reason}` : '') +
+        (status.handover ? `\n\nHanded over to ${status.handover.owner.name}` : ''),
+    );
+  }
+
+  setPhase(phase: ResponsePhase): void {
+    this.status.phase = phase;
+    this.publish();
+  }
+
+  /** Inputs a step would run with now: defaults, then set-inputs overrides, in order. */
+  currentInputs(step: PlaybookStep): Record<string, unknown> {
+    const values = defaultInputs(step);
+    for (const o of this.status.overrides) {
+      if (o.type === 'set-inputs' && o.stepId === step.id) Object.assign(values, o.inputs);
+    }
+    return values;
+  }
+
+  renderedAction(spec: ActionSpec, inputs: Record<string, unknown>): ActionSpec {
+    return { action: spec.action, params: renderParams(spec.params, { inputs, labels: this.status.labels }) } as ActionSpec;
+  }
+
+  refreshStepView(step: PlaybookStep): void {
+    const view = this.stepStatus(step.id)!;
+    view.inputs = this.currentInputs(step);
+    view.params = redactSecrets(this.renderedAction(step, view.inputs).params) as Record<string, unknown>;
+  }
+
+  /** The facts a guardrail judges a step by. */
+  factsFor(step: PlaybookStep): GuardrailFacts {
+    const { status } = this;
+    return {
+      service: status.service,
+      environment: status.environment,
+      action: step.action,
+      severity: status.severity,
+      playbook: this.playbook?.id ?? '',
+      labels: status.labels,
+      kind: step.kind,
+    };
+  }
+
+  /** Cancel the running step's scope, remembering why (its audit event names the cause). */
+  interruptRunning(cause: AuditEvent): void {
+    if (!this.running) return;
+    this.haltedBy = cause;
+    this.running.scope.cancel();
+  }
+
+  /**
+   * Close the response: by a person (the resolve input) or by the playbook when every alert has
+   * cleared. Nothing more runs; pending requests are withdrawn; a running step is interrupted.
+   */
+  resolveResponse(actor: ActorRef, resolution: string, event: { summary: string; reason?: string; causedBy?: string }): void {
+    this.resolved = true;
+    this.status.resolution = { actor, summary: resolution, at: now() };
+    for (const approval of this.pendingApprovals()) approval.state = 'withdrawn';
+    const resolvedEvent = this.audit.record('response.resolved', { actor, ...event });
+    this.interruptRunning(resolvedEvent);
+  }
+}
