@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { indexFor } from '../../src/clients/opensearch/audit-store.js';
+import { indexFor } from '../../src/audit/audit-store.js';
 import { restartPlaybook, startHarness, type Harness, type Person } from '../support/harness.js';
 import { responses } from '../support/responses.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
@@ -98,9 +98,54 @@ describe('audit search', () => {
     expect(replayed.body.error.message).toMatch(/different query/);
   });
 
-  it('lets auditors read and export, and refuses alert sources', async () => {
+  it('lets auditors read and export, refuses them every write, and refuses alert sources', async () => {
+    const as = { as: 'audrey' as const };
+    // Reads: the list, the live status, the ordered trail, search, export and verification.
+    const list = await h.request('GET', '/v1/incidents?limit=5', as);
+    expect(list.status).toBe(200);
+    expect(list.body.incidents.length).toBeGreaterThan(0);
+    const status = await h.request('GET', `/v1/incidents/${incident}`, as);
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ incidentId: incident, approvals: [{ state: 'rejected', decisions: [{ reason: expect.stringContaining(word) }] }] });
+    const timeline = await h.request('GET', `/v1/incidents/${incident}/timeline`, as);
+    expect(timeline.status).toBe(200);
+    expect(timeline.body.events.map((e: any) => e.eventId)).toEqual(status.body.timeline.map((e: any) => e.eventId));
+    const found = await search(`q=${word}`);
+    expect(found.status).toBe(200);
+    expect(found.body.events).toEqual([expect.objectContaining({ incidentId: incident, type: 'approval.rejected', reason: expect.stringContaining(word) })]);
+    const ndjson = await h.request('GET', `/v1/audit/export?incident=${incident}`, as);
+    expect(ndjson.status).toBe(200);
+    const exported = String(ndjson.body).trim().split('\n').map((l) => JSON.parse(l));
+    expect(exported.map((e) => e.eventId)).toEqual(status.body.timeline.map((e: any) => e.eventId));
+    expect(exported.find((e) => e.type === 'approval.rejected')).toMatchObject({ actor: { id: 'bob' }, reason: expect.stringContaining(word) });
+    const csv = await h.request('GET', `/v1/audit/export?incident=${incident}&format=csv&type=approval.rejected`, as);
+    expect(csv.status).toBe(200);
+    expect(String(csv.body).trim().split('\n')).toEqual([expect.stringMatching(/^time,incidentId,type,/), expect.stringContaining(`${word} replica`)]);
+    expect((await h.request('GET', `/v1/audit/verify?incident=${incident}`, as)).body).toMatchObject({ intact: true });
+
+    // Writes, each well-formed (a responder would get 409: the response has ended), all refused.
+    const writes: Array<[string, string, unknown]> = [
+      ['POST', `/v1/incidents/${incident}/approvals/restart-replica-1`, { decision: 'approve', reason: 'auditors may not' }],
+      ['POST', `/v1/incidents/${incident}/opt-out`, { reason: 'auditors may not' }],
+      ['POST', `/v1/incidents/${incident}/opt-in`, { reason: 'auditors may not' }],
+      ['POST', `/v1/incidents/${incident}/overrides`, { type: 'skip-step', stepId: 'restart-replica', reason: 'auditors may not' }],
+      ['POST', `/v1/incidents/${incident}/notes`, { text: 'auditors may not' }],
+      ['POST', `/v1/incidents/${incident}/resolve`, { summary: 'auditors may not' }],
+      ['POST', `/v1/incidents/${incident}/cancel`, { reason: 'auditors may not' }],
+      ['POST', '/v1/guardrails/kill-switch', { reason: 'auditors may not' }],
+      ['POST', '/v1/guardrails/pauses', { selector: { service: 'payments-db' }, reason: 'auditors may not' }],
+      ['POST', '/v1/alerts/generic', { dedupKey: 'auditor', title: 'auditors may not' }],
+    ];
+    for (const [method, url, body] of writes) expect([method, url, (await h.request(method, url, { ...as, body })).status]).toEqual([method, url, 403]);
+    expect((await h.request('POST', `/v1/incidents/${incident}/notes`, { as: 'alice', body: { text: 'a responder is let in' } })).status).toBe(409);
+    const after = await h.request('GET', `/v1/incidents/${incident}`, as);
+    expect(after.body.timeline.length).toBe(status.body.timeline.length);
+    expect((await h.request('GET', '/v1/guardrails', as)).body).toMatchObject({ killSwitch: expect.not.objectContaining({ engaged: true }), pauses: [] });
+
+    // Alert sources read nothing.
     expect((await search(`q=${word}`, 'alertmanager')).status).toBe(403);
     expect((await h.request('GET', `/v1/audit/export?incident=${incident}`, { as: 'alertmanager' })).status).toBe(403);
+    expect((await h.request('GET', `/v1/incidents/${incident}`, { as: 'alertmanager' })).status).toBe(403);
   });
 });
 
@@ -141,5 +186,32 @@ describe('export, timeline and verification', () => {
     const broken = await h.request('GET', `/v1/audit/verify?incident=${incident}`, { as: 'audrey' });
     expect(broken.body).toMatchObject({ intact: false, firstBroken: { eventId: target.eventId, sequence: target.sequence, problem: expect.stringContaining('changed') } });
     expect((await h.request('GET', '/v1/audit/verify?incident=nope', { as: 'audrey' })).status).toBe(400);
+  });
+
+  it('finds the newest events deleted directly in OpenSearch (a truncated trail)', async () => {
+    // A response of its own: the one above was already tampered with.
+    const other = await r.open('truncate', { labels: { incident_tag: `truncate-${word}` } });
+    const approval = await r.pendingApproval(other);
+    await h.request('POST', `/v1/incidents/${other}/approvals/${approval.id}`, { as: 'bob', body: { decision: 'reject', reason: 'not today' } });
+    await r.result(other);
+    const verify = () => h.request('GET', `/v1/audit/verify?incident=${other}`, { as: 'audrey' });
+    const intact = await verify();
+    expect(intact.body).toMatchObject({ incidentId: other, intact: true, chains: 1, head: { checked: true } });
+
+    // Someone with OpenSearch access removes the last two events: what is left is a valid chain.
+    const events = (await h.request('GET', `/v1/incidents/${other}/timeline`, { as: 'audrey' })).body.events;
+    expect(events.at(-1).type).toBe('response.completed');
+    const removed = events.slice(-2);
+    for (const e of removed) await h.opensearch.delete({ index: indexFor(inject('auditIndexPrefix'), e.time), id: e.eventId, refresh: true });
+    expect((await h.request('GET', `/v1/incidents/${other}/timeline`, { as: 'audrey' })).body.events).toHaveLength(events.length - 2);
+
+    const truncated = await verify();
+    expect(truncated.status).toBe(200);
+    expect(truncated.body).toMatchObject({
+      intact: false,
+      events: events.length - 2,
+      firstBroken: { eventId: removed[0].eventId, sequence: removed[0].sequence, problem: expect.stringContaining('newest events were removed') },
+      head: { checked: true },
+    });
   });
 });

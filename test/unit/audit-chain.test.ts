@@ -53,4 +53,25 @@ describe('the audit hash chain', () => {
     events.splice(1, 1);
     expect(verifyChains(events)).toMatchObject({ intact: false, firstBroken: { sequence: 3, problem: expect.stringContaining('missing') } });
   });
+  describe('against the head the response recorded', () => {
+    const headOf = (e: AuditEvent) => ({ eventId: e.eventId, sequence: e.sequence, hash: e.hash });
+    it('cannot see the newest events deleted from the links alone, and finds them with the head', () => {
+      const recorded = chain(5);
+      const stored = recorded.slice(0, 3);
+      expect(verifyChains(stored).intact).toBe(true);
+      expect(verifyChains(stored, [headOf(recorded.at(-1)!)])).toMatchObject({ intact: false, firstBroken: { eventId: 'incident-am-x:run-1:4', sequence: 4, problem: expect.stringContaining('newest events were removed') } });
+      expect(verifyChains(recorded, [headOf(recorded.at(-1)!)])).toEqual({ intact: true, chains: 1, events: 5 });
+    });
+    it('finds a whole chain deleted, events appended, and a chain rewritten from scratch', () => {
+      const recorded = chain(5);
+      expect(verifyChains(chain(2, 'run-2'), [headOf(recorded.at(-1)!)])).toMatchObject({ intact: false, firstBroken: { sequence: 1 } });
+      expect(verifyChains(chain(6), [headOf(recorded.at(-1)!)])).toMatchObject({ intact: false, firstBroken: { sequence: 6, problem: expect.stringContaining('never recorded') } });
+      // Every hash recomputed: the links hold, only the head can tell.
+      const rewritten = chain(5).map((e) => ({ ...e }));
+      rewritten[4]!.summary = 'nothing to see';
+      rewritten[4]!.hash = eventHash(rewritten[4]!);
+      expect(verifyChains(rewritten).intact).toBe(true);
+      expect(verifyChains(rewritten, [headOf(recorded.at(-1)!)])).toMatchObject({ intact: false, firstBroken: { sequence: 5, problem: expect.stringContaining('rewritten') } });
+    });
+  });
 });

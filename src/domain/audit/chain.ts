@@ -38,8 +38,16 @@ export type ChainVerdict =
   | { intact: true; chains: number; events: number }
   | { intact: false; chains: number; events: number; firstBroken: { eventId: string; sequence: number; problem: string } };
 
-/** Recompute every chain among `events` (any order); report the first broken link. */
-export function verifyChains(events: readonly AuditEvent[]): ChainVerdict {
+/** The newest event of a chain as the source of truth (the workflow's state) recorded it. */
+export type ChainHead = Pick<AuditEvent, 'eventId' | 'sequence' | 'hash'>;
+
+/**
+ * Recompute every chain among `events` (any order); report the first broken link. A chain's
+ * links cannot show that its newest events were deleted (what is left is a valid chain), nor a
+ * chain rewritten from scratch: `heads`, when given, are the last events the response itself
+ * recorded, and each stored chain must end exactly there, with the same hash.
+ */
+export function verifyChains(events: readonly AuditEvent[], heads: readonly ChainHead[] = []): ChainVerdict {
   const chains = new Map<string, AuditEvent[]>();
   for (const e of events) {
     const key = chainOf(e);
@@ -56,6 +64,14 @@ export function verifyChains(events: readonly AuditEvent[]): ChainVerdict {
       if (eventHash(e) !== e.hash) return broken('its content does not match its hash (this event was changed)');
       previous = e.hash!;
     }
+  }
+  for (const head of heads) {
+    const chain = chains.get(chainOf(head)) ?? [];
+    const last = chain.at(-1)?.sequence ?? 0;
+    const broken = (sequence: number, problem: string) => ({ intact: false as const, chains: chains.size, events: events.length, firstBroken: { eventId: `${chainOf(head)}:${sequence}`, sequence, problem } });
+    if (last < head.sequence) return broken(last + 1, `missing: the response recorded ${head.sequence} events, the store ends at ${last} (the newest events were removed)`);
+    if (last > head.sequence) return broken(head.sequence + 1, `never recorded by the response, which ended at ${head.sequence} (added afterwards)`);
+    if (chain.at(-1)!.hash !== head.hash) return broken(head.sequence, 'differs from the event the response recorded (the chain was rewritten)');
   }
   return { intact: true, chains: chains.size, events: events.length };
 }
