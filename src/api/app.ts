@@ -3,7 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { AuditStore } from '../audit/audit-store.js';
+import type { AuditStore } from '../clients/opensearch/audit-store.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { JwtVerifier } from './auth/jwt.js';
 import { authenticate, authenticateAlertSource, requireRole } from './auth/middleware.js';
@@ -16,7 +16,7 @@ import { auditRoutes } from './routes/audit.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { guardrailRoutes } from './routes/guardrails.js';
 import { operationsRoutes } from './routes/operations.js';
-import { refusedChangeSignal } from '../workflows/guardrails/messages.js';
+import { refusedChangeSignal } from '../contracts/guardrails.js';
 import type { Role } from '../domain/actor/actor.js';
 
 export interface GatewayDependencies {

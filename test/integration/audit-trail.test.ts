@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { indexFor } from '../../src/audit/audit-store.js';
+import { indexFor } from '../../src/clients/opensearch/audit-store.js';
 import { restartPlaybook, startHarness, type Harness, type Person } from '../support/harness.js';
 import { responses } from '../support/responses.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';

@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import type { AuditStore } from '../../audit/audit-store.js';
-import { AuditQueryError } from '../../audit/audit-store.js';
+import type { AuditStore } from '../../clients/opensearch/audit-store.js';
+import { AuditQueryError } from '../../clients/opensearch/audit-store.js';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { chainOf, verifyChains, type ChainHead } from '../../domain/audit/chain.js';
 import type { AuditEvent } from '../../domain/audit/event.js';
