@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { Notification } from '../../src/clients/notify/notifier.js';
-import { createGuardrailsClient } from '../../src/clients/temporal/guardrails-client.js';
+import { createGuardrailsClient, type GuardrailsClient } from '../../src/clients/temporal/guardrails-client.js';
 import type { Rule } from '../../src/domain/guardrails/controls.js';
 import { parsePolicy, PlaybookCatalog } from '../../src/clients/config/catalog.js';
 import { createApp } from '../../src/api/app.js';
@@ -45,6 +45,13 @@ let runtimeInstalled = false;
 
 export interface StackAddresses {
   temporalAddress: string;
+  /**
+   * Connections to use instead of connecting to temporalAddress (a time-skipping test
+   * environment's, whose client skips time while a result is awaited). Left open by stop().
+   * `visibility: false` for a server that cannot list workflows (the time-skipping test
+   * server): a guardrail broadcast then reaches this worker's own watch, and no responses.
+   */
+  temporal?: { client: Client; nativeConnection: NativeConnection; visibility: boolean };
   opensearchUrl: string;
   auditIndexPrefix: string;
   /** Omit to bundle the workflows when the worker starts (slower). */
@@ -63,12 +70,17 @@ export interface InterlockOptions {
   maxConcurrentActivities?: number;
 }
 
-export async function startInterlock(stack: StackAddresses, options: InterlockOptions) {
+/** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
+export function installTestRuntime(): void {
   if (!runtimeInstalled) {
     // Worker state chatter at INFO buries test failures; warnings and errors still show.
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
+}
+
+export async function startInterlock(stack: StackAddresses, options: InterlockOptions) {
+  installTestRuntime();
   const taskQueue = `test-${randomUUID()}`;
   const playbookDir = fs.mkdtempSync(path.join(os.tmpdir(), 'interlock-playbooks-'));
   for (const [file, yaml] of Object.entries(options.playbooks)) fs.writeFileSync(path.join(playbookDir, file), yaml);
@@ -82,12 +94,13 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   const opensearch = new OpenSearchClient({ node: stack.opensearchUrl });
   const audit = createAuditStore(opensearch, stack.auditIndexPrefix);
   await audit.installTemplate(); // as the worker does at start (idempotent)
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection, namespace: 'default' });
+  const connection = stack.temporal ? undefined : await Connection.connect({ address: stack.temporalAddress });
+  const client = stack.temporal?.client ?? new Client({ connection, namespace: 'default' });
   // A control workflow per harness: files running in parallel must not share one kill switch.
   const guardrailsWorkflowId = `guardrails-${taskQueue}`;
-  const guardrails = createGuardrailsClient(client, { workflowId: guardrailsWorkflowId, taskQueue });
-  const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const guardrailsClient = createGuardrailsClient(client, { workflowId: guardrailsWorkflowId, taskQueue });
+  const guardrails = stack.temporal?.visibility === false ? withoutVisibility(guardrailsClient) : guardrailsClient;
+  const nativeConnection = stack.temporal?.nativeConnection ?? (await NativeConnection.connect({ address: stack.temporalAddress }));
   const worker: Worker = await createIncidentWorker({
     connection: nativeConnection,
     namespace: 'default',
@@ -156,13 +169,35 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       await client.workflow.getHandle(guardrailsWorkflowId).terminate('test over').catch(() => undefined);
       worker.shutdown();
       await workerRun;
-      await connection.close();
-      await nativeConnection.close();
+      if (!stack.temporal) {
+        await connection?.close();
+        await nativeConnection.close();
+      }
       fs.rmSync(playbookDir, { recursive: true, force: true });
     },
   };
 }
 export type Interlock = Awaited<ReturnType<typeof startInterlock>>;
+
+/**
+ * The broadcast publishes to the worker's own watch, then lists the running responses to
+ * signal them; without ListWorkflowExecutions that list fails, and the control workflow would
+ * retry the broadcast every 30 s of (skipped) time forever. Treat it as "no responses listed":
+ * responses still read the controls by query before each mitigation.
+ */
+function withoutVisibility(guardrails: GuardrailsClient): GuardrailsClient {
+  return {
+    ...guardrails,
+    async broadcast(controls) {
+      try {
+        return await guardrails.broadcast(controls);
+      } catch (err) {
+        if (/ListWorkflowExecutions is unimplemented/.test(String((err as Error).cause ?? err))) return 0;
+        throw err;
+      }
+    },
+  };
+}
 
 /** An Alertmanager v4 webhook for one alert group, as Alertmanager sends it. */
 export function alertmanagerWebhook(groupKey: string, overrides: { status?: 'firing' | 'resolved'; labels?: Record<string, string>; summary?: string } = {}) {
