@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restartPlaybook, startHarness, type Harness } from '../support/harness.js';
 import { responses } from '../support/responses.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
@@ -6,6 +6,9 @@ import { startTargetServer, type TargetServer } from '../support/target-server.j
 let target: TargetServer;
 let h: Harness;
 let r: ReturnType<typeof responses>;
+
+// Reminders, escalation, expiry and objection windows (long timers): approval-timers.test.ts,
+// on the time-skipping test server.
 
 /** One playbook per policy under test, told apart by alertname. */
 function playbook(alertname: string, opts: Parameters<typeof restartPlaybook>[1]) {
@@ -17,8 +20,7 @@ beforeAll(async () => {
   h = await startHarness({
     playbooks: {
       'quorum.yaml': playbook('Quorum', { approvers: 2 }),
-      'escalate.yaml': playbook('Escalate', { approvalTimeout: '1500ms', escalation: ['lead'], remindAfter: '500ms' }),
-      'objection.yaml': playbook('Objection', { policy: '{ mode: auto-after-objection-window, window: 1500ms }' }),
+      'adjust.yaml': playbook('Adjust', {}),
       'manual.yaml': playbook('Manual', { policy: '{ mode: manual-only }' }),
       'auto.yaml': playbook('Auto', { policy: '{ mode: auto }' }),
       'owned.yaml': playbook('Owned', {}).replace('version: 3\n', 'version: 3\nowner: bob\n'),
@@ -69,7 +71,7 @@ describe('approvals', () => {
   });
 
   it('lets an approver adjust inputs within bounds, and refuses out-of-bounds values with a message', async () => {
-    const id = await r.open('adjust', { labels: { alertname: 'Escalate', incident_tag: 'adjust-1' } });
+    const id = await r.open('adjust', { labels: { alertname: 'Adjust', incident_tag: 'adjust-1' } });
     const approval = await r.pendingApproval(id);
     expect(approval.context.adjustable).toMatchObject({ drainSeconds: { type: 'integer', min: 0, max: 120 } });
     const tooBig = await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'drain longer', inputs: { drainSeconds: 500 } });
@@ -84,64 +86,9 @@ describe('approvals', () => {
     const s = await r.status(id);
     expect(r.types(s)).toContain('approval.adjusted');
   });
-
-  it('reminds, escalates to the next tier on timeout, and accepts that tier', async () => {
-    const id = await r.open('escalate', { labels: { alertname: 'Escalate', incident_tag: 'escalate-1' } });
-    const first = await r.pendingApproval(id);
-    expect(first.tier).toBe('tier1');
-    // A lead cannot answer before the escalation reaches them.
-    expect((await r.decide(id, first.id, 'lee', { decision: 'approve', reason: 'too early' })).status).toBe(403);
-    const escalated = await r.until(id, (s) => s.approvals[0].tier === 'lead');
-    expect(escalated.approvals[0].tiers).toEqual(['tier1', 'lead']);
-    expect(r.types(escalated)).toEqual(expect.arrayContaining(['approval.reminded', 'approval.escalated']));
-    // The escalation notice is sent (an activity) just after the state changes: wait for it.
-    await vi.waitFor(() => expect(h.notifications.filter((n) => n.incidentId === id)).toHaveLength(3), { timeout: 5_000, interval: 50 });
-    expect(h.notifications.filter((n) => n.incidentId === id).map((n) => [n.kind, n.approval?.stepId, n.approval?.tier, n.recipients])).toEqual([
-      ['approval.requested', 'restart-replica', 'tier1', [{ tier: 'tier1' }]],
-      ['approval.reminder', 'restart-replica', 'tier1', [{ tier: 'tier1' }]],
-      ['approval.escalated', 'restart-replica', 'lead', [{ tier: 'lead' }]],
-    ]);
-    expect((await r.decide(id, first.id, 'lee', { decision: 'approve', reason: 'lead says go' })).status).toBe(200);
-    expect((await r.result(id)).phase).toBe('completed');
-    expect(restarts('escalate-1')).toHaveLength(1);
-  });
-
-  it('fails closed when nobody answers through the whole chain', async () => {
-    const id = await r.open('expire', { labels: { alertname: 'Escalate', incident_tag: 'expire-1' } });
-    expect((await r.result(id)).phase).toBe('completed');
-    const s = await r.status(id);
-    expect(s.approvals[0].state).toBe('expired');
-    expect(s.steps[1]).toMatchObject({ id: 'restart-replica', state: 'expired' });
-    expect(r.types(s)).toContain('approval.expired');
-    expect(restarts('expire-1')).toHaveLength(0);
-    // An answer after expiry does not count.
-    const late = await r.decide(id, s.approvals[0].id, 'lee', { decision: 'approve', reason: 'sorry, late' });
-    expect(late.status).toBe(409);
-  });
 });
 
 describe('policy', () => {
-  it('runs after the objection window when nobody objects', async () => {
-    const id = await r.open('window', { labels: { alertname: 'Objection', incident_tag: 'window-1' } });
-    const window = await r.pendingApproval(id);
-    expect(window).toMatchObject({ kind: 'objection', context: { ifNobodyAnswers: expect.stringContaining('unless someone objects') } });
-    expect(restarts('window-1')).toHaveLength(0);
-    expect((await r.result(id)).phase).toBe('completed');
-    expect(restarts('window-1')).toHaveLength(1);
-    expect(r.types(await r.status(id))).toContain('objection.window-passed');
-  });
-
-  it('does not run when a responder objects in the window', async () => {
-    const id = await r.open('object', { labels: { alertname: 'Objection', incident_tag: 'object-1' } });
-    const window = await r.pendingApproval(id);
-    expect((await r.decide(id, window.id, 'alice', { decision: 'reject', reason: 'customer demo running' })).status).toBe(200);
-    expect((await r.result(id)).phase).toBe('completed');
-    expect(restarts('object-1')).toHaveLength(0);
-    const s = await r.status(id);
-    expect(s.steps[1].state).toBe('rejected');
-    expect(r.types(s)).toContain('objection.raised');
-  });
-
   it('never automates a manual-only step', async () => {
     const id = await r.open('manual', { labels: { alertname: 'Manual', incident_tag: 'manual-1' } });
     expect((await r.result(id)).phase).toBe('completed');
