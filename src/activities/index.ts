@@ -3,10 +3,10 @@ import { missingGuardrailConsent, type Controls, type GuardrailFacts, type Guard
 import type { GuardrailsClient } from '../clients/temporal/guardrails-client.js';
 import type { AuditStore } from '../clients/opensearch/audit-store.js';
 import type { AuditEvent } from '../domain/audit/event.js';
-import type { ActionSpec, Playbook } from '../domain/playbook/playbook.js';
+import type { ActionResult, ActionSpec } from '../domain/playbook/actions.js';
+import type { Playbook } from '../domain/playbook/playbook.js';
 import type { Policy } from '../domain/policy/policy.js';
-import { performHttpRequest, type ActionResult } from './actions/http-request.js';
-import { performShellCommand, type ShellCommandResult } from './actions/shell-command.js';
+import { perform } from './actions/registry.js';
 import type { Notifier } from '../clients/notify/notifier.js';
 import { notificationLinks, type Notification } from '../domain/notification/notification.js';
 import type { PlaybookCatalog } from '../clients/config/catalog.js';
@@ -32,15 +32,6 @@ export interface ActivityDependencies {
   links?: { gatewayUrl?: string; consoleUrl?: string; temporalUiUrl?: string; namespace: string };
 }
 
-function perform(request: ActionRequest, stop: AbortSignal): Promise<ActionResult | ShellCommandResult> {
-  switch (request.action) {
-    case 'http.request':
-      return performHttpRequest(request.params, stop);
-    case 'shell.command':
-      return performShellCommand(request.params, stop);
-  }
-}
-
 /**
  * Every activity the worker registers, built from injected clients so workflow code never sees
  * a client and tests can point them at their own servers.
@@ -58,7 +49,7 @@ export function createActivities(deps: ActivityDependencies) {
       return playbook ? { playbook, policy: deps.policy() } : null;
     },
 
-    async runAction(request: ActionRequest): Promise<ActionResult | ShellCommandResult> {
+    async runAction(request: ActionRequest): Promise<ActionResult> {
       const cancellation = Context.current().cancellationSignal;
       if (!(request.guard && request.kind === 'mitigation')) return perform(request, cancellation);
       // Last line of defence: a control engaged between the workflow's check and this start

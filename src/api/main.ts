@@ -2,13 +2,16 @@ import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createAuditStore } from '../clients/opensearch/audit-store.js';
-import { gatewayEnvSchema, loadConfigOrExit } from '../config/env.js';
+import { gatewayEnvSchema, loadConfigOrExit, orExit } from '../config/env.js';
 import { createApp } from './app.js';
 import { createJwtVerifier } from './auth/jwt.js';
 import { PrincipalDirectory } from './auth/principals.js';
 
 const config = loadConfigOrExit(gatewayEnvSchema);
 const log = pino({ level: config.LOG_LEVEL, name: 'gateway' });
+
+// Files first: a broken principals file stops the gateway before it connects to anything.
+const principals = orExit(() => PrincipalDirectory.fromFile(config.PRINCIPALS_FILE));
 
 // One Temporal client per process: it multiplexes every request over one connection.
 const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -18,7 +21,7 @@ const audit = createAuditStore(opensearch, config.AUDIT_INDEX_PREFIX);
 const app = createApp({
   client,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
-  principals: PrincipalDirectory.fromFile(config.PRINCIPALS_FILE),
+  principals,
   jwt: config.OIDC_ISSUER
     ? createJwtVerifier({
         issuer: config.OIDC_ISSUER,

@@ -67,8 +67,13 @@ export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEn
 
 /** For entry points: a bad configuration is the operator's to fix, so print what, not a stack. */
 export function loadConfigOrExit<T extends z.ZodType>(schema: T): z.infer<T> {
+  return orExit(() => loadConfig(schema));
+}
+
+/** Run a loader of configuration (files included): on a ConfigError, print its message and exit 1. */
+export function orExit<T>(load: () => T): T {
   try {
-    return loadConfig(schema);
+    return load();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);

@@ -6,7 +6,7 @@ import { loadGuardrails, loadPolicy, PlaybookCatalog } from '../clients/config/c
 import { createGuardrailsClient } from '../clients/temporal/guardrails-client.js';
 import { Client, Connection } from '@temporalio/client';
 import { createAuditStore } from '../clients/opensearch/audit-store.js';
-import { loadConfigOrExit, workerEnvSchema } from '../config/env.js';
+import { loadConfigOrExit, orExit, workerEnvSchema } from '../config/env.js';
 import { createIncidentWorker } from './create-worker.js';
 import { sdkLogger } from './sdk-logger.js';
 
@@ -15,9 +15,11 @@ const log = pino({ level: config.LOG_LEVEL, name: 'worker' });
 // Before any connection: the SDK's own messages go through the same logger.
 Runtime.install({ logger: sdkLogger(log.child({ component: 'temporal-sdk' })) });
 
-const playbooks = PlaybookCatalog.fromDirectory(config.PLAYBOOKS_DIR);
+// A broken playbook, policy or guardrails file stops the worker with the file and the problem.
+const playbooks = orExit(() => PlaybookCatalog.fromDirectory(config.PLAYBOOKS_DIR));
 log.info({ playbooks: playbooks.all.map((p) => `${p.id}@${p.version}`) }, 'playbooks loaded');
-loadPolicy(config.POLICY_FILE); // refuse to start on a broken policy file
+orExit(() => loadPolicy(config.POLICY_FILE)); // refuse to start on a broken policy file
+const standingRules = orExit(() => loadGuardrails(config.GUARDRAILS_FILE));
 
 const audit = createAuditStore(new OpenSearchClient({ node: config.OPENSEARCH_URL }), config.AUDIT_INDEX_PREFIX);
 await audit.installTemplate();
@@ -29,7 +31,6 @@ const guardrails = createGuardrailsClient(new Client({ connection: clientConnect
   workflowId: config.GUARDRAILS_WORKFLOW_ID,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
 });
-const standingRules = loadGuardrails(config.GUARDRAILS_FILE);
 const worker = await createIncidentWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,

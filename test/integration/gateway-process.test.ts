@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort } from '../support/net.js';
@@ -48,5 +51,49 @@ describe('the gateway process', () => {
     // The request completes with a real answer (no such incident), not a dropped connection.
     expect(await answer).toBe(404);
     expect(await exited).toBe(0);
+  });
+});
+
+/** Run an entry point to its exit; what it printed, and its exit code. */
+async function runToExit(entry: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output };
+}
+
+describe('configuration files', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interlock-config-'));
+  const write = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  // Nothing listens here: a process that got past its files would fail differently (or hang).
+  const offline = { TEMPORAL_ADDRESS: '127.0.0.1:1', OPENSEARCH_URL: 'http://127.0.0.1:1', LOG_LEVEL: 'warn' };
+
+  it.each([
+    ['a missing principals file', () => ({ PRINCIPALS_FILE: path.join(dir, 'nope.yaml') }), /nope\.yaml: no such file/],
+    ['a principals file with a bad role', () => ({ PRINCIPALS_FILE: write('p.yaml', 'principals:\n  - { id: a, name: A, roles: [wizard], tokenSha256: "00" }\n') }), /p\.yaml: principals\.0\.roles\.0: /],
+    ['a principals file that is not YAML', () => ({ PRINCIPALS_FILE: write('q.yaml', 'principals: [\n') }), /q\.yaml: not valid YAML/],
+  ])('the gateway refuses %s, naming the file and the problem, without a stack', async (_name, env, message) => {
+    const { code, output } = await runToExit('src/api/main.ts', { ...offline, ...env() });
+    expect(code).toBe(1);
+    expect(output).toMatch(message);
+    expect(output).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it.each([
+    ['a playbook with a bad parameter', () => ({ PLAYBOOKS_DIR: path.dirname(write('pb/bad.yaml', 'id: bad\nversion: 1\nmatch: { labels: {} }\nsteps:\n  - { id: s, kind: diagnostic, action: shell.command, params: { command: "ls" } }\n')) }), /pb\/bad\.yaml: steps\.0\.params\.command: /],
+    ['a missing policy file', () => ({ POLICY_FILE: path.join(dir, 'policy-missing.yaml') }), /policy-missing\.yaml: no such file/],
+    ['a guardrails file with an unknown field', () => ({ GUARDRAILS_FILE: write('g.yaml', 'rules:\n  - { id: r, colour: red }\n') }), /g\.yaml: rules\.0/],
+  ])('the worker refuses %s, naming the file and the problem, without a stack', async (_name, env, message) => {
+    const { code, output } = await runToExit('src/worker/main.ts', { ...offline, ...env() });
+    expect(code).toBe(1);
+    expect(output).toMatch(message);
+    expect(output).not.toMatch(/at .*\.ts:\d+/);
   });
 });

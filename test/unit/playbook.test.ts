@@ -63,3 +63,21 @@ describe('playbook selection', () => {
     expect(selectPlaybook(catalog.slice(1), { alertname: 'DiskFull' })).toBeUndefined();
   });
 });
+
+describe('the action table', () => {
+  it('has a performer for every kind, and a step of every kind parses', async () => {
+    const { ACTION_NAMES } = await import('../../src/domain/playbook/actions.js');
+    const { PERFORMERS } = await import('../../src/activities/actions/registry.js');
+    expect(Object.keys(PERFORMERS).sort()).toEqual([...ACTION_NAMES].sort());
+    const params: Record<string, unknown> = { 'http.request': { url: 'http://x' }, 'shell.command': { command: ['true'] } };
+    for (const action of ACTION_NAMES) {
+      const source = `id: p\nversion: 1\nmatch: { labels: {} }\nsteps:\n  - id: s\n    kind: diagnostic\n    action: ${action}\n    params: ${JSON.stringify(params[action])}\n`;
+      expect(parsePlaybook(source, 'p.yaml').steps[0]!.action).toBe(action);
+    }
+  });
+
+  it('reports a bad parameter against its own kind', () => {
+    const source = 'id: p\nversion: 1\nmatch: { labels: {} }\nsteps:\n  - id: s\n    kind: diagnostic\n    action: shell.command\n    params: { command: "rm -rf /" }\n';
+    expect(() => parsePlaybook(source, 'p.yaml')).toThrow(/p\.yaml: steps\.0\.params\.command/);
+  });
+});

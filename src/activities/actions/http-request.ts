@@ -1,14 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { HttpRequestParams } from '../../domain/playbook/playbook.js';
+import type { ActionResultOf, HttpRequestParams } from '../../domain/playbook/actions.js';
 import { keepHeartbeating } from './heartbeat.js';
 
-export interface ActionResult {
-  status: number;
-  /** The first few KiB of the response body, shown to approvers and in the status view. */
-  body: string;
-  durationMs: number;
-}
+type HttpRequestResult = ActionResultOf<'http.request'>;
 
 const BODY_EXCERPT_BYTES = 4096;
 /**
@@ -23,7 +18,7 @@ const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
  * activity's cancellation, and a guardrail's interruption) to fetch, so a stop aborts the request
  * on the wire. When `stop` fires, its reason is what this throws.
  */
-export async function performHttpRequest(params: HttpRequestParams, stop: AbortSignal = Context.current().cancellationSignal): Promise<ActionResult> {
+export async function performHttpRequest(params: HttpRequestParams, stop: AbortSignal = Context.current().cancellationSignal): Promise<HttpRequestResult> {
   const ctx = Context.current();
   const started = Date.now();
   const stopHeartbeating = keepHeartbeating(ctx);

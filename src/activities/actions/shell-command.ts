@@ -3,28 +3,11 @@ import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ActionResultOf, ShellCommandParams } from '../../domain/playbook/actions.js';
 import { keepHeartbeating } from './heartbeat.js';
 
-export interface ShellCommandParams {
-  /**
-   * argv form: command[0] is the executable, the rest its arguments. Never run through a shell, so alert
-   * label values interpolated into arguments cannot inject shell syntax.
-   */
-  command: string[];
-  cwd?: string;
-  /** The child's whole environment besides PATH; the worker's own environment is not passed on. */
-  env: Record<string, string>;
-  /** Milliseconds. */
-  timeout: number;
-}
-
-export interface ShellCommandResult {
-  exitCode: number;
-  /** The last few KiB of output: the end of a runbook's output is where its verdict usually is. */
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-}
+export type { ShellCommandParams };
+export type ShellCommandResult = ActionResultOf<'shell.command'>;
 
 const OUTPUT_TAIL_CHARS = 4096;
 /** How long a stopped command gets to exit after SIGTERM before its whole process group gets SIGKILL. */

@@ -1,9 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import fs from 'node:fs';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { CHANNELS, ROLES, type Actor, type Channel, type Role } from '../../domain/actor/actor.js';
-import { describeIssues } from '../../domain/response/inputs.js';
+import { parseYaml, readConfigFile } from '../../clients/config/catalog.js';
+import { ConfigFileError } from '../../clients/config/config-file-error.js';
 
 /**
  * Static API tokens, mapped to people. Only the SHA-256 of each token is stored, so the file
@@ -59,13 +58,13 @@ export class PrincipalDirectory {
   ) {}
 
   static fromYaml(source: string, origin = 'principals file', env: NodeJS.ProcessEnv = process.env): PrincipalDirectory {
-    const parsed = principalsFileSchema.safeParse(parse(source));
-    if (!parsed.success) throw new Error(`${origin}: ${describeIssues(parsed.error)}`);
+    const parsed = principalsFileSchema.safeParse(parseYaml(source, origin));
+    if (!parsed.success) throw ConfigFileError.fromZod(origin, parsed.error);
     const signing: SigningSource[] = [];
     const entries = parsed.data.principals.map(({ tokenSha256, signing: sign, ...p }) => {
       if (sign) {
         const secret = env[sign.secretEnv];
-        if (!secret) throw new Error(`${origin}: principal ${p.id} signs with the secret in ${sign.secretEnv}, which is not set`);
+        if (!secret) throw new ConfigFileError(origin, `principal ${p.id} signs with the secret in ${sign.secretEnv}, which is not set`);
         signing.push({ principal: p, scheme: sign.scheme, secret });
       }
       return { ...p, digest: tokenSha256 ? Buffer.from(tokenSha256, 'hex') : undefined };
@@ -74,7 +73,7 @@ export class PrincipalDirectory {
   }
 
   static fromFile(file: string, env: NodeJS.ProcessEnv = process.env): PrincipalDirectory {
-    return PrincipalDirectory.fromYaml(fs.readFileSync(file, 'utf8'), file, env);
+    return PrincipalDirectory.fromYaml(readConfigFile(file), file, env);
   }
 
   authenticate(token: string): Principal | undefined {

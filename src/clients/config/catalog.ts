@@ -4,35 +4,35 @@ import { parse } from 'yaml';
 import { playbookSchema, selectPlaybook, type Playbook } from '../../domain/playbook/playbook.js';
 import { policySchema, type Policy } from '../../domain/policy/policy.js';
 import { guardrailsFileSchema, type Rule } from '../../domain/guardrails/controls.js';
-import { describeIssues } from '../../domain/response/inputs.js';
+import { ConfigFileError } from './config-file-error.js';
 
-export class PlaybookError extends Error {
-  override name = 'PlaybookError';
-}
+/** A playbook, policy or guardrails file that cannot be used (names the file). */
+export { ConfigFileError as PlaybookError };
 
-function parseYaml(source: string, file: string): unknown {
+/** Parse a configuration file's YAML; a syntax error is a ConfigFileError naming the file. */
+export function parseYaml(source: string, file: string): unknown {
   try {
     return parse(source);
   } catch (err) {
-    throw new PlaybookError(`${file}: not valid YAML: ${(err as Error).message}`);
+    throw new ConfigFileError(file, `not valid YAML: ${(err as Error).message}`);
   }
 }
 
 /** Parse and validate one playbook file; the error names the file and the failing field. */
 export function parsePlaybook(source: string, file: string): Playbook {
   const parsed = playbookSchema.safeParse(parseYaml(source, file));
-  if (!parsed.success) throw new PlaybookError(`${file}: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw ConfigFileError.fromZod(file, parsed.error);
   return parsed.data;
 }
 
 export function parsePolicy(source: string, file: string): Policy {
   const parsed = policySchema.safeParse(parseYaml(source, file) ?? {});
-  if (!parsed.success) throw new PlaybookError(`${file}: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw ConfigFileError.fromZod(file, parsed.error);
   return parsed.data;
 }
 
 export function loadPolicy(file: string): Policy {
-  return parsePolicy(fs.readFileSync(file, 'utf8'), path.basename(file));
+  return parsePolicy(readConfigFile(file), file);
 }
 
 /**
@@ -52,12 +52,12 @@ export class PlaybookCatalog {
   }
 
   static load(dir: string): Playbook[] {
-    if (!fs.existsSync(dir)) throw new PlaybookError(`playbook directory ${dir} does not exist`);
+    if (!fs.existsSync(dir)) throw new ConfigFileError(dir, 'the playbook directory does not exist');
     const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
-    const playbooks = files.map((f) => parsePlaybook(fs.readFileSync(path.join(dir, f), 'utf8'), f));
+    const playbooks = files.map((f) => parsePlaybook(fs.readFileSync(path.join(dir, f), 'utf8'), path.join(dir, f)));
     const ids = new Set<string>();
     for (const p of playbooks) {
-      if (ids.has(p.id)) throw new PlaybookError(`playbook id "${p.id}" is defined twice in ${dir}`);
+      if (ids.has(p.id)) throw new ConfigFileError(dir, `playbook id "${p.id}" is defined twice`);
       ids.add(p.id);
     }
     return playbooks;
@@ -100,10 +100,19 @@ export class PlaybookCatalog {
 /** Standing exclusion rules (config/guardrails.yaml), validated like playbooks. */
 export function parseGuardrails(source: string, file: string): Array<Omit<Rule, 'source'>> {
   const parsed = guardrailsFileSchema.safeParse(parseYaml(source, file) ?? {});
-  if (!parsed.success) throw new PlaybookError(`${file}: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw ConfigFileError.fromZod(file, parsed.error);
   return parsed.data.rules;
 }
 
 export function loadGuardrails(file: string): Array<Omit<Rule, 'source'>> {
-  return fs.existsSync(file) ? parseGuardrails(fs.readFileSync(file, 'utf8'), path.basename(file)) : [];
+  return fs.existsSync(file) ? parseGuardrails(readConfigFile(file), file) : [];
+}
+
+/** Read a configuration file; a missing or unreadable one is a ConfigFileError naming it. */
+export function readConfigFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigFileError(file, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot be read: ${(err as Error).message}`);
+  }
 }

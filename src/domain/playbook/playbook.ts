@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { durationSchema } from './duration.js';
+export { ACTION_KINDS, actionSchema, type ActionName, type ActionSpec, type HttpRequestParams, type ShellCommandParams } from './actions.js';
+import { actionSchema, actionUnion, type ActionSpec } from './actions.js';
 import { policyDecisionSchema } from '../policy/policy.js';
 
 /**
@@ -11,39 +12,6 @@ export const STEP_KINDS = ['diagnostic', 'mitigation', 'verification', 'notifica
 export type StepKind = (typeof STEP_KINDS)[number];
 export const RISKS = ['low', 'medium', 'high'] as const;
 export type Risk = (typeof RISKS)[number];
-
-/**
- * Parameter values may be `{{inputs.NAME}}` or `{{labels.NAME}}` placeholders; a value that is
- * exactly one placeholder keeps the input's type (a number stays a number).
- */
-const httpRequestParams = z
-  .object({
-    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
-    url: z.string().min(1),
-    headers: z.record(z.string(), z.string()).default({}),
-    body: z.unknown().optional(),
-    timeout: durationSchema.default(30_000),
-  })
-  .strict();
-export type HttpRequestParams = z.infer<typeof httpRequestParams>;
-
-const shellCommandParams = z
-  .object({
-    /** argv, never a shell string: label values in arguments cannot inject shell syntax. */
-    command: z.array(z.string().min(1)).min(1),
-    cwd: z.string().optional(),
-    env: z.record(z.string(), z.string()).default({}),
-    timeout: durationSchema.default(60_000),
-  })
-  .strict();
-export type ShellCommandParams = z.infer<typeof shellCommandParams>;
-
-export const actionSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('http.request'), params: httpRequestParams }).strict(),
-  z.object({ action: z.literal('shell.command'), params: shellCommandParams }).strict(),
-]);
-export type ActionSpec = z.infer<typeof actionSchema>;
-export type ActionName = ActionSpec['action'];
 
 /** A parameter a human may adjust at approval (or by override), within these bounds. */
 export const inputSpecSchema = z.discriminatedUnion('type', [
@@ -65,13 +33,11 @@ const stepFields = {
   /** The playbook author's floor; the policy file may only make it stricter. */
   policy: policyDecisionSchema.optional(),
   /** Undo for a succeeded mitigation, run newest-first on an emergency stop. */
-  compensation: actionSchema.optional(),
+  compensation: (actionSchema as unknown as z.ZodType<ActionSpec>).optional(),
 };
-const stepSchemaBase = z.discriminatedUnion('action', [
-  z.object({ ...stepFields, action: z.literal('http.request'), params: httpRequestParams }).strict(),
-  z.object({ ...stepFields, action: z.literal('shell.command'), params: shellCommandParams }).strict(),
-]);
-export type PlaybookStep = z.infer<typeof stepSchemaBase>;
+/** A step: the fields every step has, and one action (its kind from the action table, with its parameters). */
+const stepSchemaBase = actionUnion(stepFields) as unknown as z.ZodType<PlaybookStep, z.input<ReturnType<typeof actionUnion<typeof stepFields>>>>;
+export type PlaybookStep = Omit<z.infer<z.ZodObject<typeof stepFields>>, 'compensation'> & { compensation?: ActionSpec } & ActionSpec;
 
 export const playbookSchema = z
   .object({
