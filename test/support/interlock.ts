@@ -68,6 +68,8 @@ export interface InterlockOptions {
   rateLimitPerMinute?: number;
   standingRules?: Array<Omit<Rule, 'source'>>;
   maxConcurrentActivities?: number;
+  /** A channel that is down for these notifications: the send throws (and nothing is recorded as sent). */
+  failNotification?: (n: Notification) => boolean;
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
@@ -110,7 +112,12 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       policy: () => parsePolicy(options.policy ?? '{}', 'test policy'),
       audit,
       // Stands in for Slack/email: the test reads what would have been sent.
-      notifier: { send: async (n: Notification) => void notifications.push(n) },
+      notifier: {
+        send: async (n: Notification) => {
+          if (options.failNotification?.(n)) throw new Error('channel unreachable (test)');
+          notifications.push(n);
+        },
+      },
       guardrails,
     },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,

@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
 import type { AuditEventType } from '../../domain/audit/event.js';
 import {
@@ -14,12 +14,19 @@ import {
 import { describeIssues } from '../../domain/response/inputs.js';
 import type { Actor } from '../../domain/actor/actor.js';
 import type { infer as zInfer, ZodType } from 'zod';
-import { AuditTrail } from '../incident-response/audit-trail.js';
+import { AuditTrail } from '../shared/audit-trail.js';
+import { NotificationOutbox } from '../shared/notification-outbox.js';
 import * as msg from '../../contracts/guardrails.js';
 
 const { indexAuditEvents, broadcastControls } = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '60s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+const { sendNotification } = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '30s',
+  // A channel that is down must not hold the controls: a few tries, then the failure is audited.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
 });
 
 /** A deep copy of plain JSON state (the workflow sandbox has no structuredClone). */
@@ -63,6 +70,13 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
     return parsed.data;
   };
 
+  // Histories from before the kill switch notified anyone replay without an outbox.
+  const outbox = patched('notification-outbox')
+    ? new NotificationOutbox(sendNotification, (n, cause) =>
+        audit.record('notification.failed', { actor: { id: 'interlock', name: 'Interlock automation', channel: 'system' }, summary: `Notification ${n.kind} could not be sent: ${cause}`, outcome: 'failed' }),
+      )
+    : undefined;
+
   setHandler(msg.controlsQuery, () => controls);
 
   setHandler(
@@ -70,6 +84,22 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
     (raw) => {
       const i = parse(killSwitchInputSchema, raw);
       controls.killSwitch = { engaged: true, allowDiagnostics: i.allowDiagnostics, actor: who(i.actor), reason: i.reason, at: new Date().toISOString() };
+      outbox?.push({
+        kind: 'killswitch.engaged',
+        // The controls' version only grows, across continue-as-new too: a stable, unique id.
+        id: `${workflowId}:notification:v${controls.version + 1}`,
+        incidentId: 'guardrails',
+        workflowId,
+        title: 'Kill switch',
+        service: '-',
+        environment: '-',
+        severity: '-',
+        dryRun: false,
+        at: controls.killSwitch.at!,
+        actor: who(i.actor),
+        reason: i.reason,
+        recipients: [{ tier: 'responders' }],
+      });
       return changed('guardrail.killswitch-engaged', who(i.actor), i.reason, `${i.actor.name} engaged the kill switch${i.allowDiagnostics ? ' (diagnostics allowed)' : ''}`);
     },
     { validator: (raw) => void parse(killSwitchInputSchema, raw) },
@@ -150,6 +180,7 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
   });
 
   audit.start();
+  outbox?.start();
 
   // Broadcast the newest controls whenever they change (coalescing bursts of changes).
   let broadcastVersion = -1;
@@ -177,6 +208,7 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
     if (workflowInfo().historyLength > MAX_HISTORY_EVENTS || workflowInfo().continueAsNewSuggested) {
       await condition(() => broadcastVersion >= controls.version);
       await condition(allHandlersFinished);
+      await outbox?.flush();
       await audit.flush();
       await continueAsNew<typeof guardrails>({ controls, audit: audit.position });
     }

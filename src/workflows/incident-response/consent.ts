@@ -3,7 +3,7 @@ import { consentLevels, newApprovalRequest, type ConsentDecision } from '../../d
 import type { PlaybookStep } from '../../domain/playbook/playbook.js';
 import type { ApprovalPolicy } from '../../domain/policy/policy.js';
 import type { ApprovalRequest, StepStatus } from '../../domain/response/status.js';
-import { notify } from './notify.js';
+import { notify, queueNotification } from './notify.js';
 import { AUTOMATION, now, type ResponseContext } from './state.js';
 
 /**
@@ -58,6 +58,7 @@ export async function requestConsent(ctx: ResponseContext, step: PlaybookStep, v
     } else {
       approval.state = 'expired';
       audit.record('approval.expired', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `Nobody approved ${step.id} in time; it will not run (fail closed)`, outcome: 'expired' });
+      queueNotification(ctx, 'approval.expired', approval);
     }
   }
   if (approval.state === 'approved' && !objection) {

@@ -11,6 +11,7 @@ import { describeIssues, stopRequestSchema, type OptInInput, type OptOutInput, t
 import { optOutCovers, sameInputs } from '../../domain/response/safety.js';
 import type { ActorRef, OptOutRecord, OverrideRecord } from '../../domain/response/status.js';
 import { createInputValidators } from './input-validation.js';
+import { queueNotification } from './notify.js';
 import { AUTOMATION, describeScope, now, who, type ResponseContext } from './state.js';
 
 /**
@@ -59,6 +60,7 @@ export function registerHandlers(ctx: ResponseContext): void {
       approval.decisions.push({ actor: who(d.actor), decision: 'reject', reason: d.reason, at: now() });
       approval.state = 'rejected';
       audit.record('objection.raised', { actor: who(d.actor), reason: d.reason, approvalId: approval.id, stepId: approval.stepId, summary: `${d.actor.name} objected to ${approval.stepId}`, outcome: 'rejected' });
+      queueNotification(ctx, 'approval.decided', approval, { actor: who(d.actor), reason: d.reason });
       return approval;
     }
     if (d.inputs && !sameInputs(approval.inputs, { ...approval.inputs, ...d.inputs })) {
@@ -91,6 +93,8 @@ export function registerHandlers(ctx: ResponseContext): void {
       summary: d.decision === 'reject' ? `${d.actor.name} rejected ${approval.stepId}` : `${d.actor.name} approved ${approval.stepId} (${granted}/${approval.approversRequired})`,
       outcome: approval.state,
     });
+    // Every channel that showed the request learns it is decided (a quorum still open is not).
+    if (approval.state !== 'pending') queueNotification(ctx, 'approval.decided', approval, { actor: who(d.actor), reason: d.reason });
     ctx.publish();
     return approval;
   });
@@ -108,6 +112,7 @@ export function registerHandlers(ctx: ResponseContext): void {
       summary: `${o.actor.name} opted out of ${describeScope(o.scope)} (${o.mode})`,
       outcome: o.mode,
     });
+    queueNotification(ctx, 'optout.engaged', undefined, { actor: record.actor, reason: o.reason });
     if (o.mode === 'hand-over') {
       status.handover = { owner: record.actor, at: record.at, notes: status.handover?.notes ?? [] };
       audit.record('response.handed-over', { actor: record.actor, reason: o.reason, summary: `Response handed over to ${o.actor.name}`, causedBy: event.eventId });

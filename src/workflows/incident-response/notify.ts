@@ -1,5 +1,6 @@
 import type { ActorRef, ApprovalRequest } from '../../domain/response/status.js';
 import type { Notification, NotificationKind } from '../../domain/notification/notification.js';
+import { NotificationOutbox } from '../shared/notification-outbox.js';
 import { sendNotification } from './activities.js';
 import { AUTOMATION, now, type ResponseContext } from './state.js';
 
@@ -26,9 +27,35 @@ export function notificationFor(
     at: now(),
     // A copy: the request keeps changing after this is sent.
     approval: approval ? (JSON.parse(JSON.stringify(approval)) as ApprovalRequest) : undefined,
-    recipients: approval ? [{ tier: approval.tier }] : [],
+    // Who is asked decides a request; everything else concerns whoever responds to the incident.
+    recipients: [{ tier: approval?.tier ?? 'responders' }],
     ...extra,
   };
+}
+
+/**
+ * Queue a notification raised by a handler or by an outcome (decided, expired, opted out): sent
+ * in the background by the response's outbox. Responses that began before the outbox existed
+ * have none and send only what they always sent (their histories must replay unchanged).
+ */
+export function queueNotification(ctx: ResponseContext, kind: NotificationKind, approval?: ApprovalRequest, extra?: { actor?: ActorRef; reason?: string }): void {
+  if (!ctx.outbox) return;
+  ctx.outbox.push(notificationFor(ctx, kind, approval, extra));
+  ctx.notificationsSent += 1;
+}
+
+/** The outbox's failures are audited like those of notifications sent inline. */
+export function startOutbox(ctx: ResponseContext): void {
+  ctx.outbox = new NotificationOutbox(sendNotification, (n, cause) =>
+    ctx.audit.record('notification.failed', {
+      actor: AUTOMATION,
+      stepId: n.approval?.stepId,
+      approvalId: n.approval?.id,
+      summary: `Notification ${n.kind} could not be sent: ${cause}`,
+      outcome: 'failed',
+    }),
+  );
+  ctx.outbox.start();
 }
 
 /**

@@ -11,7 +11,8 @@ import type { Policy } from '../../domain/policy/policy.js';
 import type { OptOutRecord } from '../../domain/response/status.js';
 import type { ActorRef, ResponseStatus, StepState, StepStatus } from '../../domain/response/status.js';
 import { indexAuditEvents } from './activities.js';
-import { AuditTrail } from './audit-trail.js';
+import { AuditTrail } from '../shared/audit-trail.js';
+import type { NotificationOutbox } from '../shared/notification-outbox.js';
 
 /** The automation as recorded in audit events (no roles or groups: those are not audit fields). */
 export const AUTOMATION: ActorRef = { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name, channel: SYSTEM_ACTOR.channel };
@@ -52,6 +53,8 @@ export class ResponseContext {
   resolved = false;
   /** Delivery ids already recorded: senders retry, and a repeat must not count twice. */
   readonly seenDeliveries = new Set<string>();
+  /** Sends what handlers and outcomes raise; undefined in responses begun before it existed. */
+  outbox: NotificationOutbox | undefined;
   /** How many notifications this response has sent (their ids count up). */
   notificationsSent = 0;
   /** The newest controls broadcast to this response (the check before scheduling reads them fresh). */

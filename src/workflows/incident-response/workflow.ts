@@ -1,4 +1,4 @@
-import { allHandlersFinished, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
 import type { IncidentResponseInput, IncidentResponseOutcome } from '../../contracts/incident-response.js';
 import { optOutCovers } from '../../domain/response/safety.js';
 import type { StepStatus } from '../../domain/response/status.js';
@@ -7,6 +7,7 @@ import { selectPlaybook } from './activities.js';
 import { registerHandlers } from './handlers.js';
 import { UNFINISHED } from './input-validation.js';
 import { awaitClearance, mitigate, waitWhileOptedOut } from './mitigation.js';
+import { startOutbox } from './notify.js';
 import { AUTOMATION, ResponseContext } from './state.js';
 import { compensate, runStep } from './step-runner.js';
 
@@ -21,11 +22,15 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
   // Handlers first, before any await, so no early signal or update is lost.
   registerHandlers(ctx);
   ctx.audit.start();
+  // Responses recorded before outcome notifications existed must replay as they ran: they have
+  // no outbox (see README, "Changing workflow code").
+  if (patched('notification-outbox')) startOutbox(ctx);
   try {
     await condition(() => ctx.status.deliveries > 0);
     await runPlaybook(ctx);
     ctx.audit.record('response.completed', { actor: AUTOMATION, summary: `Response ended: ${ctx.status.phase}`, outcome: ctx.status.phase });
     await condition(allHandlersFinished);
+    await ctx.outbox?.flush();
     await ctx.audit.flush();
     return { phase: ctx.status.phase, stepsRun: ctx.stepsRun };
   } catch (err) {
@@ -98,5 +103,6 @@ async function emergencyStop(ctx: ResponseContext): Promise<void> {
     causedBy: ctx.stopRequest?.event.eventId,
   });
   await compensate(ctx, cancelled);
+  await ctx.outbox?.flush();
   await ctx.audit.flush();
 }

@@ -1,0 +1,45 @@
+import { CancellationScope, condition } from '@temporalio/workflow';
+import type { Notification } from '../../domain/notification/notification.js';
+
+/**
+ * Notifications that handlers raise (an opt-out, a decision, the kill switch) cannot be awaited
+ * where they happen: a handler must not wait on a channel. They queue here and a background pump
+ * sends them one by one, so a slow or failing channel never delays a decision, an opt-out or a
+ * mitigation. A send that still fails after the activity's retries is handed to `failed`.
+ */
+export class NotificationOutbox {
+  private readonly queue: Notification[] = [];
+  private closing = false;
+  private pump: Promise<void> | undefined;
+
+  constructor(
+    private readonly send: (n: Notification) => Promise<void>,
+    private readonly failed: (n: Notification, cause: string) => void,
+  ) {}
+
+  push(notification: Notification): void {
+    this.queue.push(notification);
+  }
+
+  /** Non-cancellable: an emergency stop still tells people what happened. */
+  start(): void {
+    this.pump = CancellationScope.nonCancellable(async () => {
+      for (;;) {
+        await condition(() => this.queue.length > 0 || this.closing);
+        const next = this.queue.shift();
+        if (!next) return;
+        try {
+          await this.send(next);
+        } catch (err) {
+          this.failed(next, err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err));
+        }
+      }
+    });
+  }
+
+  /** Send what is queued, then stop; call once, at the end. */
+  async flush(): Promise<void> {
+    this.closing = true;
+    await this.pump;
+  }
+}
