@@ -30,7 +30,7 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
     await runPlaybook(ctx);
     ctx.audit.record('response.completed', { actor: AUTOMATION, summary: `Response ended: ${ctx.status.phase}`, outcome: ctx.status.phase });
     await condition(allHandlersFinished);
-    await ctx.outbox?.flush();
+    if (ctx.outbox) await ctx.outbox.flush();
     await ctx.audit.flush();
     return { phase: ctx.status.phase, stepsRun: ctx.stepsRun };
   } catch (err) {
@@ -59,8 +59,15 @@ async function runPlaybook(ctx: ResponseContext): Promise<void> {
     const view = ctx.stepStatus(step.id)!;
     if (ctx.responseOptOut()) await waitWhileOptedOut(ctx);
     if (ctx.resolved) break;
-    if (step.kind === 'mitigation') await mitigate(ctx, step, view);
-    else if (!(await runReadOnlyStep(ctx, step, view))) break;
+    if (step.kind === 'mitigation') {
+      await mitigate(ctx, step, view);
+      continue;
+    }
+    if (!(await clearReadOnlyStep(ctx, step, view))) continue;
+    if (ctx.resolved) break;
+    if (ctx.responseOptOut()) await waitWhileOptedOut(ctx);
+    ctx.setPhase(PHASE_FOR_KIND[step.kind]);
+    await runStep(ctx, step, view);
   }
   // A halt that came during the last step still leaves the response open until released.
   if (!ctx.resolved && ctx.responseOptOut()) await waitWhileOptedOut(ctx);
@@ -68,24 +75,22 @@ async function runPlaybook(ctx: ResponseContext): Promise<void> {
   ctx.setPhase(ctx.resolved ? 'resolved' : 'completed');
 }
 
-/** A diagnostic, verification or notification step. False when the response was resolved meanwhile. */
-async function runReadOnlyStep(ctx: ResponseContext, step: PlaybookStep, view: StepStatus): Promise<boolean> {
+/**
+ * Before a diagnostic, verification or notification step runs: false when an opt-out or an
+ * override skips it. Waits while a kill switch forbids it (diagnostics may be allowed).
+ */
+async function clearReadOnlyStep(ctx: ResponseContext, step: PlaybookStep, view: StepStatus): Promise<boolean> {
   const optOut = ctx.status.optOuts.find((o) => o.active && optOutCovers(o.scope, { stepId: step.id, action: step.action }));
   if (optOut) {
     ctx.setStepState(view, 'skipped', `opted out by ${optOut.actor.name}: ${optOut.reason}`);
-    return true;
+    return false;
   }
   if (ctx.status.overrides.some((o) => o.type === 'skip-step' && o.stepId === step.id)) {
     ctx.setStepState(view, 'skipped', 'skipped by override');
-    return true;
+    return false;
   }
   view.inputs = ctx.currentInputs(step);
-  // Diagnostics wait only for a kill switch that does not allow them.
   while (!ctx.resolved && !ctx.responseOptOut() && !(await awaitClearance(ctx, step, view)));
-  if (ctx.resolved) return false;
-  if (ctx.responseOptOut()) await waitWhileOptedOut(ctx);
-  ctx.setPhase(PHASE_FOR_KIND[step.kind]);
-  await runStep(ctx, step, view);
   return true;
 }
 
@@ -103,6 +108,6 @@ async function emergencyStop(ctx: ResponseContext): Promise<void> {
     causedBy: ctx.stopRequest?.event.eventId,
   });
   await compensate(ctx, cancelled);
-  await ctx.outbox?.flush();
+  if (ctx.outbox) await ctx.outbox.flush();
   await ctx.audit.flush();
 }
