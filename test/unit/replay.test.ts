@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bundlerOptions, workflowsPath } from '../../src/worker/workflow-bundle.js';
+import { historyFromJsonObject } from '../support/history-json.js';
+
+/**
+ * Deploy safety: the recorded histories of real responses (scripts/record-histories.ts) must
+ * replay against the workflow code as it is now. A change that would make a running response
+ * take a different path (a new or reordered activity, timer or condition) fails here, before it
+ * reaches a worker that has responses in flight. No server needed: replay runs in-process.
+ */
+
+const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
+
+/** The responses every deploy must keep replaying; the file names are the scenario names. */
+const REQUIRED = [
+  'approved',
+  'rejected',
+  'opted-out',
+  'escalated',
+  'kill-switch',
+  'cancelled-with-compensation',
+  'dry-run',
+  'guardrails',
+];
+
+interface Fixture {
+  file: string;
+  scenario: string;
+  covers: string;
+  workflowType: string;
+  workflowId: string;
+  status: string;
+  history: unknown;
+}
+
+const fixtures: Fixture[] = fs
+  .readdirSync(FIXTURES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((file) => ({
+    file,
+    ...(JSON.parse(fs.readFileSync(path.join(FIXTURES_DIR, file), 'utf8')) as Omit<Fixture, 'file'>),
+  }));
+
+const results = new Map<string, ReplayResult>();
+
+beforeAll(async () => {
+  // The replay worker's state changes at INFO would bury the result; warnings (a nondeterminism
+  // error is one) still show.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The same workflow code the worker runs: same entry point, same bundler options.
+  const replays = Worker.runReplayHistories(
+    { workflowsPath, bundlerOptions },
+    fixtures.map((f) => ({ workflowId: f.workflowId, history: historyFromJsonObject(f.history) })),
+  );
+  for await (const result of replays) results.set(result.workflowId, result);
+}, 180_000);
+
+describe('recorded histories replay against the current workflow code', () => {
+  it('has a fixture for every required scenario, each of an ended workflow', () => {
+    expect(fixtures.length).toBeGreaterThan(0);
+    expect(fixtures.map((f) => f.scenario).sort()).toEqual(expect.arrayContaining([...REQUIRED].sort()));
+    for (const f of fixtures) {
+      expect(f.file).toBe(`${f.scenario}.json`);
+      expect(['incidentResponse', 'guardrails']).toContain(f.workflowType);
+      // Responses ended by themselves or by an emergency stop; the control workflow never ends
+      // by itself, so its recording was terminated.
+      expect(f.workflowType === 'guardrails' ? ['TERMINATED'] : ['COMPLETED', 'CANCELLED']).toContain(f.status);
+    }
+    expect(new Set(fixtures.map((f) => f.workflowId)).size).toBe(fixtures.length);
+  });
+
+  it.each(fixtures.map((f) => [f.scenario, f] as const))('%s', (_name, fixture) => {
+    const result = results.get(fixture.workflowId);
+    expect(result, `no replay result for ${fixture.file}`).toBeDefined();
+    // A failure names the fixture and the SDK's reason (e.g. "[TMPRL1100] Nondeterminism error: …").
+    expect(result!.error?.message, `${fixture.file} (${fixture.covers})`).toBeUndefined();
+  });
+});
