@@ -65,6 +65,25 @@ describe('kill switch', () => {
     expect((await r.status(id)).approvals).toHaveLength(1);
     expect((await guard('DELETE', '/kill-switch', { reason: 'again' })).status).toBe(409);
   });
+
+  it('survives a Cancel from the Temporal UI: the request is refused and audited, the switch stays engaged', async () => {
+    expect((await guard('POST', '/kill-switch', { reason: 'hold during the cancel test' })).status).toBe(200);
+    const control = h.client.workflow.getHandle(h.guardrailsWorkflowId);
+    try {
+      await control.cancel();
+      await expect
+        .poll(async () => (await h.request('GET', '/v1/audit/search?type=input.rejected&q=guardrails%20control%20workflow&limit=50', { as: 'audrey' })).body.total ?? 0, { timeout: 10_000, interval: 200 })
+        .toBeGreaterThan(0);
+      expect((await control.describe()).status.name).toBe('RUNNING');
+      const controls = (await h.request('GET', '/v1/guardrails', { as: 'audrey' })).body;
+      expect(controls.killSwitch).toMatchObject({ engaged: true, reason: 'hold during the cancel test' });
+      // Still taking changes: releasing it through the API works as before.
+      expect((await guard('DELETE', '/kill-switch', { reason: 'cancel test over' })).status).toBe(200);
+      expect((await control.describe()).status.name).toBe('RUNNING');
+    } finally {
+      await guard('DELETE', '/kill-switch', { reason: 'cleanup' });
+    }
+  });
 });
 
 describe('pauses, rules and freezes', () => {

@@ -1,4 +1,14 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
 import type { AuditEventType } from '../../domain/audit/event.js';
 import {
@@ -58,7 +68,12 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
   let counter = controls.version;
   const nextId = (kind: string) => `${kind}-${++counter}`;
   let wake = false;
-  const changed = (type: AuditEventType, actor: ReturnType<typeof who>, reason: string | undefined, summary: string) => {
+  const changed = (
+    type: AuditEventType,
+    actor: ReturnType<typeof who>,
+    reason: string | undefined,
+    summary: string,
+  ) => {
     controls.version += 1;
     audit.record(type, { actor, reason, summary, outcome: `controls v${controls.version}` });
     wake = true;
@@ -66,14 +81,23 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
   };
   const parse = <S extends ZodType>(schema: S, raw: unknown): zInfer<S> => {
     const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: describeIssues(parsed.error), nonRetryable: true });
+    if (!parsed.success)
+      throw ApplicationFailure.create({
+        type: 'InvalidInput',
+        message: describeIssues(parsed.error),
+        nonRetryable: true,
+      });
     return parsed.data;
   };
 
   // Histories from before the kill switch notified anyone replay without an outbox.
   const outbox = patched('notification-outbox')
     ? new NotificationOutbox(sendNotification, (n, cause) =>
-        audit.record('notification.failed', { actor: { id: 'interlock', name: 'Interlock automation', channel: 'system' }, summary: `Notification ${n.kind} could not be sent: ${cause}`, outcome: 'failed' }),
+        audit.record('notification.failed', {
+          actor: { id: 'interlock', name: 'Interlock automation', channel: 'system' },
+          summary: `Notification ${n.kind} could not be sent: ${cause}`,
+          outcome: 'failed',
+        }),
       )
     : undefined;
 
@@ -83,7 +107,13 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
     msg.engageKillSwitchUpdate,
     (raw) => {
       const i = parse(killSwitchInputSchema, raw);
-      controls.killSwitch = { engaged: true, allowDiagnostics: i.allowDiagnostics, actor: who(i.actor), reason: i.reason, at: new Date().toISOString() };
+      controls.killSwitch = {
+        engaged: true,
+        allowDiagnostics: i.allowDiagnostics,
+        actor: who(i.actor),
+        reason: i.reason,
+        at: new Date().toISOString(),
+      };
       outbox?.push({
         kind: 'killswitch.engaged',
         // The controls' version only grows, across continue-as-new too: a stable, unique id.
@@ -100,7 +130,12 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
         reason: i.reason,
         recipients: [{ tier: 'responders' }],
       });
-      return changed('guardrail.killswitch-engaged', who(i.actor), i.reason, `${i.actor.name} engaged the kill switch${i.allowDiagnostics ? ' (diagnostics allowed)' : ''}`);
+      return changed(
+        'guardrail.killswitch-engaged',
+        who(i.actor),
+        i.reason,
+        `${i.actor.name} engaged the kill switch${i.allowDiagnostics ? ' (diagnostics allowed)' : ''}`,
+      );
     },
     { validator: (raw) => void parse(killSwitchInputSchema, raw) },
   );
@@ -109,12 +144,22 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
     (raw) => {
       const i = parse(releaseInputSchema, raw);
       controls.killSwitch = { engaged: false, allowDiagnostics: controls.killSwitch.allowDiagnostics };
-      return changed('guardrail.killswitch-released', who(i.actor), i.reason, `${i.actor.name} released the kill switch`);
+      return changed(
+        'guardrail.killswitch-released',
+        who(i.actor),
+        i.reason,
+        `${i.actor.name} released the kill switch`,
+      );
     },
     {
       validator: (raw) => {
         parse(releaseInputSchema, raw);
-        if (!controls.killSwitch.engaged) throw ApplicationFailure.create({ type: 'NotEngaged', message: 'the kill switch is not engaged', nonRetryable: true });
+        if (!controls.killSwitch.engaged)
+          throw ApplicationFailure.create({
+            type: 'NotEngaged',
+            message: 'the kill switch is not engaged',
+            nonRetryable: true,
+          });
       },
     },
   );
@@ -122,14 +167,31 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
     msg.addPauseUpdate,
     (raw) => {
       const i = parse(pauseInputSchema, raw);
-      const pause = { id: nextId('pause'), selector: i.selector, reason: i.reason, actor: who(i.actor), at: new Date().toISOString(), expiresAt: i.expiresAt };
+      const pause = {
+        id: nextId('pause'),
+        selector: i.selector,
+        reason: i.reason,
+        actor: who(i.actor),
+        at: new Date().toISOString(),
+        expiresAt: i.expiresAt,
+      };
       controls.pauses.push(pause);
-      return changed('guardrail.pause-added', pause.actor, i.reason, `${i.actor.name} paused automation for ${JSON.stringify(i.selector)}${i.expiresAt ? ` until ${i.expiresAt}` : ''} (${pause.id})`);
+      return changed(
+        'guardrail.pause-added',
+        pause.actor,
+        i.reason,
+        `${i.actor.name} paused automation for ${JSON.stringify(i.selector)}${i.expiresAt ? ` until ${i.expiresAt}` : ''} (${pause.id})`,
+      );
     },
     {
       validator: (raw) => {
         const i = parse(pauseInputSchema, raw);
-        if (i.expiresAt && Date.parse(i.expiresAt) <= Date.now()) throw ApplicationFailure.create({ type: 'InvalidInput', message: 'expiresAt is in the past', nonRetryable: true });
+        if (i.expiresAt && Date.parse(i.expiresAt) <= Date.now())
+          throw ApplicationFailure.create({
+            type: 'InvalidInput',
+            message: 'expiresAt is in the past',
+            nonRetryable: true,
+          });
       },
     },
   );
@@ -137,9 +199,23 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
     msg.addRuleUpdate,
     (raw) => {
       const i = parse(ruleInputSchema, raw);
-      const rule = { id: nextId('rule'), selector: i.selector, effect: i.effect, tier: i.tier, reason: i.reason, source: 'runtime' as const, actor: who(i.actor), at: new Date().toISOString() };
+      const rule = {
+        id: nextId('rule'),
+        selector: i.selector,
+        effect: i.effect,
+        tier: i.tier,
+        reason: i.reason,
+        source: 'runtime' as const,
+        actor: who(i.actor),
+        at: new Date().toISOString(),
+      };
       controls.rules.push(rule);
-      return changed('guardrail.rule-added', rule.actor!, i.reason, `${i.actor.name} added exclusion rule ${rule.id}: ${i.effect} for ${JSON.stringify(i.selector)}`);
+      return changed(
+        'guardrail.rule-added',
+        rule.actor!,
+        i.reason,
+        `${i.actor.name} added exclusion rule ${rule.id}: ${i.effect} for ${JSON.stringify(i.selector)}`,
+      );
     },
     { validator: (raw) => void parse(ruleInputSchema, raw) },
   );
@@ -147,33 +223,78 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
     msg.addFreezeUpdate,
     (raw) => {
       const i = parse(freezeInputSchema, raw);
-      const freeze = { id: nextId('freeze'), selector: i.selector, start: i.start, end: i.end, mode: i.mode, tier: i.tier, reason: i.reason, actor: who(i.actor), at: new Date().toISOString() };
+      const freeze = {
+        id: nextId('freeze'),
+        selector: i.selector,
+        start: i.start,
+        end: i.end,
+        mode: i.mode,
+        tier: i.tier,
+        reason: i.reason,
+        actor: who(i.actor),
+        at: new Date().toISOString(),
+      };
       controls.freezes.push(freeze);
-      return changed('guardrail.freeze-added', freeze.actor, i.reason, `${i.actor.name} declared change freeze ${freeze.id} from ${i.start} to ${i.end} (${i.mode})`);
+      return changed(
+        'guardrail.freeze-added',
+        freeze.actor,
+        i.reason,
+        `${i.actor.name} declared change freeze ${freeze.id} from ${i.start} to ${i.end} (${i.mode})`,
+      );
     },
     { validator: (raw) => void parse(freezeInputSchema, raw) },
   );
-  const listOf = (kind: 'pause' | 'rule' | 'freeze') => (kind === 'pause' ? controls.pauses : kind === 'rule' ? controls.rules : controls.freezes) as Array<{ id: string; source?: string }>;
+  const listOf = (kind: 'pause' | 'rule' | 'freeze') =>
+    (kind === 'pause' ? controls.pauses : kind === 'rule' ? controls.rules : controls.freezes) as Array<{
+      id: string;
+      source?: string;
+    }>;
   setHandler(
     msg.removeControlUpdate,
     (raw) => {
       const i = parse(removeControlSchema, raw);
       const list = listOf(i.kind);
-      list.splice(list.findIndex((x) => x.id === i.id), 1);
-      return changed(`guardrail.${i.kind}-removed` as AuditEventType, who(i.actor), i.reason, `${i.actor.name} removed ${i.id}`);
+      list.splice(
+        list.findIndex((x) => x.id === i.id),
+        1,
+      );
+      return changed(
+        `guardrail.${i.kind}-removed` as AuditEventType,
+        who(i.actor),
+        i.reason,
+        `${i.actor.name} removed ${i.id}`,
+      );
     },
     {
       validator: (raw) => {
         const i = parse(removeControlSchema, raw);
         const found = listOf(i.kind).find((x) => x.id === i.id);
-        if (!found) throw ApplicationFailure.create({ type: 'UnknownControl', message: `no ${raw.kind} "${raw.id}"`, nonRetryable: true });
-        if (found.source === 'file') throw ApplicationFailure.create({ type: 'InvalidInput', message: `${raw.id} is a standing rule from config/guardrails.yaml: change the file`, nonRetryable: true });
+        if (!found)
+          throw ApplicationFailure.create({
+            type: 'UnknownControl',
+            message: `no ${raw.kind} "${raw.id}"`,
+            nonRetryable: true,
+          });
+        if (found.source === 'file')
+          throw ApplicationFailure.create({
+            type: 'InvalidInput',
+            message: `${raw.id} is a standing rule from config/guardrails.yaml: change the file`,
+            nonRetryable: true,
+          });
       },
     },
   );
   setHandler(msg.standingRulesSignal, (rules) => {
-    controls.rules = [...controls.rules.filter((r) => r.source !== 'file'), ...rules.map((r) => ({ ...r, source: 'file' as const }))];
-    changed('guardrail.rule-added', { id: 'worker', name: 'config/guardrails.yaml', channel: 'system' }, undefined, `Standing rules loaded: ${rules.map((r) => r.id).join(', ') || 'none'}`);
+    controls.rules = [
+      ...controls.rules.filter((r) => r.source !== 'file'),
+      ...rules.map((r) => ({ ...r, source: 'file' as const })),
+    ];
+    changed(
+      'guardrail.rule-added',
+      { id: 'worker', name: 'config/guardrails.yaml', channel: 'system' },
+      undefined,
+      `Standing rules loaded: ${rules.map((r) => r.id).join(', ') || 'none'}`,
+    );
   });
   setHandler(msg.refusedChangeSignal, ({ actor, attempted }) => {
     audit.record('input.rejected', { actor, summary: `Refused guardrail change by ${actor.name}: ${attempted}` });
@@ -184,33 +305,52 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
 
   // Broadcast the newest controls whenever they change (coalescing bursts of changes).
   let broadcastVersion = -1;
-  const broadcaster = (async () => {
+  const broadcaster = CancellationScope.nonCancellable(async () => {
     for (;;) {
       await condition(() => broadcastVersion < controls.version);
       const snapshot = copy(controls);
       await broadcastControls(snapshot);
       broadcastVersion = snapshot.version;
     }
-  })();
+  });
   void broadcaster;
 
-  for (;;) {
-    const now = Date.now();
-    const expiries = controls.pauses.filter((p) => p.expiresAt).map((p) => Date.parse(p.expiresAt!));
-    const next = expiries.length ? Math.max(0, Math.min(...expiries) - now) : undefined;
-    if (next === undefined) await condition(() => wake);
-    else await condition(() => wake, next);
-    wake = false;
-    for (const p of controls.pauses.filter((x) => x.expiresAt && Date.parse(x.expiresAt) <= Date.now())) {
-      controls.pauses.splice(controls.pauses.indexOf(p), 1);
-      changed('guardrail.pause-expired', { id: 'interlock', name: 'Interlock automation', channel: 'system' }, undefined, `Pause ${p.id} expired (${JSON.stringify(p.selector)})`);
-    }
-    if (workflowInfo().historyLength > MAX_HISTORY_EVENTS || workflowInfo().continueAsNewSuggested) {
-      await condition(() => broadcastVersion >= controls.version);
-      await condition(allHandlersFinished);
-      await outbox?.flush();
-      await audit.flush();
-      await continueAsNew<typeof guardrails>({ controls, audit: audit.position });
+  // Cancelling this workflow would drop every control at once (a kill switch, pauses, freezes):
+  // that lets automation go ahead, so it is not taken from a Cancel button. The request is
+  // refused and audited; controls are released one by one through the API.
+  CancellationScope.current().cancelRequested.catch(() => {
+    audit.record('input.rejected', {
+      actor: { id: 'unknown', name: 'Temporal cancel request', channel: 'temporal-ui' },
+      summary:
+        'Cancel request for the guardrails control workflow refused: release the controls through the API instead',
+    });
+  });
+  await CancellationScope.nonCancellable(() => holdControls());
+
+  async function holdControls(): Promise<never> {
+    for (;;) {
+      const now = Date.now();
+      const expiries = controls.pauses.filter((p) => p.expiresAt).map((p) => Date.parse(p.expiresAt!));
+      const next = expiries.length ? Math.max(0, Math.min(...expiries) - now) : undefined;
+      if (next === undefined) await condition(() => wake);
+      else await condition(() => wake, next);
+      wake = false;
+      for (const p of controls.pauses.filter((x) => x.expiresAt && Date.parse(x.expiresAt) <= Date.now())) {
+        controls.pauses.splice(controls.pauses.indexOf(p), 1);
+        changed(
+          'guardrail.pause-expired',
+          { id: 'interlock', name: 'Interlock automation', channel: 'system' },
+          undefined,
+          `Pause ${p.id} expired (${JSON.stringify(p.selector)})`,
+        );
+      }
+      if (workflowInfo().historyLength > MAX_HISTORY_EVENTS || workflowInfo().continueAsNewSuggested) {
+        await condition(() => broadcastVersion >= controls.version);
+        await condition(allHandlersFinished);
+        await outbox?.flush();
+        await audit.flush();
+        await continueAsNew<typeof guardrails>({ controls, audit: audit.position });
+      }
     }
   }
 }
