@@ -7,13 +7,36 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       // An un-awaited promise in a workflow or activity is a lost error or a race.
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Workflows own their code; everything else talks to them through src/contracts/.
+    files: [
+      'src/activities/**/*.ts',
+      'src/clients/**/*.ts',
+      'src/api/**/*.ts',
+      'src/domain/**/*.ts',
+      'src/config/**/*.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/workflows/**'], message: 'Import workflow messages and types from src/contracts/.' },
+          ],
+        },
+      ],
     },
   },
   {
@@ -25,17 +48,32 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'child_process', 'os'], message: 'Workflow code must be deterministic: no Node built-ins.' },
-            { group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker'], message: 'Workflows may import only @temporalio/workflow and @temporalio/common.' },
-            { group: ['**/activities/*', '!**/activities/index.js'], message: 'Import activities with `import type` from activities/index.js only.' },
-            { group: ['**/domain/incident/incident-id*'], message: 'incident-id uses node:crypto; derive IDs in the gateway.' },
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'child_process', 'os'],
+              message: 'Workflow code must be deterministic: no Node built-ins.',
+            },
+            {
+              group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker'],
+              message: 'Workflows may import only @temporalio/workflow and @temporalio/common.',
+            },
+            {
+              group: ['**/activities/*', '!**/activities/index.js'],
+              message: 'Import activities with `import type` from activities/index.js only.',
+            },
+            {
+              group: ['**/domain/incident/incident-id*'],
+              message: 'incident-id uses node:crypto; derive IDs in the gateway.',
+            },
           ],
         },
       ],
       '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports' }],
       'no-restricted-syntax': [
         'error',
-        { selector: "ImportDeclaration[source.value=/activities\\/index/][importKind!='type']", message: 'Activities: `import type` only in workflow code.' },
+        {
+          selector: "ImportDeclaration[source.value=/activities\\/index/][importKind!='type']",
+          message: 'Activities: `import type` only in workflow code.',
+        },
       ],
     },
   },

@@ -24,7 +24,11 @@ const { positionals, values } = parseArgs({ allowPositionals: true, options: { i
 const unknown = positionals.filter((s) => !(s in SUITES));
 if (positionals.length === 0 || unknown.length > 0) {
   if (unknown.length) console.error(`Unknown suite(s): ${unknown.join(', ')}`);
-  console.error(`Usage: npm run bench -- <suite> [--iterations N]\nSuites:\n${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(12)} ${s.description}`).join('\n')}`);
+  console.error(
+    `Usage: npm run bench -- <suite> [--iterations N]\nSuites:\n${Object.entries(SUITES)
+      .map(([n, s]) => `  ${n.padEnd(12)} ${s.description}`)
+      .join('\n')}`,
+  );
   process.exit(2);
 }
 const iterations = values.iterations === undefined ? undefined : Number(values.iterations);
@@ -42,7 +46,11 @@ try {
   for (const name of positionals) {
     console.error(`[bench] ${name}: ${SUITES[name]!.description}`);
     await SUITES[name]!.run({
-      stack: { temporalAddress: stack.temporal.address, opensearchUrl: stack.opensearch.url, auditIndexPrefix: 'audit-events' },
+      stack: {
+        temporalAddress: stack.temporal.address,
+        opensearchUrl: stack.opensearch.url,
+        auditIndexPrefix: 'audit-events',
+      },
       iterations,
     });
   }

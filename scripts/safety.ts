@@ -13,13 +13,25 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureStack, StackError } from './stack/index.js';
 import { startInterlock } from '../test/support/interlock.js';
 import { startTargetServer } from '../test/support/target-server.js';
-import { MITIGATION_MS, runScenario, safetyPlaybooks, scenarioArbitrary, type InputTally } from '../test/safety/scenario.js';
+import {
+  MITIGATION_MS,
+  runScenario,
+  safetyPlaybooks,
+  scenarioArbitrary,
+  type InputTally,
+} from '../test/safety/scenario.js';
 import { webpackConfigHook, workflowsPath } from '../src/worker/workflow-bundle.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '6' }, seed: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '6' },
+    seed: { type: 'string' },
+  },
+});
 const runs = Number(values.runs);
 const concurrency = Number(values.concurrency);
 if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(concurrency) || concurrency < 1) {
@@ -33,7 +45,11 @@ const stack = await ensureStack('test', (m) => console.error(`[stack] ${m}`)).ca
   console.error(err instanceof StackError ? `safety: ${err.message}` : err);
   process.exit(1);
 });
-const { code } = await bundleWorkflowCode({ workflowsPath, webpackConfigHook, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
+const { code } = await bundleWorkflowCode({
+  workflowsPath,
+  webpackConfigHook,
+  logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+});
 const bundlePath = path.join(os.tmpdir(), `interlock-safety-${process.pid}.js`);
 fs.writeFileSync(bundlePath, code);
 const target = await startTargetServer();
@@ -43,7 +59,12 @@ target.respondAfter('/mitigations/restart', MITIGATION_MS);
 const lanes = await Promise.all(
   Array.from({ length: concurrency }, () =>
     startInterlock(
-      { temporalAddress: stack.temporal.address, opensearchUrl: stack.opensearch.url, auditIndexPrefix: 'audit-events', workflowBundlePath: bundlePath },
+      {
+        temporalAddress: stack.temporal.address,
+        opensearchUrl: stack.opensearch.url,
+        auditIndexPrefix: 'audit-events',
+        workflowBundlePath: bundlePath,
+      },
       { playbooks: safetyPlaybooks(target.url) },
     ),
   ),
@@ -70,7 +91,10 @@ async function worker(interlock: (typeof lanes)[number]) {
       errors++;
       console.error(`RUN ERROR ${JSON.stringify({ scenario, error: (err as Error).message })}`);
     }
-    if (++done % 50 === 0) console.error(`[safety] ${done}/${runs} runs, ${violations} violations, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (++done % 50 === 0)
+      console.error(
+        `[safety] ${done}/${runs} runs, ${violations} violations, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      );
   }
 }
 try {
@@ -81,7 +105,9 @@ try {
   fs.rmSync(bundlePath, { force: true });
   await stack.stop();
 }
-console.error(`[safety] seed ${seed}, ${runs} runs in ${((Date.now() - started) / 1000).toFixed(0)} s, ${violations} violations, ${errors} runs errored`);
+console.error(
+  `[safety] seed ${seed}, ${runs} runs in ${((Date.now() - started) / 1000).toFixed(0)} s, ${violations} violations, ${errors} runs errored`,
+);
 // What the runs exercised: each input kind, sent and acknowledged (refusals are part of the test).
 console.log(JSON.stringify({ metric: 'safety_inputs', value: tally }));
 console.log(JSON.stringify({ metric: 'safety_violations', value: violations, runs, errors, seed }));

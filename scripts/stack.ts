@@ -28,7 +28,9 @@ if (command === 'check') {
 } else if (command === 'up') {
   try {
     const stack = await ensureStack(profileName);
-    console.log(`Stack ready. Temporal ${stack.temporal.address}, UI ${stack.temporal.uiUrl ?? '-'}, OpenSearch ${stack.opensearch.url}. Ctrl-C stops.`);
+    console.log(
+      `Stack ready. Temporal ${stack.temporal.address}, UI ${stack.temporal.uiUrl ?? '-'}, OpenSearch ${stack.opensearch.url}. Ctrl-C stops.`,
+    );
     const shutdown = () => void stack.stop().then(() => process.exit(0));
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);

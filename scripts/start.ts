@@ -31,7 +31,8 @@ process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
 
 // What to stop on Ctrl-C, filled in as things start.
-const running: { stack?: Awaited<ReturnType<typeof ensureStack>>; demo?: Awaited<ReturnType<typeof startDemoTarget>> } = {};
+const running: { stack?: Awaited<ReturnType<typeof ensureStack>>; demo?: Awaited<ReturnType<typeof startDemoTarget>> } =
+  {};
 const stack = await ensureStack('dev', say).catch((err: unknown) => {
   console.error(err instanceof StackError ? `[interlock] cannot start: ${err.message}` : err);
   process.exit(1);
@@ -55,11 +56,15 @@ for (const [name, entry] of [
   ['worker', 'src/worker/main.ts'],
   ['gateway', 'src/api/main.ts'],
 ] as const) {
-  const child = startProcess(name, process.execPath, ['--import', 'tsx', entry], path.join(logDir, `${name}-dev.log`), { env });
+  const child = startProcess(name, process.execPath, ['--import', 'tsx', entry], path.join(logDir, `${name}-dev.log`), {
+    env,
+  });
   children.push(child);
   void child.exited.then((code) => {
     if (stopping) return;
-    console.error(`[interlock] the ${name} exited (code ${code}). Last lines of ${child.logFile}:\n${tail(child.logFile)}`);
+    console.error(
+      `[interlock] the ${name} exited (code ${code}). Last lines of ${child.logFile}:\n${tail(child.logFile)}`,
+    );
     void shutdown(1);
   });
 }
@@ -69,10 +74,16 @@ const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
 const connection = await Connection.connect({ address: stack.temporal.address });
 const deadline = Date.now() + 120_000;
 for (;;) {
-  const gatewayUp = await fetch(`${gatewayUrl}/healthz`).then((r) => r.ok, () => false);
+  const gatewayUp = await fetch(`${gatewayUrl}/healthz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   const pollers = await connection.workflowService
     .describeTaskQueue({ namespace: stack.temporal.namespace, taskQueue: { name: TASK_QUEUE }, taskQueueType: 1 })
-    .then((r) => r.pollers?.length ?? 0, () => 0);
+    .then(
+      (r) => r.pollers?.length ?? 0,
+      () => 0,
+    );
   if (gatewayUp && pollers > 0) break;
   if (Date.now() > deadline) {
     console.error('[interlock] the worker or gateway did not become ready within 120 s; see the logs in ' + logDir);

@@ -9,15 +9,55 @@ import { percentile, report } from '../metrics.js';
 
 const CORPUS_PREFIX = 'audit-bench';
 const CORPUS_SIZE = Number(process.env.AUDIT_CORPUS_SIZE ?? 1_000_000);
-const WORDS = ['replica', 'lag', 'restart', 'database', 'checkout', 'latency', 'rollback', 'deploy', 'failover', 'drill', 'customer', 'traffic', 'migration', 'cache', 'dns', 'certificate', 'queue', 'backlog', 'approved', 'dashboard', 'confirmed', 'noisy', 'alert', 'paging', 'weekend', 'freeze', 'capacity', 'memory', 'disk', 'network'];
+const WORDS = [
+  'replica',
+  'lag',
+  'restart',
+  'database',
+  'checkout',
+  'latency',
+  'rollback',
+  'deploy',
+  'failover',
+  'drill',
+  'customer',
+  'traffic',
+  'migration',
+  'cache',
+  'dns',
+  'certificate',
+  'queue',
+  'backlog',
+  'approved',
+  'dashboard',
+  'confirmed',
+  'noisy',
+  'alert',
+  'paging',
+  'weekend',
+  'freeze',
+  'capacity',
+  'memory',
+  'disk',
+  'network',
+];
 const PEOPLE = ['alice', 'bob', 'dana', 'erin', 'lee', 'kim', 'sam', 'ray', 'uma', 'vic'];
-const TYPES = ['approval.granted', 'approval.rejected', 'optout.engaged', 'mitigation.started', 'mitigation.succeeded', 'response.opened', 'override.applied', 'alert.joined'] as const;
+const TYPES = [
+  'approval.granted',
+  'approval.rejected',
+  'optout.engaged',
+  'mitigation.started',
+  'mitigation.succeeded',
+  'response.opened',
+  'override.applied',
+  'alert.joined',
+] as const;
 const SERVICES = ['payments-db', 'checkout', 'search', 'orders', 'auth', 'billing', 'cdn', 'queue'];
 
 /** Deterministic pseudo-random numbers, so every seeding run builds the same corpus. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 2246822507) + 0x9e3779b9) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s ^ (s >>> 15), 2246822507) + 0x9e3779b9) >>> 0) / 2 ** 32;
 }
 
 async function* corpus(size: number): AsyncGenerator<AuditEvent> {
@@ -34,7 +74,11 @@ async function* corpus(size: number): AsyncGenerator<AuditEvent> {
       incidentId: incident,
       workflowId: `incident-${incident}`,
       type: pick(TYPES),
-      actor: { id: person, name: `${person[0]!.toUpperCase()}${person.slice(1)} Example`, channel: pick(['api', 'slack', 'console', 'temporal-ui'] as const) },
+      actor: {
+        id: person,
+        name: `${person[0]!.toUpperCase()}${person.slice(1)} Example`,
+        channel: pick(['api', 'slack', 'console', 'temporal-ui'] as const),
+      },
       summary: `${pick(WORDS)} ${pick(WORDS)} on ${pick(SERVICES)}`,
       reason: Array.from({ length: 6 + Math.floor(rand() * 10) }, () => pick(WORDS)).join(' '),
       service: pick(SERVICES),
@@ -48,10 +92,17 @@ async function* corpus(size: number): AsyncGenerator<AuditEvent> {
 async function ensureCorpus(client: OpenSearchClient, log: (m: string) => void) {
   const store = createAuditStore(client, CORPUS_PREFIX);
   await store.installTemplate();
-  const count = await client.count({ index: `${CORPUS_PREFIX}-*`, ignore_unavailable: true, allow_no_indices: true }).then((r) => r.body.count, () => 0);
+  const count = await client
+    .count({ index: `${CORPUS_PREFIX}-*`, ignore_unavailable: true, allow_no_indices: true })
+    .then(
+      (r) => r.body.count,
+      () => 0,
+    );
   if (count >= CORPUS_SIZE) return log(`corpus: reusing ${count} events`);
   log(`corpus: seeding ${CORPUS_SIZE} events (once; later runs reuse them)...`);
-  await client.indices.delete({ index: `${CORPUS_PREFIX}-*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+  await client.indices
+    .delete({ index: `${CORPUS_PREFIX}-*`, ignore_unavailable: true, allow_no_indices: true })
+    .catch(() => undefined);
   const t = Date.now();
   const result = await client.helpers.bulk({
     datasource: corpus(CORPUS_SIZE),
@@ -67,7 +118,8 @@ async function ensureCorpus(client: OpenSearchClient, log: (m: string) => void) 
 }
 
 export const auditSuite: BenchSuite = {
-  description: 'event-to-searchable latency, and search latency over a 1,000,000-event corpus vs the same query sent raw',
+  description:
+    'event-to-searchable latency, and search latency over a 1,000,000-event corpus vs the same query sent raw',
   async run({ stack, iterations = 200 }) {
     const log = (m: string) => console.error(`[bench:audit] ${m}`);
     const client = new OpenSearchClient({ node: stack.opensearchUrl, requestTimeout: 600_000 });
@@ -75,7 +127,10 @@ export const auditSuite: BenchSuite = {
 
     // 1. Search latency over the corpus: through the gateway, and the same body raw.
     const target = await startTargetServer();
-    const corpusGateway = await startInterlock({ ...stack, auditIndexPrefix: CORPUS_PREFIX }, { playbooks: { 'restart.yaml': restartPlaybook(target.url) } });
+    const corpusGateway = await startInterlock(
+      { ...stack, auditIndexPrefix: CORPUS_PREFIX },
+      { playbooks: { 'restart.yaml': restartPlaybook(target.url) } },
+    );
     const store = createAuditStore(client, CORPUS_PREFIX);
     const rand = rng(7);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
@@ -91,7 +146,14 @@ export const auditSuite: BenchSuite = {
     const raw: number[] = [];
     try {
       const qs = (q: AuditQuery) =>
-        new URLSearchParams({ q: q.q!, sort: q.sort, limit: String(q.limit), ...(q.service ? { service: q.service } : {}), ...(q.actor ? { actor: q.actor } : {}), ...(q.types ? { type: q.types[0]! } : {}) }).toString();
+        new URLSearchParams({
+          q: q.q!,
+          sort: q.sort,
+          limit: String(q.limit),
+          ...(q.service ? { service: q.service } : {}),
+          ...(q.actor ? { actor: q.actor } : {}),
+          ...(q.types ? { type: q.types[0]! } : {}),
+        }).toString();
       // Warm both paths (JIT, caches), then measure alternately so neither runs on a warmer node.
       for (const q of queries.slice(0, 20)) {
         await corpusGateway.request('GET', `/v1/audit/search?${qs(q)}`, { as: 'audrey' });
@@ -137,7 +199,11 @@ export const auditSuite: BenchSuite = {
     }
 
     report('audit_searchable_p95_ms', percentile(searchable, 95), 'ms', { runs: searchable.length, target: 1500 });
-    report('audit_search_p95_ms', percentile(viaApi, 95), 'ms', { runs: viaApi.length, corpus: CORPUS_SIZE, target: 50 });
+    report('audit_search_p95_ms', percentile(viaApi, 95), 'ms', {
+      runs: viaApi.length,
+      corpus: CORPUS_SIZE,
+      target: 50,
+    });
     report('audit_search_raw_p95_ms', percentile(raw, 95), 'ms', { runs: raw.length, corpus: CORPUS_SIZE });
     report('audit_search_vs_raw_ratio', percentile(viaApi, 95) / percentile(raw, 95), 'ratio', { target: 1.2 });
     report('audit_search_p50_ms', percentile(viaApi, 50), 'ms', { runs: viaApi.length });

@@ -17,7 +17,9 @@ export const controlSuite: BenchSuite = {
   async run({ stack, iterations = 40 }) {
     const target = await startTargetServer();
     target.holdOpen('/mitigations/restart');
-    const h = await startInterlock(stack, { playbooks: { 'restart.yaml': restartPlaybook(target.url, { mitigationTimeout: '60s' }) } });
+    const h = await startInterlock(stack, {
+      playbooks: { 'restart.yaml': restartPlaybook(target.url, { mitigationTimeout: '60s' }) },
+    });
     const r = responses(h);
     const halts: number[] = [];
     const viaApi: number[] = [];
@@ -25,7 +27,10 @@ export const controlSuite: BenchSuite = {
     try {
       for (let i = 0; i < iterations; i++) {
         // Two responses in the same state: one decided through the gateway, one by a raw update.
-        const [a, b] = await Promise.all([r.open(`bench-a-${i}`, { labels: { incident_tag: `ctl-a-${i}-${Date.now()}` } }), r.open(`bench-b-${i}`, { labels: { incident_tag: `ctl-b-${i}-${Date.now()}` } })]);
+        const [a, b] = await Promise.all([
+          r.open(`bench-a-${i}`, { labels: { incident_tag: `ctl-a-${i}-${Date.now()}` } }),
+          r.open(`bench-b-${i}`, { labels: { incident_tag: `ctl-b-${i}-${Date.now()}` } }),
+        ]);
         const [pa, pb] = await Promise.all([r.pendingApproval(a), r.pendingApproval(b)]);
         const useApiFirst = i % 2 === 0; // alternate, so neither side always runs on a warmer server
         const timeApi = async () => {
@@ -37,7 +42,14 @@ export const controlSuite: BenchSuite = {
         const timeRaw = async () => {
           const t = performance.now();
           await h.client.workflow.getHandle(`incident-${b}`).executeUpdate(decideUpdate, {
-            args: [{ approvalId: pb.id, decision: 'approve', reason: 'benchmark', actor: { ...PEOPLE.bob, roles: [...PEOPLE.bob.roles], groups: [...PEOPLE.bob.groups], channel: 'api' } }],
+            args: [
+              {
+                approvalId: pb.id,
+                decision: 'approve',
+                reason: 'benchmark',
+                actor: { ...PEOPLE.bob, roles: [...PEOPLE.bob.roles], groups: [...PEOPLE.bob.groups], channel: 'api' },
+              },
+            ],
           });
           raw.push(performance.now() - t);
         };
@@ -50,14 +62,22 @@ export const controlSuite: BenchSuite = {
         }
 
         // Both mitigations are now in flight (held open); halt one with an opt-out.
-        await target.waitFor(() => target.received.filter((x) => x.path === '/mitigations/restart' && !x.answered && !x.aborted).length >= 2);
-        const inFlight = target.received.filter((x) => x.path === '/mitigations/restart' && x.body.includes(`ctl-a-${i}-`)).at(-1)!;
+        await target.waitFor(
+          () =>
+            target.received.filter((x) => x.path === '/mitigations/restart' && !x.answered && !x.aborted).length >= 2,
+        );
+        const inFlight = target.received
+          .filter((x) => x.path === '/mitigations/restart' && x.body.includes(`ctl-a-${i}-`))
+          .at(-1)!;
         const t0 = Date.now();
         const res = await r.post(a, 'opt-out', 'alice', { reason: 'benchmark halt' });
         if (res.status !== 200) throw new Error(`opt-out answered ${res.status}`);
         await target.waitFor(() => inFlight.aborted, 10_000);
         halts.push(inFlight.abortedAt! - t0);
-        await Promise.all([r.post(a, 'resolve', 'alice', { summary: 'benchmark' }), r.post(b, 'resolve', 'alice', { summary: 'benchmark' })]);
+        await Promise.all([
+          r.post(a, 'resolve', 'alice', { summary: 'benchmark' }),
+          r.post(b, 'resolve', 'alice', { summary: 'benchmark' }),
+        ]);
       }
     } finally {
       await h.stop();

@@ -18,9 +18,11 @@ const PER_GROUP = 10;
 
 async function pool<T>(items: T[], work: (item: T) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 /**
@@ -29,14 +31,26 @@ async function pool<T>(items: T[], work: (item: T) => Promise<void>) {
  */
 async function startGatewayProcess(env: Record<string, string>) {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/api/main.ts'], { env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/api/main.ts'], {
+    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (i > 300) throw new Error('bench gateway did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, stop: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))) };
+  return {
+    url,
+    stop: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))),
+  };
 }
 
 /**
@@ -57,13 +71,27 @@ export const intakeSuite: BenchSuite = {
     let refused = 0;
     const token = `bench-${randomUUID()}`;
     const principalsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-principals-')), 'principals.yaml');
-    fs.writeFileSync(principalsFile, JSON.stringify({ principals: [{ id: 'bench', name: 'Bench', roles: ['alert-source'], tokenSha256: hashToken(token) }] }));
-    const gateway = await startGatewayProcess({ TEMPORAL_ADDRESS: stack.temporalAddress, OPENSEARCH_URL: stack.opensearchUrl, TEMPORAL_TASK_QUEUE: h.taskQueue, PRINCIPALS_FILE: principalsFile });
+    fs.writeFileSync(
+      principalsFile,
+      JSON.stringify({
+        principals: [{ id: 'bench', name: 'Bench', roles: ['alert-source'], tokenSha256: hashToken(token) }],
+      }),
+    );
+    const gateway = await startGatewayProcess({
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      OPENSEARCH_URL: stack.opensearchUrl,
+      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      PRINCIPALS_FILE: principalsFile,
+    });
     let apiSeconds = 0;
     let rawSeconds = 0;
     try {
       const viaGateway = async (groupKey: string) => {
-        const res = await fetch(`${gateway.url}/v1/alerts/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(alertmanagerWebhook(groupKey)) });
+        const res = await fetch(`${gateway.url}/v1/alerts/alertmanager`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(alertmanagerWebhook(groupKey)),
+        });
         const body = (await res.json()) as { incidentId: string; runId: string };
         if (res.status !== 202) {
           refused++;
@@ -122,15 +150,31 @@ export const intakeSuite: BenchSuite = {
       }
       const duplicateResponses = [...accepted.values()].filter((runIds) => runIds.size > 1).length;
       const acceptedCount = iterations - refused;
-      report('intake_per_s', iterations / apiSeconds, 'deliveries/s', { deliveries: iterations, groups, concurrency: CONCURRENCY });
-      report('raw_signal_with_start_per_s', iterations / rawSeconds, 'calls/s', { calls: iterations, groups, concurrency: CONCURRENCY });
+      report('intake_per_s', iterations / apiSeconds, 'deliveries/s', {
+        deliveries: iterations,
+        groups,
+        concurrency: CONCURRENCY,
+      });
+      report('raw_signal_with_start_per_s', iterations / rawSeconds, 'calls/s', {
+        calls: iterations,
+        groups,
+        concurrency: CONCURRENCY,
+      });
       report('intake_vs_raw_ratio', iterations / apiSeconds / (iterations / rawSeconds), 'ratio', { target: 0.8 });
-      report('intake_lost', acceptedCount - recorded, 'deliveries', { accepted: acceptedCount, recorded, refused, target: 0 });
+      report('intake_lost', acceptedCount - recorded, 'deliveries', {
+        accepted: acceptedCount,
+        recorded,
+        refused,
+        target: 0,
+      });
       report('intake_duplicate_responses', duplicateResponses, 'groups', { groups: accepted.size, target: 0 });
     } finally {
       // Bench cleanup: these responses would otherwise wait for approvals forever.
       for (const key of [...viaApi, ...viaRaw].filter((k, i, all) => all.indexOf(k) === i)) {
-        await h.client.workflow.getHandle(workflowIdFor(incidentIdFor('alertmanager', key))).terminate('benchmark over').catch(() => undefined);
+        await h.client.workflow
+          .getHandle(workflowIdFor(incidentIdFor('alertmanager', key)))
+          .terminate('benchmark over')
+          .catch(() => undefined);
       }
       await gateway.stop();
       await h.stop();

@@ -17,7 +17,10 @@ export const responseSuite: BenchSuite = {
     try {
       for (let i = 0; i < iterations; i++) {
         const t0 = performance.now();
-        const res = await interlock.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(uniqueGroupKey(`bench-${i}`)) });
+        const res = await interlock.request('POST', '/v1/alerts/alertmanager', {
+          as: 'alertmanager',
+          body: alertmanagerWebhook(uniqueGroupKey(`bench-${i}`)),
+        });
         const incidentId = res.body.incidentId as string;
         for (;;) {
           const s = await interlock.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' });
@@ -27,7 +30,10 @@ export const responseSuite: BenchSuite = {
         toPending.push(performance.now() - t0);
         const before = target.requestsTo('/mitigations/restart').length;
         const t1 = performance.now();
-        await interlock.request('POST', `/v1/incidents/${incidentId}/approvals/restart-replica-1`, { as: 'bob', body: { decision: 'approve', reason: 'benchmark' } });
+        await interlock.request('POST', `/v1/incidents/${incidentId}/approvals/restart-replica-1`, {
+          as: 'bob',
+          body: { decision: 'approve', reason: 'benchmark' },
+        });
         await target.waitFor(() => target.requestsTo('/mitigations/restart').length > before);
         toMitigation.push(performance.now() - t1);
       }

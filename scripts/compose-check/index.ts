@@ -25,7 +25,8 @@ export function composeCheckPath(): string {
 export async function ensureComposeCheck(log: (msg: string) => void = () => undefined): Promise<string> {
   const binary = composeCheckPath();
   if (fs.existsSync(binary)) return binary;
-  if (!which('go')) throw new StackError('compose-check needs a Go toolchain (>= 1.25) to build once: https://go.dev/doc/install');
+  if (!which('go'))
+    throw new StackError('compose-check needs a Go toolchain (>= 1.25) to build once: https://go.dev/doc/install');
   fs.mkdirSync(path.dirname(binary), { recursive: true });
   log(`Building compose-check into ${binary} (first run only)...`);
   // Build beside the final name, then rename: a concurrent run never sees half a binary.
@@ -52,7 +53,11 @@ export interface ComposeCheckResult {
 }
 
 /** Load these Compose files as Docker Compose would; never throws for an invalid file. */
-export function checkComposeFiles(binary: string, files: string[], env: NodeJS.ProcessEnv = process.env): ComposeCheckResult {
+export function checkComposeFiles(
+  binary: string,
+  files: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ComposeCheckResult {
   const out = spawnSync(binary, files, { encoding: 'utf8', env });
   if (out.error) throw out.error;
   if (out.status === 0) return { ok: true, project: JSON.parse(out.stdout) };

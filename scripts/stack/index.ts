@@ -22,8 +22,13 @@ export async function ensureStack(
   log: (msg: string) => void = (msg) => console.log(msg),
 ): Promise<RunningStack> {
   const profile = PROFILES[profileName];
-  const [temporal, opensearch] = await Promise.allSettled([ensureTemporal(profile, log), ensureOpenSearch(profile, log)]);
-  const started = [temporal, opensearch].flatMap((r) => (r.status === 'fulfilled' && r.value.process ? [r.value.process] : []));
+  const [temporal, opensearch] = await Promise.allSettled([
+    ensureTemporal(profile, log),
+    ensureOpenSearch(profile, log),
+  ]);
+  const started = [temporal, opensearch].flatMap((r) =>
+    r.status === 'fulfilled' && r.value.process ? [r.value.process] : [],
+  );
   const stop = async () => {
     await Promise.all(started.map((p) => p.stop()));
   };

@@ -41,16 +41,22 @@ async function ensureOpenSearchHome(log: (msg: string) => void): Promise<string>
   const home = path.join(root, `opensearch-${OPENSEARCH_VERSION}`);
   if (fs.existsSync(path.join(home, 'bin', 'opensearch'))) return home;
 
-  if (!which('mvn')) throw new StackError('Maven (mvn) is needed to fetch OpenSearch: apt-get install maven, or set OPENSEARCH_URL.');
-  if (!which('unzip')) throw new StackError('unzip is needed to unpack OpenSearch: apt-get install unzip, or set OPENSEARCH_URL.');
+  if (!which('mvn'))
+    throw new StackError('Maven (mvn) is needed to fetch OpenSearch: apt-get install maven, or set OPENSEARCH_URL.');
+  if (!which('unzip'))
+    throw new StackError('unzip is needed to unpack OpenSearch: apt-get install unzip, or set OPENSEARCH_URL.');
   const downloads = path.join(cacheDir(), 'downloads');
   fs.mkdirSync(downloads, { recursive: true });
   const zip = path.join(downloads, `opensearch-${OPENSEARCH_VERSION}.zip`);
   if (!fs.existsSync(zip)) {
     log(`OpenSearch: fetching ${ARTIFACT} from Maven Central (first run only)...`);
-    await run('mvn', ['-B', '-q', `${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${ARTIFACT}`, `-DoutputDirectory=${downloads}`], {
-      cwd: os.tmpdir(),
-    });
+    await run(
+      'mvn',
+      ['-B', '-q', `${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${ARTIFACT}`, `-DoutputDirectory=${downloads}`],
+      {
+        cwd: os.tmpdir(),
+      },
+    );
   }
   // Unpack beside the final place and rename, so an interrupted unzip never looks installed.
   const staging = path.join(root, `.staging-${process.pid}`);
@@ -93,7 +99,10 @@ function javaHome(): string {
   const fromEnv = process.env.OPENSEARCH_JAVA_HOME ?? process.env.JAVA_HOME;
   if (fromEnv) return fromEnv;
   const java = which('java');
-  if (!java) throw new StackError('Java 17+ is needed to run OpenSearch: apt-get install openjdk-17-jre-headless, or set OPENSEARCH_URL.');
+  if (!java)
+    throw new StackError(
+      'Java 17+ is needed to run OpenSearch: apt-get install openjdk-17-jre-headless, or set OPENSEARCH_URL.',
+    );
   return path.dirname(path.dirname(fs.realpathSync(java)));
 }
 
@@ -109,10 +118,13 @@ export async function ensureOpenSearch(profile: StackProfile, log: (msg: string)
   const url = `http://127.0.0.1:${profile.opensearchHttpPort}`;
   if (await isPortOpen(profile.opensearchHttpPort)) {
     if (!(await isOpenSearch(url))) {
-      throw new StackError(`Port ${profile.opensearchHttpPort} is taken by something that is not OpenSearch. Stop it, or set OPENSEARCH_URL.`);
+      throw new StackError(
+        `Port ${profile.opensearchHttpPort} is taken by something that is not OpenSearch. Stop it, or set OPENSEARCH_URL.`,
+      );
     }
     log(`OpenSearch: reusing the node already running on ${url}`);
-    if (!(await opensearchHealthy(url))) throw new StackError(`OpenSearch on ${url} is not healthy (cluster status red).`);
+    if (!(await opensearchHealthy(url)))
+      throw new StackError(`OpenSearch on ${url} is not healthy (cluster status red).`);
     return { url };
   }
   if (await isPortOpen(profile.opensearchTransportPort)) {

@@ -127,9 +127,7 @@ export async function ensureSearchAttributes(address: string, namespace: string)
   const connection = await Connection.connect({ address });
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
-    const missing = Object.entries(SEARCH_ATTRIBUTES).filter(
-      ([name]) => !(name in (existing.customAttributes ?? {})),
-    );
+    const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));
     if (missing.length === 0) return;
     await connection.operatorService.addSearchAttributes({
       namespace,

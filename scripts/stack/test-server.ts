@@ -52,7 +52,9 @@ async function ensureJars(root: string, log: (msg: string) => void): Promise<str
       `Maven (mvn) is needed to fetch the Temporal time-skipping test server (${ARTIFACT.groupId}:${ARTIFACT.artifactId}:${TEMPORAL_TEST_SERVER_VERSION}): apt-get install maven, or set TEMPORAL_TEST_SERVER_PATH.`,
     );
   }
-  log(`Temporal test server: fetching ${ARTIFACT.groupId}:${ARTIFACT.artifactId}:${TEMPORAL_TEST_SERVER_VERSION} and its dependencies from Maven Central (first run only)...`);
+  log(
+    `Temporal test server: fetching ${ARTIFACT.groupId}:${ARTIFACT.artifactId}:${TEMPORAL_TEST_SERVER_VERSION} and its dependencies from Maven Central (first run only)...`,
+  );
   // Fetch into a staging directory and rename, so an interrupted download never looks complete
   // (and two test runs provisioning at once do not mix their files).
   const staging = path.join(root, `.staging-${process.pid}`);
@@ -62,7 +64,15 @@ async function ensureJars(root: string, log: (msg: string) => void): Promise<str
     fs.writeFileSync(path.join(staging, 'pom.xml'), fetchPom(TEMPORAL_TEST_SERVER_VERSION));
     await run(
       'mvn',
-      ['-B', '-q', '-f', path.join(staging, 'pom.xml'), `${DEPENDENCY_PLUGIN}:copy-dependencies`, '-DincludeScope=runtime', `-DoutputDirectory=${path.join(staging, 'lib')}`],
+      [
+        '-B',
+        '-q',
+        '-f',
+        path.join(staging, 'pom.xml'),
+        `${DEPENDENCY_PLUGIN}:copy-dependencies`,
+        '-DincludeScope=runtime',
+        `-DoutputDirectory=${path.join(staging, 'lib')}`,
+      ],
       { cwd: staging },
     );
     if (!fs.existsSync(path.join(staging, 'lib', path.basename(mainJar)))) {
@@ -97,7 +107,9 @@ function javaExecutable(): string {
  * the SDK. `TEMPORAL_TEST_SERVER_PATH` names one the user already has (e.g. the native build
  * the SDK would have downloaded); it must take the port as its first argument.
  */
-export async function ensureTimeSkippingServer(log: (msg: string) => void = (msg) => console.log(msg)): Promise<TimeSkippingServer> {
+export async function ensureTimeSkippingServer(
+  log: (msg: string) => void = (msg) => console.log(msg),
+): Promise<TimeSkippingServer> {
   const external = process.env.TEMPORAL_TEST_SERVER_PATH;
   if (external) {
     try {

@@ -1,5 +1,10 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import { missingGuardrailConsent, type Controls, type GuardrailFacts, type GuardrailVerdict } from '../domain/guardrails/controls.js';
+import {
+  missingGuardrailConsent,
+  type Controls,
+  type GuardrailFacts,
+  type GuardrailVerdict,
+} from '../domain/guardrails/controls.js';
 import type { GuardrailsClient } from '../clients/temporal/guardrails-client.js';
 import type { AuditStore } from '../clients/opensearch/audit-store.js';
 import type { AuditEvent } from '../domain/audit/event.js';
@@ -55,14 +60,26 @@ export function createActivities(deps: ActivityDependencies) {
       // Last line of defence: a control engaged between the workflow's check and this start
       // (a broadcast still on its way) still stops the mitigation before it touches anything.
       const verdict = await deps.guardrails.check(request.guard);
-      if (verdict.blockers.length) throw ApplicationFailure.create({ type: 'BlockedByGuardrail', message: verdict.blockers.join('; '), nonRetryable: true });
+      if (verdict.blockers.length)
+        throw ApplicationFailure.create({
+          type: 'BlockedByGuardrail',
+          message: verdict.blockers.join('; '),
+          nonRetryable: true,
+        });
       const missing = missingGuardrailConsent(verdict, request.consentTier);
-      if (missing) throw ApplicationFailure.create({ type: 'BlockedByGuardrail', message: missing, nonRetryable: true });
+      if (missing)
+        throw ApplicationFailure.create({ type: 'BlockedByGuardrail', message: missing, nonRetryable: true });
       // And while it runs, a control that now forbids it interrupts it here, in-process, without
       // waiting for the response's cancellation to arrive through a heartbeat.
       const interruption = new AbortController();
       const unwatch = deps.guardrails.watch(request.guard, verdict.version, (blockers) =>
-        interruption.abort(ApplicationFailure.create({ type: 'InterruptedByGuardrail', message: blockers.join('; '), nonRetryable: true })),
+        interruption.abort(
+          ApplicationFailure.create({
+            type: 'InterruptedByGuardrail',
+            message: blockers.join('; '),
+            nonRetryable: true,
+          }),
+        ),
       );
       try {
         return await perform(request, AbortSignal.any([cancellation, interruption.signal]));

@@ -48,7 +48,13 @@ export function createApp(deps: GatewayDependencies) {
   app.use(helmet());
   app.use(metrics.middleware);
   // Keep the exact bytes: signed alert deliveries are verified over them, not over re-serialized JSON.
-  app.use(express.json({ limit: '1mb', strict: true, verify: (req, _res, buf) => void ((req as express.Request).rawBody = buf) }));
+  app.use(
+    express.json({
+      limit: '1mb',
+      strict: true,
+      verify: (req, _res, buf) => void ((req as express.Request).rawBody = buf),
+    }),
+  );
 
   const authenticator = createAuthenticator(deps.principals, deps.jwt);
   const perMinute = deps.rateLimitPerMinute ?? 600;
@@ -59,24 +65,40 @@ export function createApp(deps: GatewayDependencies) {
     keyGenerator: (req) => `principal:${req.actor?.id ?? 'anonymous'}`,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    handler: (_req, _res, next, options) => next(new HttpError(options.statusCode, 'rate_limited', `more than ${perMinute} requests a minute; slow down`)),
+    handler: (_req, _res, next, options) =>
+      next(new HttpError(options.statusCode, 'rate_limited', `more than ${perMinute} requests a minute; slow down`)),
   });
   const mount = createMount(app, {
     bearer: [authenticate(authenticator)],
-    alertSource: [authenticateAlertSource(authenticator, deps.principals, { toleranceSeconds: deps.signatureToleranceSeconds ?? 300 })],
+    alertSource: [
+      authenticateAlertSource(authenticator, deps.principals, {
+        toleranceSeconds: deps.signatureToleranceSeconds ?? 300,
+      }),
+    ],
     role: (roles, route) =>
-      requireRole(roles as Role[], route.startsWith('/v1/guardrails')
-        ? (req) =>
-            // A refused guardrail change is itself audited, in the control workflow's trail.
-            void deps.client.workflow
-              .getHandle(deps.guardrailsWorkflowId)
-              .signal(refusedChangeSignal, { actor: { id: req.actor!.id, name: req.actor!.name, channel: req.actor!.channel }, attempted: `${req.method} ${req.path}` })
-              .catch((err: unknown) => deps.log.warn({ err }, 'could not record a refused guardrail change'))
-        : undefined),
+      requireRole(
+        roles as Role[],
+        route.startsWith('/v1/guardrails')
+          ? (req) =>
+              // A refused guardrail change is itself audited, in the control workflow's trail.
+              void deps.client.workflow
+                .getHandle(deps.guardrailsWorkflowId)
+                .signal(refusedChangeSignal, {
+                  actor: { id: req.actor!.id, name: req.actor!.name, channel: req.actor!.channel },
+                  attempted: `${req.method} ${req.path}`,
+                })
+                .catch((err: unknown) => deps.log.warn({ err }, 'could not record a refused guardrail change'))
+          : undefined,
+      ),
     limit,
   });
 
-  operationsRoutes(mount, { client: deps.client, opensearchPing: deps.opensearchPing, metrics, version: deps.version ?? '0.1.0' });
+  operationsRoutes(mount, {
+    client: deps.client,
+    opensearchPing: deps.opensearchPing,
+    metrics,
+    version: deps.version ?? '0.1.0',
+  });
   alertRoutes(mount, deps.client, deps.taskQueue, metrics);
   incidentRoutes(mount, deps.client, metrics);
   auditRoutes(mount, deps.audit, deps.client);

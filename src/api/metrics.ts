@@ -5,10 +5,30 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const requests = new Counter({ name: 'interlock_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
-  const decisions = new Counter({ name: 'interlock_decisions_total', help: 'Approval decisions accepted, by decision', labelNames: ['decision'], registers: [registry] });
-  const optOuts = new Counter({ name: 'interlock_optouts_total', help: 'Opt-outs accepted, by mode and scope', labelNames: ['mode', 'scope'], registers: [registry] });
-  const alerts = new Counter({ name: 'interlock_alert_deliveries_total', help: 'Alert deliveries accepted, by source', labelNames: ['source'], registers: [registry] });
+  const requests = new Counter({
+    name: 'interlock_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: 'interlock_decisions_total',
+    help: 'Approval decisions accepted, by decision',
+    labelNames: ['decision'],
+    registers: [registry],
+  });
+  const optOuts = new Counter({
+    name: 'interlock_optouts_total',
+    help: 'Opt-outs accepted, by mode and scope',
+    labelNames: ['mode', 'scope'],
+    registers: [registry],
+  });
+  const alerts = new Counter({
+    name: 'interlock_alert_deliveries_total',
+    help: 'Alert deliveries accepted, by source',
+    labelNames: ['source'],
+    registers: [registry],
+  });
   const approvalLatency = new Histogram({
     name: 'interlock_approval_latency_seconds',
     help: 'From an approval request to an accepted decision on it',

@@ -5,7 +5,15 @@ import { HttpError } from './errors.js';
 export type Mount = (route: RouteContract, handler: RequestHandler) => void;
 
 /** Register a route from its contract: the guards come from `access`, never from the handler. */
-export function createMount(app: Express, guards: { bearer: RequestHandler[]; alertSource: RequestHandler[]; role: (roles: string[], path: string) => RequestHandler; limit: RequestHandler }): Mount {
+export function createMount(
+  app: Express,
+  guards: {
+    bearer: RequestHandler[];
+    alertSource: RequestHandler[];
+    role: (roles: string[], path: string) => RequestHandler;
+    limit: RequestHandler;
+  },
+): Mount {
   return (route, handler) => {
     const chain =
       route.access === 'public'
@@ -26,7 +34,17 @@ export async function withDeadline<T>(work: Promise<T>, ms = TEMPORAL_DEADLINE_M
     return await Promise.race([
       work,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HttpError(504, 'timeout', `Temporal did not answer within ${ms / 1000} s; the request may still take effect`)), ms);
+        timer = setTimeout(
+          () =>
+            reject(
+              new HttpError(
+                504,
+                'timeout',
+                `Temporal did not answer within ${ms / 1000} s; the request may still take effect`,
+              ),
+            ),
+          ms,
+        );
       }),
     ]);
   } finally {

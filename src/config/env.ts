@@ -9,7 +9,10 @@ const shared = {
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('interlock'),
   OPENSEARCH_URL: z.url().default('http://127.0.0.1:9200'),
-  AUDIT_INDEX_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('audit-events'),
+  AUDIT_INDEX_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/)
+    .default('audit-events'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The one control workflow holding the kill switch, pauses, rules and freezes. */
   GUARDRAILS_WORKFLOW_ID: z.string().min(1).default('interlock-guardrails'),
@@ -47,8 +50,14 @@ export const gatewayEnvSchema = z
   })
   .superRefine((env, ctx) => {
     if (!env.OIDC_ISSUER) return;
-    if (!env.OIDC_AUDIENCE) ctx.addIssue({ code: 'custom', path: ['OIDC_AUDIENCE'], message: 'required when OIDC_ISSUER is set' });
-    if (!env.OIDC_JWKS_URL === !env.OIDC_JWKS_FILE) ctx.addIssue({ code: 'custom', path: ['OIDC_JWKS_URL'], message: 'set exactly one of OIDC_JWKS_URL or OIDC_JWKS_FILE with OIDC_ISSUER' });
+    if (!env.OIDC_AUDIENCE)
+      ctx.addIssue({ code: 'custom', path: ['OIDC_AUDIENCE'], message: 'required when OIDC_ISSUER is set' });
+    if (!env.OIDC_JWKS_URL === !env.OIDC_JWKS_FILE)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OIDC_JWKS_URL'],
+        message: 'set exactly one of OIDC_JWKS_URL or OIDC_JWKS_FILE with OIDC_ISSUER',
+      });
   });
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;
 

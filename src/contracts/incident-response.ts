@@ -10,7 +10,15 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AlertDelivery } from '../domain/incident/alert.js';
-import type { DecisionInput, NoteInput, OptInInput, OptOutInput, OverrideInput, ResolveInput, StopRequestInput } from '../domain/response/inputs.js';
+import type {
+  DecisionInput,
+  NoteInput,
+  OptInInput,
+  OptOutInput,
+  OverrideInput,
+  ResolveInput,
+  StopRequestInput,
+} from '../domain/response/inputs.js';
 import type { ApprovalRequest, OptOutRecord, OverrideRecord, ResponseStatus } from '../domain/response/status.js';
 import type { ResponsePhase } from './phases.js';
 
@@ -59,4 +67,3 @@ export const resolveSignal = defineSignal<[ResolveInput]>('resolve');
 
 /** Who pressed the emergency stop and why; sent just before the workflow is cancelled. */
 export const stopRequestSignal = defineSignal<[StopRequestInput]>('stopRequest');
-

@@ -22,4 +22,10 @@ export const RESPONSE_PHASES = [
 export type ResponsePhase = (typeof RESPONSE_PHASES)[number];
 
 /** Phases a response never leaves: it takes no more input. */
-export const TERMINAL_PHASES: ReadonlySet<ResponsePhase> = new Set(['completed', 'resolved', 'no-playbook', 'cancelled', 'failed']);
+export const TERMINAL_PHASES: ReadonlySet<ResponsePhase> = new Set([
+  'completed',
+  'resolved',
+  'no-playbook',
+  'cancelled',
+  'failed',
+]);

@@ -13,4 +13,11 @@ export const SeverityKey = defineSearchAttributeKey('Severity', SearchAttributeT
 export const ResponsePhaseKey = defineSearchAttributeKey('ResponsePhase', SearchAttributeType.KEYWORD);
 export const AwaitingApprovalKey = defineSearchAttributeKey('AwaitingApproval', SearchAttributeType.BOOL);
 
-export const SEARCH_ATTRIBUTE_KEYS = [IncidentIdKey, ServiceKey, EnvironmentKey, SeverityKey, ResponsePhaseKey, AwaitingApprovalKey] as const;
+export const SEARCH_ATTRIBUTE_KEYS = [
+  IncidentIdKey,
+  ServiceKey,
+  EnvironmentKey,
+  SeverityKey,
+  ResponsePhaseKey,
+  AwaitingApprovalKey,
+] as const;

@@ -24,7 +24,9 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     // Cancellation reaches an activity only in a heartbeat response, and heartbeats are
     // throttled (by default up to 30 s). A 200 ms cap keeps "stop" within a fraction of a second.
     maxHeartbeatThrottleInterval: '200ms',
-    ...(options.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions } : {}),
+    ...(options.maxConcurrentActivityTaskExecutions
+      ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions }
+      : {}),
     defaultHeartbeatThrottleInterval: '200ms',
   });
 }

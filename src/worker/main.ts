@@ -27,10 +27,13 @@ await audit.installTemplate();
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 // Activities read and broadcast the guardrails through an ordinary client.
 const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-const guardrails = createGuardrailsClient(new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }), {
-  workflowId: config.GUARDRAILS_WORKFLOW_ID,
-  taskQueue: config.TEMPORAL_TASK_QUEUE,
-});
+const guardrails = createGuardrailsClient(
+  new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
+  {
+    workflowId: config.GUARDRAILS_WORKFLOW_ID,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+  },
+);
 const worker = await createIncidentWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
@@ -39,7 +42,9 @@ const worker = await createIncidentWorker({
     playbooks,
     policy: () => loadPolicy(config.POLICY_FILE),
     audit,
-    notifier: config.NOTIFY_WEBHOOK_URL ? webhookNotifier(config.NOTIFY_WEBHOOK_URL) : logNotifier((m, attrs) => log.info(attrs, m)),
+    notifier: config.NOTIFY_WEBHOOK_URL
+      ? webhookNotifier(config.NOTIFY_WEBHOOK_URL)
+      : logNotifier((m, attrs) => log.info(attrs, m)),
     guardrails,
     links: {
       gatewayUrl: config.PUBLIC_GATEWAY_URL,

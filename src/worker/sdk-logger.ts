@@ -8,13 +8,24 @@ import type { Logger as Pino } from 'pino';
  */
 const GUARDRAIL_STOPS: ReadonlySet<string> = new Set(['InterruptedByGuardrail', 'BlockedByGuardrail']);
 
-const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const satisfies Record<LogLevel, string>;
+const PINO_LEVEL = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+} as const satisfies Record<LogLevel, string>;
 
 /** The Temporal SDK's log, through the worker's pino logger (one format, one level setting). */
 export function sdkLogger(pino: Pino): Logger {
   const log = (level: LogLevel, message: string, meta: LogMetadata = {}) => {
     const { error, ...rest } = meta as LogMetadata & { error?: { type?: unknown; message?: unknown } };
-    if (level === 'WARN' && message === 'Activity failed' && typeof error?.type === 'string' && GUARDRAIL_STOPS.has(error.type)) {
+    if (
+      level === 'WARN' &&
+      message === 'Activity failed' &&
+      typeof error?.type === 'string' &&
+      GUARDRAIL_STOPS.has(error.type)
+    ) {
       pino.info({ ...rest, stoppedBy: error.type, why: error.message }, 'mitigation stopped by a guardrail');
       return;
     }

@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { signInterlockV1, signPagerDutyV1 } from '../../src/api/auth/signatures.js';
 import { incidentIdFor, workflowIdFor } from '../../src/domain/incident/incident-id.js';
-import { alertmanagerWebhook, restartPlaybook, startHarness, uniqueGroupKey, type Harness } from '../support/harness.js';
+import {
+  alertmanagerWebhook,
+  restartPlaybook,
+  startHarness,
+  uniqueGroupKey,
+  type Harness,
+} from '../support/harness.js';
 import { responses } from '../support/responses.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
 
@@ -21,11 +27,24 @@ beforeAll(async () => {
   h = await startHarness({
     playbooks: {
       'restart.yaml': restartPlaybook(target.url),
-      'close-on-resolve.yaml': restartPlaybook(target.url, { alertname: 'Flapping' }).replace('id: restart-replica\n', 'id: flapping\nonResolved: close\n'),
+      'close-on-resolve.yaml': restartPlaybook(target.url, { alertname: 'Flapping' }).replace(
+        'id: restart-replica\n',
+        'id: flapping\nonResolved: close\n',
+      ),
     },
     extraPrincipals: [
-      { id: 'ci-monitor', name: 'CI monitor', roles: ['alert-source'], signing: { scheme: 'interlock-v1', secretEnv: 'CI_MONITOR_SECRET' } },
-      { id: 'pagerduty', name: 'PagerDuty', roles: ['alert-source'], signing: { scheme: 'pagerduty-v1', secretEnv: 'PAGERDUTY_SECRET' } },
+      {
+        id: 'ci-monitor',
+        name: 'CI monitor',
+        roles: ['alert-source'],
+        signing: { scheme: 'interlock-v1', secretEnv: 'CI_MONITOR_SECRET' },
+      },
+      {
+        id: 'pagerduty',
+        name: 'PagerDuty',
+        roles: ['alert-source'],
+        signing: { scheme: 'pagerduty-v1', secretEnv: 'PAGERDUTY_SECRET' },
+      },
     ],
     env: { CI_MONITOR_SECRET: SIGNING_SECRET, PAGERDUTY_SECRET },
   });
@@ -38,7 +57,11 @@ afterAll(async () => {
 
 /** POST a raw body exactly as signed (the signature covers these bytes). */
 async function postRaw(path: string, raw: string, headers: Record<string, string>) {
-  const res = await fetch(`${h.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw });
+  const res = await fetch(`${h.baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: raw,
+  });
   return { status: res.status, body: (await res.json()) as any };
 }
 
@@ -50,7 +73,12 @@ describe('alert formats', () => {
     expect(res.status).toBe(202);
     expect(res.body.incidentId).toMatch(/^gf-[0-9a-f]{24}$/);
     const s = await r.until(res.body.incidentId, (x) => x.phase !== 'waiting-for-alert');
-    expect(s).toMatchObject({ title: 'p99 checkout latency above 2s', service: 'checkout', environment: 'prod', severity: 'warning' });
+    expect(s).toMatchObject({
+      title: 'p99 checkout latency above 2s',
+      service: 'checkout',
+      environment: 'prod',
+      severity: 'warning',
+    });
     expect(s.alerts[0].fingerprint).toBe('57c6d9296de2ad39');
   });
 
@@ -65,19 +93,36 @@ describe('alert formats', () => {
     // PagerDuty retries with the same event id: recorded once.
     expect((await postRaw('/v1/alerts/pagerduty', raw, signed)).status).toBe(202);
     const s = await r.until(first.body.incidentId, (x) => x.duplicateDeliveries === 1);
-    expect(s).toMatchObject({ deliveries: 1, title: 'Payments database replication lag', service: 'payments-db', severity: 'critical', labels: { priority: 'P1' } });
+    expect(s).toMatchObject({
+      deliveries: 1,
+      title: 'Payments database replication lag',
+      service: 'payments-db',
+      severity: 'critical',
+      labels: { priority: 'P1' },
+    });
 
     const resolved = structuredClone(payload);
     resolved.event.id = randomUUID();
     resolved.event.event_type = 'incident.resolved';
     const resolvedRaw = JSON.stringify(resolved);
-    expect((await postRaw('/v1/alerts/pagerduty', resolvedRaw, { 'x-pagerduty-signature': signPagerDutyV1(PAGERDUTY_SECRET, resolvedRaw) })).status).toBe(202);
+    expect(
+      (
+        await postRaw('/v1/alerts/pagerduty', resolvedRaw, {
+          'x-pagerduty-signature': signPagerDutyV1(PAGERDUTY_SECRET, resolvedRaw),
+        })
+      ).status,
+    ).toBe(202);
     const after = await r.until(first.body.incidentId, (x) => x.deliveries === 2);
     expect(after.alerts[0].status).toBe('resolved');
 
-    const acknowledged = { ...payload, event: { ...payload.event, id: randomUUID(), event_type: 'incident.acknowledged' } };
+    const acknowledged = {
+      ...payload,
+      event: { ...payload.event, id: randomUUID(), event_type: 'incident.acknowledged' },
+    };
     const ackRaw = JSON.stringify(acknowledged);
-    const ack = await postRaw('/v1/alerts/pagerduty', ackRaw, { 'x-pagerduty-signature': signPagerDutyV1(PAGERDUTY_SECRET, ackRaw) });
+    const ack = await postRaw('/v1/alerts/pagerduty', ackRaw, {
+      'x-pagerduty-signature': signPagerDutyV1(PAGERDUTY_SECRET, ackRaw),
+    });
     expect(ack).toMatchObject({ status: 202, body: { ignored: true, eventType: 'incident.acknowledged' } });
   });
 
@@ -89,19 +134,27 @@ describe('alert formats', () => {
     const raw = JSON.stringify(payload);
     const incidentId = incidentIdFor('pagerduty', payload.event.data.incident_key);
 
-    const bad = await postRaw('/v1/alerts/pagerduty', raw, { 'x-pagerduty-signature': signPagerDutyV1('wrong-secret', raw) });
+    const bad = await postRaw('/v1/alerts/pagerduty', raw, {
+      'x-pagerduty-signature': signPagerDutyV1('wrong-secret', raw),
+    });
     expect(bad).toMatchObject({ status: 401, body: { error: { message: 'the signature does not match the body' } } });
     // Signed over different bytes than were sent.
-    const tampered = await postRaw('/v1/alerts/pagerduty', raw.replace('replication lag', 'replication lag!'), { 'x-pagerduty-signature': signPagerDutyV1(PAGERDUTY_SECRET, raw) });
+    const tampered = await postRaw('/v1/alerts/pagerduty', raw.replace('replication lag', 'replication lag!'), {
+      'x-pagerduty-signature': signPagerDutyV1(PAGERDUTY_SECRET, raw),
+    });
     expect(tampered.status).toBe(401);
     expect((await postRaw('/v1/alerts/pagerduty', raw, {})).status).toBe(401);
 
     // Nothing started: Temporal has no workflow for the incident, and the API knows no such response.
-    await expect(h.client.workflow.getHandle(workflowIdFor(incidentId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    await expect(h.client.workflow.getHandle(workflowIdFor(incidentId)).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError,
+    );
     expect((await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).status).toBe(404);
 
     // The same bytes, correctly signed, start exactly that response: the checks above looked in the right place.
-    const good = await postRaw('/v1/alerts/pagerduty', raw, { 'x-pagerduty-signature': signPagerDutyV1(PAGERDUTY_SECRET, raw) });
+    const good = await postRaw('/v1/alerts/pagerduty', raw, {
+      'x-pagerduty-signature': signPagerDutyV1(PAGERDUTY_SECRET, raw),
+    });
     expect(good).toMatchObject({ status: 202, body: { incidentId } });
     const s = await r.until(incidentId, (x) => x.deliveries === 1);
     expect(s.timeline.filter((e: { type: string }) => e.type === 'response.opened')).toHaveLength(1);
@@ -110,14 +163,25 @@ describe('alert formats', () => {
 
   it('generic JSON: dedupKey groups, deliveryId dedups, the schema names wrong fields', async () => {
     const dedupKey = `generic-${randomUUID()}`;
-    const body = { dedupKey, deliveryId: 'd-1', title: 'Queue depth above 10k', labels: { alertname: 'QueueDepth', service: 'orders' } };
+    const body = {
+      dedupKey,
+      deliveryId: 'd-1',
+      title: 'Queue depth above 10k',
+      labels: { alertname: 'QueueDepth', service: 'orders' },
+    };
     const a = await h.request('POST', '/v1/alerts/generic', { as: 'alertmanager', body });
     const b = await h.request('POST', '/v1/alerts/generic', { as: 'alertmanager', body });
-    const c = await h.request('POST', '/v1/alerts/generic', { as: 'alertmanager', body: { ...body, deliveryId: 'd-2' } });
+    const c = await h.request('POST', '/v1/alerts/generic', {
+      as: 'alertmanager',
+      body: { ...body, deliveryId: 'd-2' },
+    });
     expect([a.status, b.status, c.status]).toEqual([202, 202, 202]);
     expect(new Set([a.body.incidentId, b.body.incidentId, c.body.incidentId]).size).toBe(1);
     await r.until(a.body.incidentId, (x) => x.deliveries === 2 && x.duplicateDeliveries === 1);
-    const wrong = await h.request('POST', '/v1/alerts/generic', { as: 'alertmanager', body: { dedupKey, title: '', extra: 1 } });
+    const wrong = await h.request('POST', '/v1/alerts/generic', {
+      as: 'alertmanager',
+      body: { dedupKey, title: '', extra: 1 },
+    });
     expect(wrong.status).toBe(400);
     expect(wrong.body.error.message).toMatch(/title/);
     expect(wrong.body.error.message).toMatch(/extra/);
@@ -126,9 +190,15 @@ describe('alert formats', () => {
   it('a resolved notification closes the response when the playbook says so', async () => {
     const groupKey = uniqueGroupKey('flap');
     const labels = { alertname: 'Flapping' };
-    const open = await h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(groupKey, { labels }) });
+    const open = await h.request('POST', '/v1/alerts/alertmanager', {
+      as: 'alertmanager',
+      body: alertmanagerWebhook(groupKey, { labels }),
+    });
     await r.pendingApproval(open.body.incidentId);
-    await h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(groupKey, { labels, status: 'resolved' }) });
+    await h.request('POST', '/v1/alerts/alertmanager', {
+      as: 'alertmanager',
+      body: alertmanagerWebhook(groupKey, { labels, status: 'resolved' }),
+    });
     expect((await r.result(open.body.incidentId)).phase).toBe('resolved');
     const s = await r.status(open.body.incidentId);
     expect(s.resolution).toMatchObject({ summary: 'all alerts resolved' });
@@ -137,12 +207,20 @@ describe('alert formats', () => {
 });
 
 describe('signed deliveries (X-Interlock-Signature)', () => {
-  const body = () => JSON.stringify({ dedupKey: `signed-${randomUUID()}`, title: 'Build farm down', labels: { alertname: 'BuildFarm' } });
+  const body = () =>
+    JSON.stringify({
+      dedupKey: `signed-${randomUUID()}`,
+      title: 'Build farm down',
+      labels: { alertname: 'BuildFarm' },
+    });
   const now = () => Math.floor(Date.now() / 1000);
 
   it('accepts a fresh signature once, and refuses its replay', async () => {
     const raw = body();
-    const headers = { 'x-interlock-source': 'ci-monitor', 'x-interlock-signature': signInterlockV1(SIGNING_SECRET, raw, now()) };
+    const headers = {
+      'x-interlock-source': 'ci-monitor',
+      'x-interlock-signature': signInterlockV1(SIGNING_SECRET, raw, now()),
+    };
     const first = await postRaw('/v1/alerts/generic', raw, headers);
     expect(first.status).toBe(202);
     const replay = await postRaw('/v1/alerts/generic', raw, headers);
@@ -151,13 +229,25 @@ describe('signed deliveries (X-Interlock-Signature)', () => {
 
   it('refuses a stale timestamp, a wrong secret, an unknown source, and a malformed header', async () => {
     const raw = body();
-    const stale = await postRaw('/v1/alerts/generic', raw, { 'x-interlock-source': 'ci-monitor', 'x-interlock-signature': signInterlockV1(SIGNING_SECRET, raw, now() - 3600) });
+    const stale = await postRaw('/v1/alerts/generic', raw, {
+      'x-interlock-source': 'ci-monitor',
+      'x-interlock-signature': signInterlockV1(SIGNING_SECRET, raw, now() - 3600),
+    });
     expect(stale.body.error.message).toMatch(/timestamp/);
-    const wrong = await postRaw('/v1/alerts/generic', raw, { 'x-interlock-source': 'ci-monitor', 'x-interlock-signature': signInterlockV1('nope', raw, now()) });
+    const wrong = await postRaw('/v1/alerts/generic', raw, {
+      'x-interlock-source': 'ci-monitor',
+      'x-interlock-signature': signInterlockV1('nope', raw, now()),
+    });
     expect(wrong.body.error.message).toMatch(/does not match/);
-    const unknown = await postRaw('/v1/alerts/generic', raw, { 'x-interlock-source': 'someone', 'x-interlock-signature': signInterlockV1(SIGNING_SECRET, raw, now()) });
+    const unknown = await postRaw('/v1/alerts/generic', raw, {
+      'x-interlock-source': 'someone',
+      'x-interlock-signature': signInterlockV1(SIGNING_SECRET, raw, now()),
+    });
     expect(unknown.body.error.message).toMatch(/no signing alert source "someone"/);
-    const malformed = await postRaw('/v1/alerts/generic', raw, { 'x-interlock-source': 'ci-monitor', 'x-interlock-signature': 'sha256=abc' });
+    const malformed = await postRaw('/v1/alerts/generic', raw, {
+      'x-interlock-source': 'ci-monitor',
+      'x-interlock-signature': 'sha256=abc',
+    });
     expect(malformed.body.error.message).toMatch(/t=<unix seconds>,v1=<hex>/);
     for (const res of [stale, wrong, unknown, malformed]) expect(res.status).toBe(401);
   });
@@ -166,7 +256,11 @@ describe('signed deliveries (X-Interlock-Signature)', () => {
 describe('dedup under concurrency', () => {
   it('50 concurrent deliveries of one alert group yield exactly one response, each delivery recorded once', async () => {
     const groupKey = uniqueGroupKey('fifty');
-    const results = await Promise.all(Array.from({ length: 50 }, () => h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(groupKey) })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(groupKey) }),
+      ),
+    );
     expect(results.every((x) => x.status === 202)).toBe(true);
     expect(new Set(results.map((x) => x.body.runId)).size).toBe(1);
     const id = results[0]!.body.incidentId;

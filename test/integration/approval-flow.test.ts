@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { alertmanagerWebhook, restartPlaybook, startHarness, uniqueGroupKey, type Harness } from '../support/harness.js';
+import {
+  alertmanagerWebhook,
+  restartPlaybook,
+  startHarness,
+  uniqueGroupKey,
+  type Harness,
+} from '../support/harness.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
 
 let target: TargetServer;
@@ -16,7 +22,10 @@ afterAll(async () => {
 });
 
 async function openResponse(label: string, labels?: Record<string, string>) {
-  const res = await h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(uniqueGroupKey(label), { labels }) });
+  const res = await h.request('POST', '/v1/alerts/alertmanager', {
+    as: 'alertmanager',
+    body: alertmanagerWebhook(uniqueGroupKey(label), { labels }),
+  });
   expect(res.status).toBe(202);
   const incidentId: string = res.body.incidentId;
   const status = await vi.waitFor(
@@ -44,7 +53,12 @@ describe('a response that needs approval', () => {
     expect(status.phase).toBe('awaiting-approval');
     expect(status.playbook).toEqual({ id: 'restart-replica', version: 3 });
     const approval = status.approvals[0];
-    expect(approval).toMatchObject({ id: 'restart-replica-1', stepId: 'restart-replica', tier: 'tier1', approversRequired: 1 });
+    expect(approval).toMatchObject({
+      id: 'restart-replica-1',
+      stepId: 'restart-replica',
+      tier: 'tier1',
+      approversRequired: 1,
+    });
     expect(approval.context).toMatchObject({
       incidentId,
       title: 'Replication lag above 30s on payments-db',
@@ -55,11 +69,22 @@ describe('a response that needs approval', () => {
       impact: expect.stringContaining('Restarts the replica'),
     });
     // Parameters as they will be sent: inputs and alert labels filled in, types kept.
-    expect(approval.context.params).toMatchObject({ method: 'POST', url: `${target.url}/mitigations/restart`, body: { instance: 'db-1', drainSeconds: 30, incident: 'INC-42' } });
+    expect(approval.context.params).toMatchObject({
+      method: 'POST',
+      url: `${target.url}/mitigations/restart`,
+      body: { instance: 'db-1', drainSeconds: 30, incident: 'INC-42' },
+    });
     // Secrets in parameters never reach approvers or the audit trail.
     expect(approval.context.params.headers.Authorization).toBe('[REDACTED]');
-    expect(approval.context.alerts[0]).toMatchObject({ fingerprint: 'c0ffee0123456789', labels: { instance: 'db-1:5432' } });
-    expect(approval.context.diagnostics[0]).toMatchObject({ stepId: 'check-lag', state: 'succeeded', output: { status: 200 } });
+    expect(approval.context.alerts[0]).toMatchObject({
+      fingerprint: 'c0ffee0123456789',
+      labels: { instance: 'db-1:5432' },
+    });
+    expect(approval.context.diagnostics[0]).toMatchObject({
+      stepId: 'check-lag',
+      state: 'succeeded',
+      output: { status: 200 },
+    });
 
     // The same view straight from Temporal's `status` query.
     const viaQuery = await h.client.workflow.getHandle(`incident-${incidentId}`).query('status');
@@ -74,7 +99,10 @@ describe('a response that needs approval', () => {
       body: { decision: 'approve', reason: 'lag confirmed on dashboards' },
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ state: 'approved', decisions: [{ actor: { id: 'bob', channel: 'api' }, decision: 'approve', reason: 'lag confirmed on dashboards' }] });
+    expect(res.body).toMatchObject({
+      state: 'approved',
+      decisions: [{ actor: { id: 'bob', channel: 'api' }, decision: 'approve', reason: 'lag confirmed on dashboards' }],
+    });
 
     expect(await resultOf(incidentId)).toEqual({ phase: 'completed', stepsRun: ['check-lag', 'restart-replica'] });
     const restarts = target.received.filter((r) => r.path === '/mitigations/restart' && r.body.includes('db-1'));
@@ -88,7 +116,9 @@ describe('a response that needs approval', () => {
     // Every event of the response is in OpenSearch exactly once, by the time the workflow ends.
     const indexed = await h.request('GET', `/v1/audit/search?incident=${incidentId}&limit=200`, { as: 'audrey' });
     expect(indexed.body.total).toBe(status.timeline.length);
-    expect(new Set(indexed.body.events.map((e: { eventId: string }) => e.eventId))).toEqual(new Set(status.timeline.map((e: { eventId: string }) => e.eventId)));
+    expect(new Set(indexed.body.events.map((e: { eventId: string }) => e.eventId))).toEqual(
+      new Set(status.timeline.map((e: { eventId: string }) => e.eventId)),
+    );
     expect(status.timeline.map((e: { type: string }) => e.type)).toEqual([
       'response.opened',
       'playbook.selected',
@@ -101,8 +131,14 @@ describe('a response that needs approval', () => {
       'mitigation.succeeded',
       'response.completed',
     ]);
-    const byReason = await h.request('GET', `/v1/audit/search?q=${encodeURIComponent('dashboards lag')}&incident=${incidentId}`, { as: 'audrey' });
-    expect(byReason.body.events).toEqual([expect.objectContaining({ type: 'approval.granted', actor: { id: 'bob', name: 'Bob Approver', channel: 'api' } })]);
+    const byReason = await h.request(
+      'GET',
+      `/v1/audit/search?q=${encodeURIComponent('dashboards lag')}&incident=${incidentId}`,
+      { as: 'audrey' },
+    );
+    expect(byReason.body.events).toEqual([
+      expect.objectContaining({ type: 'approval.granted', actor: { id: 'bob', name: 'Bob Approver', channel: 'api' } }),
+    ]);
   });
 
   it('takes decisions sent as signals (Temporal UI / CLI), recording the channel, and records refused ones', async () => {
@@ -110,7 +146,12 @@ describe('a response that needs approval', () => {
     const handle = h.client.workflow.getHandle(`incident-${incidentId}`);
     // Malformed and unauthorized signals are recorded, and the workflow carries on.
     await handle.signal('decide', { approvalId: 'restart-replica-1', decision: 'approve' });
-    await handle.signal('decide', { approvalId: 'restart-replica-1', decision: 'approve', reason: 'I am not in tier1', actor: { id: 'mallory', name: 'Mallory', channel: 'api', roles: ['approver'], groups: ['tier9'] } });
+    await handle.signal('decide', {
+      approvalId: 'restart-replica-1',
+      decision: 'approve',
+      reason: 'I am not in tier1',
+      actor: { id: 'mallory', name: 'Mallory', channel: 'api', roles: ['approver'], groups: ['tier9'] },
+    });
     await handle.signal('decide', {
       approvalId: 'restart-replica-1',
       decision: 'approve',
@@ -122,8 +163,13 @@ describe('a response that needs approval', () => {
     const rejected = status.timeline.filter((e: { type: string }) => e.type === 'input.rejected');
     expect(rejected).toHaveLength(2);
     expect(rejected[0].summary).toMatch(/reason/);
-    expect(rejected[1]).toMatchObject({ actor: { id: 'mallory', channel: 'temporal-ui' }, summary: expect.stringMatching(/tier1/) });
-    expect(status.approvals[0].decisions).toEqual([expect.objectContaining({ actor: { id: 'erin', name: 'Erin Approver', channel: 'temporal-ui' } })]);
+    expect(rejected[1]).toMatchObject({
+      actor: { id: 'mallory', channel: 'temporal-ui' },
+      summary: expect.stringMatching(/tier1/),
+    });
+    expect(status.approvals[0].decisions).toEqual([
+      expect.objectContaining({ actor: { id: 'erin', name: 'Erin Approver', channel: 'temporal-ui' } }),
+    ]);
   });
 
   it('skips the mitigation when rejected', async () => {
@@ -145,16 +191,23 @@ describe('a response that needs approval', () => {
     // The restart body carries the alert's incident_tag: a tag of its own tells this response's
     // mitigation requests apart from every other test's.
     const tag = `unauth-${randomUUID()}`;
-    const restartsForThis = () => target.requestsTo('/mitigations/restart').filter((r) => JSON.parse(r.body).incident === tag);
+    const restartsForThis = () =>
+      target.requestsTo('/mitigations/restart').filter((r) => JSON.parse(r.body).incident === tag);
     const { incidentId, status: before } = await openResponse('unauthenticated', { incident_tag: tag });
     const restartsBefore = target.requestsTo('/mitigations/restart').length;
     const path = `/v1/incidents/${incidentId}/approvals/restart-replica-1`;
     const none = await h.request('POST', path, { body: { decision: 'approve', reason: 'sneaky' } });
     expect(none.status).toBe(401);
     expect(none.body.error.message).toMatch(/Authorization/);
-    const forged = await h.request('POST', path, { body: { decision: 'approve', reason: 'sneaky' }, headers: { authorization: 'Bearer not-a-real-token' } });
+    const forged = await h.request('POST', path, {
+      body: { decision: 'approve', reason: 'sneaky' },
+      headers: { authorization: 'Bearer not-a-real-token' },
+    });
     expect(forged.status).toBe(401);
-    const forgedRejection = await h.request('POST', path, { body: { decision: 'reject', reason: 'sneaky' }, headers: { authorization: 'Bearer not-a-real-token' } });
+    const forgedRejection = await h.request('POST', path, {
+      body: { decision: 'reject', reason: 'sneaky' },
+      headers: { authorization: 'Bearer not-a-real-token' },
+    });
     expect(forgedRejection.status).toBe(401);
 
     // Had any of them counted, the approved mitigation would be on its way within milliseconds.
@@ -165,30 +218,44 @@ describe('a response that needs approval', () => {
     expect(after.approvals[0]).toMatchObject({ state: 'pending', decisions: [] });
     expect(after.steps).toEqual(before.steps);
     // Not even a refusal was recorded: the workflow never heard of these requests.
-    expect(after.timeline.map((e: { eventId: string }) => e.eventId)).toEqual(before.timeline.map((e: { eventId: string }) => e.eventId));
+    expect(after.timeline.map((e: { eventId: string }) => e.eventId)).toEqual(
+      before.timeline.map((e: { eventId: string }) => e.eventId),
+    );
     expect(restartsForThis()).toHaveLength(0);
     expect(target.requestsTo('/mitigations/restart')).toHaveLength(restartsBefore);
 
     // The same request, authenticated, does go through, and its mitigation is seen by the filter
     // above: the checks before were looking at the right requests.
-    expect((await h.request('POST', path, { as: 'bob', body: { decision: 'approve', reason: 'now with a token' } })).status).toBe(200);
+    expect(
+      (await h.request('POST', path, { as: 'bob', body: { decision: 'approve', reason: 'now with a token' } })).status,
+    ).toBe(200);
     expect(await resultOf(incidentId)).toEqual({ phase: 'completed', stepsRun: ['check-lag', 'restart-replica'] });
     expect(restartsForThis()).toHaveLength(1);
     const final = (await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body;
-    expect(final.approvals[0].decisions).toEqual([expect.objectContaining({ actor: expect.objectContaining({ id: 'bob' }), reason: 'now with a token' })]);
+    expect(final.approvals[0].decisions).toEqual([
+      expect.objectContaining({ actor: expect.objectContaining({ id: 'bob' }), reason: 'now with a token' }),
+    ]);
   });
 
   it('refuses decisions that may not count, with a status and a message', async () => {
     const { incidentId } = await openResponse('refusals');
     const path = `/v1/incidents/${incidentId}/approvals/restart-replica-1`;
     // Not an approver at all: refused at the gateway.
-    expect((await h.request('POST', path, { as: 'alice', body: { decision: 'approve', reason: 'looks fine' } })).status).toBe(403);
+    expect(
+      (await h.request('POST', path, { as: 'alice', body: { decision: 'approve', reason: 'looks fine' } })).status,
+    ).toBe(403);
     // An approver, but not in the required tier: refused by the workflow's validator.
-    const wrongTier = await h.request('POST', path, { as: 'dana', body: { decision: 'approve', reason: 'looks fine' } });
+    const wrongTier = await h.request('POST', path, {
+      as: 'dana',
+      body: { decision: 'approve', reason: 'looks fine' },
+    });
     expect(wrongTier.status).toBe(403);
     expect(wrongTier.body.error).toMatchObject({ code: 'NotAuthorized', message: expect.stringContaining('tier1') });
     // Unknown approval request.
-    const unknown = await h.request('POST', `/v1/incidents/${incidentId}/approvals/nope-1`, { as: 'bob', body: { decision: 'approve', reason: 'looks fine' } });
+    const unknown = await h.request('POST', `/v1/incidents/${incidentId}/approvals/nope-1`, {
+      as: 'bob',
+      body: { decision: 'approve', reason: 'looks fine' },
+    });
     expect(unknown.status).toBe(404);
     // Wrong shapes.
     const badDecision = await h.request('POST', path, { as: 'bob', body: { decision: 'maybe', reason: 'looks fine' } });
@@ -205,7 +272,9 @@ describe('a response that needs approval', () => {
     expect(status.approvals[0]).toMatchObject({ state: 'pending', decisions: [] });
 
     // Approve, then a second decision on the closed request is a conflict.
-    expect((await h.request('POST', path, { as: 'bob', body: { decision: 'approve', reason: 'go ahead' } })).status).toBe(200);
+    expect(
+      (await h.request('POST', path, { as: 'bob', body: { decision: 'approve', reason: 'go ahead' } })).status,
+    ).toBe(200);
     await resultOf(incidentId);
     const late = await h.request('POST', path, { as: 'erin', body: { decision: 'reject', reason: 'too late' } });
     expect(late.status).toBe(409);

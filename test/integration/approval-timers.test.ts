@@ -18,14 +18,21 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 function playbook(alertname: string, opts: Parameters<typeof restartPlaybook>[1]) {
-  return restartPlaybook(target.url, { alertname, ...opts }).replace('id: restart-replica\n', `id: ${alertname.toLowerCase()}\n`);
+  return restartPlaybook(target.url, { alertname, ...opts }).replace(
+    'id: restart-replica\n',
+    `id: ${alertname.toLowerCase()}\n`,
+  );
 }
 
 beforeAll(async () => {
   target = await startTargetServer();
   h = await startTimeSkippingHarness({
     playbooks: {
-      'escalate.yaml': playbook('Escalate', { approvalTimeout: '2h', escalation: ['sme:postgres', 'lead'], remindAfter: '15m' }),
+      'escalate.yaml': playbook('Escalate', {
+        approvalTimeout: '2h',
+        escalation: ['sme:postgres', 'lead'],
+        remindAfter: '15m',
+      }),
       'objection.yaml': playbook('Objection', { policy: '{ mode: auto-after-objection-window, window: 15m }' }),
     },
     // Without an org policy the default (approval within 15 minutes) would be the stricter one.
@@ -38,7 +45,8 @@ afterAll(async () => {
   await target?.close();
 });
 
-const restarts = (incidentTag: string) => target.received.filter((x) => x.path === '/mitigations/restart' && x.body.includes(incidentTag));
+const restarts = (incidentTag: string) =>
+  target.received.filter((x) => x.path === '/mitigations/restart' && x.body.includes(incidentTag));
 const notificationsOf = (id: string) => h.notifications.filter((n) => n.incidentId === id);
 /** Workflow time of each timeline event of these types, in ms after `since`. */
 const offsets = (s: any, type: string, since: string) =>
@@ -72,7 +80,11 @@ describe('approval timers (time-skipping)', () => {
     await h.skip('2m');
     const second = await r.until(id, (s) => s.approvals[0].tier !== 'tier1');
     // One level at a time: the SMEs next, not straight to the lead.
-    expect(second.approvals[0]).toMatchObject({ state: 'pending', tier: 'sme:postgres', tiers: ['tier1', 'sme:postgres'] });
+    expect(second.approvals[0]).toMatchObject({
+      state: 'pending',
+      tier: 'sme:postgres',
+      tiers: ['tier1', 'sme:postgres'],
+    });
     expect(Date.parse(second.approvals[0].expiresAt) - Date.parse(first.requestedAt)).toBeGreaterThanOrEqual(4 * HOUR);
     expect((await r.decide(id, first.id, 'lee', { decision: 'approve', reason: 'still too early' })).status).toBe(403);
 
@@ -165,7 +177,10 @@ describe('objection window (time-skipping)', () => {
   it('runs after a 15-minute objection window when nobody objects, not before', async () => {
     const id = await r.open('window', { labels: { alertname: 'Objection', incident_tag: 'window-1' } });
     const window = await r.pendingApproval(id);
-    expect(window).toMatchObject({ kind: 'objection', context: { ifNobodyAnswers: expect.stringContaining('unless someone objects') } });
+    expect(window).toMatchObject({
+      kind: 'objection',
+      context: { ifNobodyAnswers: expect.stringContaining('unless someone objects') },
+    });
     expect(Date.parse(window.expiresAt) - Date.parse(window.requestedAt)).toBe(15 * MINUTE);
 
     await h.skip('14m');
@@ -184,7 +199,9 @@ describe('objection window (time-skipping)', () => {
     const id = await r.open('object', { labels: { alertname: 'Objection', incident_tag: 'object-1' } });
     const window = await r.pendingApproval(id);
     await h.skip('10m');
-    expect((await r.decide(id, window.id, 'alice', { decision: 'reject', reason: 'customer demo running' })).status).toBe(200);
+    expect(
+      (await r.decide(id, window.id, 'alice', { decision: 'reject', reason: 'customer demo running' })).status,
+    ).toBe(200);
     expect((await r.result(id)).phase).toBe('completed');
     expect(restarts('object-1')).toHaveLength(0);
     const s = await r.status(id);

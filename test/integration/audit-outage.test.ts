@@ -11,7 +11,12 @@ import { startTargetServer, type TargetServer } from '../support/target-server.j
  * A node of its own (other test files share the main one), so this file can stop it and start
  * it again while a response keeps going.
  */
-const OUTAGE_PROFILE = { ...PROFILES.test, name: 'outage', opensearchHttpPort: 19201, opensearchTransportPort: 19301 } as unknown as StackProfile;
+const OUTAGE_PROFILE = {
+  ...PROFILES.test,
+  name: 'outage',
+  opensearchHttpPort: 19201,
+  opensearchTransportPort: 19301,
+} as unknown as StackProfile;
 const PREFIX = 'audit-outage';
 const external = Boolean(process.env.OPENSEARCH_URL);
 
@@ -25,7 +30,12 @@ describe.skipIf(external)('OpenSearch down in the middle of a response', () => {
     await createAuditStore(new OpenSearchClient({ node: node.url }), PREFIX).installTemplate();
     target = await startTargetServer();
     h = await startInterlock(
-      { temporalAddress: inject('temporalAddress'), opensearchUrl: node.url, auditIndexPrefix: PREFIX, workflowBundlePath: inject('workflowBundlePath') },
+      {
+        temporalAddress: inject('temporalAddress'),
+        opensearchUrl: node.url,
+        auditIndexPrefix: PREFIX,
+        workflowBundlePath: inject('workflowBundlePath'),
+      },
       { playbooks: { 'restart.yaml': restartPlaybook(target.url) } },
     );
   }, 180_000);
@@ -43,7 +53,9 @@ describe.skipIf(external)('OpenSearch down in the middle of a response', () => {
     await node.process!.stop();
 
     // Decisions keep working while the audit store is gone.
-    expect((await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'approved during the outage' })).status).toBe(200);
+    expect(
+      (await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'approved during the outage' })).status,
+    ).toBe(200);
     const during = await r.until(id, (s) => s.phase === 'completed', 30_000);
     expect(target.requestsTo('/mitigations/restart')).toHaveLength(1);
     await new Promise((res) => setTimeout(res, 3000));
@@ -57,8 +69,14 @@ describe.skipIf(external)('OpenSearch down in the middle of a response', () => {
     expect(during.timeline.length).toBeGreaterThan(5);
     expect(stored.body.total).toBe(timeline.length);
     expect(stored.body.events.map((e: any) => e.eventId)).toEqual(timeline);
-    const byReason = await h.request('GET', `/v1/audit/search?q=${encodeURIComponent('during the outage')}&incident=${id}`, { as: 'audrey' });
+    const byReason = await h.request(
+      'GET',
+      `/v1/audit/search?q=${encodeURIComponent('during the outage')}&incident=${id}`,
+      { as: 'audrey' },
+    );
     expect(byReason.body.events.map((e: any) => e.type)).toEqual(['approval.granted']);
-    expect((await h.request('GET', `/v1/audit/verify?incident=${id}`, { as: 'audrey' })).body).toMatchObject({ intact: true });
+    expect((await h.request('GET', `/v1/audit/verify?incident=${id}`, { as: 'audrey' })).body).toMatchObject({
+      intact: true,
+    });
   }, 180_000);
 });

@@ -18,7 +18,11 @@ beforeAll(async () => {
   // a hand-over opt-out, notes, and a resolution.
   incident = await r.open('audit', { labels: { incident_tag: `audit-${word}` } });
   const approval = await r.pendingApproval(incident);
-  await h.request('POST', `/v1/incidents/${incident}/approvals/${approval.id}`, { as: 'bob', headers: { 'x-interlock-channel': 'slack' }, body: { decision: 'reject', reason: `${word} replica <script>alert(1)</script> is fine` } });
+  await h.request('POST', `/v1/incidents/${incident}/approvals/${approval.id}`, {
+    as: 'bob',
+    headers: { 'x-interlock-channel': 'slack' },
+    body: { decision: 'reject', reason: `${word} replica <script>alert(1)</script> is fine` },
+  });
   await r.result(incident);
 }, 60_000);
 afterAll(async () => {
@@ -43,7 +47,9 @@ describe('audit search', () => {
     // Filters narrow; each one applies.
     expect((await search(`q=${word}&channel=slack`)).body.total).toBe(1);
     expect((await search(`q=${word}&channel=api`)).body.total).toBe(0);
-    expect((await search(`q=${word}&actor=bob&type=approval.rejected&service=payments-db&environment=prod`)).body.total).toBe(1);
+    expect(
+      (await search(`q=${word}&actor=bob&type=approval.rejected&service=payments-db&environment=prod`)).body.total,
+    ).toBe(1);
     expect((await search(`q=${word}&from=2000-01-01T00:00:00Z&to=2001-01-01T00:00:00Z`)).body.total).toBe(0);
   });
 
@@ -53,7 +59,12 @@ describe('audit search', () => {
     expect(total).toBeGreaterThan(5);
     const times = all.body.events.map((e: any) => e.time);
     expect([...times].sort()).toEqual(times);
-    expect(all.body.facets.types).toEqual(expect.arrayContaining([{ key: 'approval.rejected', count: 1 }, { key: 'response.opened', count: 1 }]));
+    expect(all.body.facets.types).toEqual(
+      expect.arrayContaining([
+        { key: 'approval.rejected', count: 1 },
+        { key: 'response.opened', count: 1 },
+      ]),
+    );
     expect(all.body.facets.actors).toEqual(expect.arrayContaining([{ key: 'bob', count: 1 }]));
 
     const seen: string[] = [];
@@ -106,29 +117,55 @@ describe('audit search', () => {
     expect(list.body.incidents.length).toBeGreaterThan(0);
     const status = await h.request('GET', `/v1/incidents/${incident}`, as);
     expect(status.status).toBe(200);
-    expect(status.body).toMatchObject({ incidentId: incident, approvals: [{ state: 'rejected', decisions: [{ reason: expect.stringContaining(word) }] }] });
+    expect(status.body).toMatchObject({
+      incidentId: incident,
+      approvals: [{ state: 'rejected', decisions: [{ reason: expect.stringContaining(word) }] }],
+    });
     const timeline = await h.request('GET', `/v1/incidents/${incident}/timeline`, as);
     expect(timeline.status).toBe(200);
     expect(timeline.body.events.map((e: any) => e.eventId)).toEqual(status.body.timeline.map((e: any) => e.eventId));
     const found = await search(`q=${word}`);
     expect(found.status).toBe(200);
-    expect(found.body.events).toEqual([expect.objectContaining({ incidentId: incident, type: 'approval.rejected', reason: expect.stringContaining(word) })]);
+    expect(found.body.events).toEqual([
+      expect.objectContaining({
+        incidentId: incident,
+        type: 'approval.rejected',
+        reason: expect.stringContaining(word),
+      }),
+    ]);
     const ndjson = await h.request('GET', `/v1/audit/export?incident=${incident}`, as);
     expect(ndjson.status).toBe(200);
-    const exported = String(ndjson.body).trim().split('\n').map((l) => JSON.parse(l));
+    const exported = String(ndjson.body)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(exported.map((e) => e.eventId)).toEqual(status.body.timeline.map((e: any) => e.eventId));
-    expect(exported.find((e) => e.type === 'approval.rejected')).toMatchObject({ actor: { id: 'bob' }, reason: expect.stringContaining(word) });
+    expect(exported.find((e) => e.type === 'approval.rejected')).toMatchObject({
+      actor: { id: 'bob' },
+      reason: expect.stringContaining(word),
+    });
     const csv = await h.request('GET', `/v1/audit/export?incident=${incident}&format=csv&type=approval.rejected`, as);
     expect(csv.status).toBe(200);
-    expect(String(csv.body).trim().split('\n')).toEqual([expect.stringMatching(/^time,incidentId,type,/), expect.stringContaining(`${word} replica`)]);
+    expect(String(csv.body).trim().split('\n')).toEqual([
+      expect.stringMatching(/^time,incidentId,type,/),
+      expect.stringContaining(`${word} replica`),
+    ]);
     expect((await h.request('GET', `/v1/audit/verify?incident=${incident}`, as)).body).toMatchObject({ intact: true });
 
     // Writes, each well-formed (a responder would get 409: the response has ended), all refused.
     const writes: Array<[string, string, unknown]> = [
-      ['POST', `/v1/incidents/${incident}/approvals/restart-replica-1`, { decision: 'approve', reason: 'auditors may not' }],
+      [
+        'POST',
+        `/v1/incidents/${incident}/approvals/restart-replica-1`,
+        { decision: 'approve', reason: 'auditors may not' },
+      ],
       ['POST', `/v1/incidents/${incident}/opt-out`, { reason: 'auditors may not' }],
       ['POST', `/v1/incidents/${incident}/opt-in`, { reason: 'auditors may not' }],
-      ['POST', `/v1/incidents/${incident}/overrides`, { type: 'skip-step', stepId: 'restart-replica', reason: 'auditors may not' }],
+      [
+        'POST',
+        `/v1/incidents/${incident}/overrides`,
+        { type: 'skip-step', stepId: 'restart-replica', reason: 'auditors may not' },
+      ],
       ['POST', `/v1/incidents/${incident}/notes`, { text: 'auditors may not' }],
       ['POST', `/v1/incidents/${incident}/resolve`, { summary: 'auditors may not' }],
       ['POST', `/v1/incidents/${incident}/cancel`, { reason: 'auditors may not' }],
@@ -136,11 +173,22 @@ describe('audit search', () => {
       ['POST', '/v1/guardrails/pauses', { selector: { service: 'payments-db' }, reason: 'auditors may not' }],
       ['POST', '/v1/alerts/generic', { dedupKey: 'auditor', title: 'auditors may not' }],
     ];
-    for (const [method, url, body] of writes) expect([method, url, (await h.request(method, url, { ...as, body })).status]).toEqual([method, url, 403]);
-    expect((await h.request('POST', `/v1/incidents/${incident}/notes`, { as: 'alice', body: { text: 'a responder is let in' } })).status).toBe(409);
+    for (const [method, url, body] of writes)
+      expect([method, url, (await h.request(method, url, { ...as, body })).status]).toEqual([method, url, 403]);
+    expect(
+      (
+        await h.request('POST', `/v1/incidents/${incident}/notes`, {
+          as: 'alice',
+          body: { text: 'a responder is let in' },
+        })
+      ).status,
+    ).toBe(409);
     const after = await h.request('GET', `/v1/incidents/${incident}`, as);
     expect(after.body.timeline.length).toBe(status.body.timeline.length);
-    expect((await h.request('GET', '/v1/guardrails', as)).body).toMatchObject({ killSwitch: expect.not.objectContaining({ engaged: true }), pauses: [] });
+    expect((await h.request('GET', '/v1/guardrails', as)).body).toMatchObject({
+      killSwitch: expect.not.objectContaining({ engaged: true }),
+      pauses: [],
+    });
 
     // Alert sources read nothing.
     expect((await search(`q=${word}`, 'alertmanager')).status).toBe(403);
@@ -152,15 +200,24 @@ describe('audit search', () => {
 describe('export, timeline and verification', () => {
   it('streams every matching event as NDJSON and as CSV', async () => {
     const total = (await search(`incident=${incident}&limit=1`)).body.total;
-    const ndjson = await fetch(`${h.baseUrl}/v1/audit/export?incident=${incident}`, { headers: { authorization: `Bearer ${h.tokens.audrey}` } });
+    const ndjson = await fetch(`${h.baseUrl}/v1/audit/export?incident=${incident}`, {
+      headers: { authorization: `Bearer ${h.tokens.audrey}` },
+    });
     expect(ndjson.headers.get('content-type')).toMatch(/application\/x-ndjson/);
-    const lines = (await ndjson.text()).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await ndjson.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(total);
     expect(lines.map((e) => e.sequence)).toEqual([...lines.map((e) => e.sequence)].sort((a, b) => a - b));
 
-    const csv = await fetch(`${h.baseUrl}/v1/audit/export?incident=${incident}&format=csv&q=${word}`, { headers: { authorization: `Bearer ${h.tokens.audrey}` } });
+    const csv = await fetch(`${h.baseUrl}/v1/audit/export?incident=${incident}&format=csv&q=${word}`, {
+      headers: { authorization: `Bearer ${h.tokens.audrey}` },
+    });
     const rows = (await csv.text()).trim().split('\n');
-    expect(rows[0]).toBe('time,incidentId,type,actorId,actorName,channel,reason,summary,stepId,approvalId,action,outcome,eventId,causedBy');
+    expect(rows[0]).toBe(
+      'time,incidentId,type,actorId,actorName,channel,reason,summary,stepId,approvalId,action,outcome,eventId,causedBy',
+    );
     expect(rows).toHaveLength(2);
     expect(rows[1]).toContain(`${word} replica <script>alert(1)</script> is fine`);
   });
@@ -171,7 +228,9 @@ describe('export, timeline and verification', () => {
     expect(res.body.events[0].type).toBe('response.opened');
     expect(res.body.events.at(-1).type).toBe('response.completed');
     expect(res.body.events.map((e: any) => e.sequence)).toEqual(res.body.events.map((_: unknown, i: number) => i + 1));
-    expect((await h.request('GET', '/v1/incidents/am-000000000000000000000000/timeline', { as: 'audrey' })).status).toBe(404);
+    expect(
+      (await h.request('GET', '/v1/incidents/am-000000000000000000000000/timeline', { as: 'audrey' })).status,
+    ).toBe(404);
   });
 
   it('verifies the hash chain, and finds a document edited directly in OpenSearch', async () => {
@@ -181,10 +240,18 @@ describe('export, timeline and verification', () => {
     // Someone with OpenSearch access softens a rejection reason.
     const events = (await h.request('GET', `/v1/incidents/${incident}/timeline`, { as: 'audrey' })).body.events;
     const target = events.find((e: any) => e.type === 'approval.rejected');
-    await h.opensearch.update({ index: indexFor(inject('auditIndexPrefix'), target.time), id: target.eventId, body: { doc: { reason: 'approved after all' } }, refresh: true });
+    await h.opensearch.update({
+      index: indexFor(inject('auditIndexPrefix'), target.time),
+      id: target.eventId,
+      body: { doc: { reason: 'approved after all' } },
+      refresh: true,
+    });
 
     const broken = await h.request('GET', `/v1/audit/verify?incident=${incident}`, { as: 'audrey' });
-    expect(broken.body).toMatchObject({ intact: false, firstBroken: { eventId: target.eventId, sequence: target.sequence, problem: expect.stringContaining('changed') } });
+    expect(broken.body).toMatchObject({
+      intact: false,
+      firstBroken: { eventId: target.eventId, sequence: target.sequence, problem: expect.stringContaining('changed') },
+    });
     expect((await h.request('GET', '/v1/audit/verify?incident=nope', { as: 'audrey' })).status).toBe(400);
   });
 
@@ -192,7 +259,10 @@ describe('export, timeline and verification', () => {
     // A response of its own: the one above was already tampered with.
     const other = await r.open('truncate', { labels: { incident_tag: `truncate-${word}` } });
     const approval = await r.pendingApproval(other);
-    await h.request('POST', `/v1/incidents/${other}/approvals/${approval.id}`, { as: 'bob', body: { decision: 'reject', reason: 'not today' } });
+    await h.request('POST', `/v1/incidents/${other}/approvals/${approval.id}`, {
+      as: 'bob',
+      body: { decision: 'reject', reason: 'not today' },
+    });
     await r.result(other);
     const verify = () => h.request('GET', `/v1/audit/verify?incident=${other}`, { as: 'audrey' });
     const intact = await verify();
@@ -202,15 +272,22 @@ describe('export, timeline and verification', () => {
     const events = (await h.request('GET', `/v1/incidents/${other}/timeline`, { as: 'audrey' })).body.events;
     expect(events.at(-1).type).toBe('response.completed');
     const removed = events.slice(-2);
-    for (const e of removed) await h.opensearch.delete({ index: indexFor(inject('auditIndexPrefix'), e.time), id: e.eventId, refresh: true });
-    expect((await h.request('GET', `/v1/incidents/${other}/timeline`, { as: 'audrey' })).body.events).toHaveLength(events.length - 2);
+    for (const e of removed)
+      await h.opensearch.delete({ index: indexFor(inject('auditIndexPrefix'), e.time), id: e.eventId, refresh: true });
+    expect((await h.request('GET', `/v1/incidents/${other}/timeline`, { as: 'audrey' })).body.events).toHaveLength(
+      events.length - 2,
+    );
 
     const truncated = await verify();
     expect(truncated.status).toBe(200);
     expect(truncated.body).toMatchObject({
       intact: false,
       events: events.length - 2,
-      firstBroken: { eventId: removed[0].eventId, sequence: removed[0].sequence, problem: expect.stringContaining('newest events were removed') },
+      firstBroken: {
+        eventId: removed[0].eventId,
+        sequence: removed[0].sequence,
+        problem: expect.stringContaining('newest events were removed'),
+      },
       head: { checked: true },
     });
   });

@@ -30,7 +30,13 @@ beforeAll(async () => {
   target = await startTargetServer();
   h = await startHarness({
     playbooks: { 'restart.yaml': restartPlaybook(target.url) },
-    jwt: createJwtVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksFile, rolesClaim: 'roles', groupsClaim: 'groups' }),
+    jwt: createJwtVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksFile,
+      rolesClaim: 'roles',
+      groupsClaim: 'groups',
+    }),
   });
   r = responses(h);
 });
@@ -39,7 +45,10 @@ afterAll(async () => {
   await target?.close();
 });
 
-function jwt(claims: Record<string, unknown>, opts: { key?: CryptoKey; issuer?: string; audience?: string; expiresIn?: string | number } = {}) {
+function jwt(
+  claims: Record<string, unknown>,
+  opts: { key?: CryptoKey; issuer?: string; audience?: string; expiresIn?: string | number } = {},
+) {
   return new SignJWT({ name: 'Jo Oidc', roles: ['responder', 'approver'], groups: ['tier1'], ...claims })
     .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
     .setSubject('jo')
@@ -55,7 +64,10 @@ describe('OIDC bearer JWTs', () => {
   it('accept a valid token and take roles and groups from its claims; the actor is the token subject', async () => {
     const id = await r.open('jwt', { labels: { incident_tag: 'jwt-1' } });
     const approval = await r.pendingApproval(id);
-    const res = await h.request('POST', `/v1/incidents/${id}/approvals/${approval.id}`, { ...withBearer(await jwt({})), body: { decision: 'approve', reason: 'approved with an OIDC token' } });
+    const res = await h.request('POST', `/v1/incidents/${id}/approvals/${approval.id}`, {
+      ...withBearer(await jwt({})),
+      body: { decision: 'approve', reason: 'approved with an OIDC token' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.decisions[0].actor).toEqual({ id: 'jo', name: 'Jo Oidc', channel: 'api' });
   });
@@ -65,7 +77,12 @@ describe('OIDC bearer JWTs', () => {
     ['expired', () => jwt({}, { expiresIn: Math.floor(Date.now() / 1000) - 120 }), /expired/],
     ['from another issuer', () => jwt({}, { issuer: 'https://evil.test/' }), /iss/],
     ['for another audience', () => jwt({}, { audience: 'someone-else' }), /aud/],
-    ['unsigned (alg none)', async () => `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'jo', iss: ISSUER, aud: AUDIENCE, exp: 9e9, roles: ['admin'] })).toString('base64url')}.`, /algorithm|not a valid/],
+    [
+      'unsigned (alg none)',
+      async () =>
+        `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'jo', iss: ISSUER, aud: AUDIENCE, exp: 9e9, roles: ['admin'] })).toString('base64url')}.`,
+      /algorithm|not a valid/,
+    ],
   ])('refuse a token %s with 401 and a reason', async (_what, make, reason) => {
     const res = await h.request('GET', '/v1/incidents?limit=1', withBearer(await make()));
     expect(res.status).toBe(401);
@@ -127,14 +144,20 @@ describe('who may call what', () => {
     if (route.access === 'public') return true;
     if (person === undefined) return false;
     const has = PEOPLE[person].roles as readonly Role[];
-    return route.access === 'alert-source' ? has.includes('alert-source') : has.some((r) => (route.access as Role[]).includes(r));
+    return route.access === 'alert-source'
+      ? has.includes('alert-source')
+      : has.some((r) => (route.access as Role[]).includes(r));
   };
 
   it('has an expected answer for every route of the contract, and callers holding every role', () => {
     expect(Object.keys(ALLOWED).sort()).toEqual(Object.keys(ROUTES).sort());
     expect(roles.sort()).toEqual(['admin', 'alert-source', 'approver', 'auditor', 'responder']);
     // Somebody here can call every route, so no row of the matrix is only 403s.
-    for (const [name, route] of routes) expect((Object.keys(PEOPLE) as Person[]).some((p) => admits(route, p)), name).toBe(true);
+    for (const [name, route] of routes)
+      expect(
+        (Object.keys(PEOPLE) as Person[]).some((p) => admits(route, p)),
+        name,
+      ).toBe(true);
   });
 
   it('keeps the contract within the roles the README promises', () => {
@@ -153,11 +176,14 @@ describe('who may call what', () => {
     }
   });
 
-  it('answers every route, for every caller, exactly: the route\'s own status if the contract admits them, 403 if not, 401 without a token', async () => {
+  it("answers every route, for every caller, exactly: the route's own status if the contract admits them, 403 if not, 401 without a token", async () => {
     const id = await r.open('matrix', { labels: { incident_tag: 'matrix-1' } });
     await r.pendingApproval(id); // settled: from here only people can change it
     // The timeline route reads OpenSearch: wait until the response's first events are indexed.
-    await vi.waitFor(async () => expect((await h.request('GET', `/v1/incidents/${id}/timeline`, { as: 'audrey' })).status).toBe(200), { timeout: 20_000, interval: 200 });
+    await vi.waitFor(
+      async () => expect((await h.request('GET', `/v1/incidents/${id}/timeline`, { as: 'audrey' })).status).toBe(200),
+      { timeout: 20_000, interval: 200 },
+    );
     const before = (await r.status(id)).timeline.length;
     const callers: Array<Person | undefined> = [undefined, ...(Object.keys(PEOPLE) as Person[])];
     const mismatches: string[] = [];
@@ -169,7 +195,10 @@ describe('who may call what', () => {
         const expected = admits(route, as) ? probe.status : as === undefined ? 401 : 403;
         const res = await h.request(route.method.toUpperCase(), url, { as, body: probe.body });
         calls++;
-        if (res.status !== expected) mismatches.push(`${route.method.toUpperCase()} ${route.path} (${name}) as ${as ?? 'nobody'}: expected ${expected}, got ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`);
+        if (res.status !== expected)
+          mismatches.push(
+            `${route.method.toUpperCase()} ${route.path} (${name}) as ${as ?? 'nobody'}: expected ${expected}, got ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`,
+          );
       }
     }
     expect(mismatches).toEqual([]);
@@ -184,7 +213,11 @@ describe('who may call what', () => {
     const id = await r.open('auditor', { labels: { incident_tag: 'auditor-1' } });
     for (const route of Object.values(ROUTES) as RouteContract[]) {
       if (route.method === 'get') continue;
-      const res = await h.request(route.method.toUpperCase(), route.path.replace(':id', id).replace(':approvalId', 'restart-replica-1').replace(':controlId', 'nope'), { as: 'audrey', body: { reason: 'auditors may not', decision: 'approve', summary: 'x', text: 'x' } });
+      const res = await h.request(
+        route.method.toUpperCase(),
+        route.path.replace(':id', id).replace(':approvalId', 'restart-replica-1').replace(':controlId', 'nope'),
+        { as: 'audrey', body: { reason: 'auditors may not', decision: 'approve', summary: 'x', text: 'x' } },
+      );
       expect([route.path, res.status]).toEqual([route.path, 403]);
     }
     await r.post(id, 'resolve', 'alice', { summary: 'test cleanup' });
@@ -192,7 +225,10 @@ describe('who may call what', () => {
 
   it('never takes the actor from the body', async () => {
     const id = await r.open('spoof', { labels: { incident_tag: `spoof-${randomUUID()}` } });
-    const res = await h.request('POST', `/v1/incidents/${id}/opt-out`, { as: 'alice', body: { reason: 'pretending', actor: { id: 'bob', name: 'Bob', channel: 'api', roles: ['admin'], groups: [] } } });
+    const res = await h.request('POST', `/v1/incidents/${id}/opt-out`, {
+      as: 'alice',
+      body: { reason: 'pretending', actor: { id: 'bob', name: 'Bob', channel: 'api', roles: ['admin'], groups: [] } },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.message).toMatch(/actor/);
     await r.post(id, 'resolve', 'alice', { summary: 'test cleanup' });

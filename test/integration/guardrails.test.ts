@@ -7,7 +7,11 @@ let target: TargetServer;
 let h: Harness;
 let r: ReturnType<typeof responses>;
 
-const auto = (alertname: string) => restartPlaybook(target.url, { alertname, policy: '{ mode: auto }' }).replace('id: restart-replica\n', `id: ${alertname.toLowerCase()}\n`);
+const auto = (alertname: string) =>
+  restartPlaybook(target.url, { alertname, policy: '{ mode: auto }' }).replace(
+    'id: restart-replica\n',
+    `id: ${alertname.toLowerCase()}\n`,
+  );
 
 beforeAll(async () => {
   target = await startTargetServer();
@@ -23,8 +27,10 @@ afterAll(async () => {
   await target?.close();
 });
 
-const restarts = (tag: string) => target.received.filter((x) => x.path === '/mitigations/restart' && x.body.includes(tag));
-const guard = (method: string, path: string, body: Record<string, unknown>, as: 'ada' | 'alice' | 'audrey' = 'ada') => h.request(method, `/v1/guardrails${path}`, { as, body });
+const restarts = (tag: string) =>
+  target.received.filter((x) => x.path === '/mitigations/restart' && x.body.includes(tag));
+const guard = (method: string, path: string, body: Record<string, unknown>, as: 'ada' | 'alice' | 'audrey' = 'ada') =>
+  h.request(method, `/v1/guardrails${path}`, { as, body });
 
 describe('kill switch', () => {
   it('interrupts a running mitigation, holds everything while engaged, and lets responses continue once released', async () => {
@@ -47,14 +53,19 @@ describe('kill switch', () => {
     expect(restarts('ks-2')).toHaveLength(1);
     expect((await r.result(id)).phase).toBe('completed');
     expect(restarts('ks-1')).toHaveLength(2); // interrupted once, run again after the release
-    expect(r.types(await r.status(id))).toEqual(expect.arrayContaining(['guardrail.halted', 'mitigation.cancelled', 'mitigation.blocked']));
+    expect(r.types(await r.status(id))).toEqual(
+      expect.arrayContaining(['guardrail.halted', 'mitigation.cancelled', 'mitigation.blocked']),
+    );
   });
 
   it('lets a pending approval be granted, but nothing runs until the switch is released', async () => {
     const id = await r.open('ks-approval', { labels: { incident_tag: 'ks-3' } });
     const approval = await r.pendingApproval(id);
     expect((await guard('POST', '/kill-switch', { reason: 'hold everything' })).status).toBe(200);
-    expect((await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'approved during the freeze-out' })).status).toBe(200);
+    expect(
+      (await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'approved during the freeze-out' }))
+        .status,
+    ).toBe(200);
     await r.until(id, (s) => s.phase === 'blocked');
     await new Promise((res) => setTimeout(res, 500));
     expect(restarts('ks-3')).toHaveLength(0);
@@ -72,7 +83,17 @@ describe('kill switch', () => {
     try {
       await control.cancel();
       await expect
-        .poll(async () => (await h.request('GET', '/v1/audit/search?type=input.rejected&q=guardrails%20control%20workflow&limit=50', { as: 'audrey' })).body.total ?? 0, { timeout: 10_000, interval: 200 })
+        .poll(
+          async () =>
+            (
+              await h.request(
+                'GET',
+                '/v1/audit/search?type=input.rejected&q=guardrails%20control%20workflow&limit=50',
+                { as: 'audrey' },
+              )
+            ).body.total ?? 0,
+          { timeout: 10_000, interval: 200 },
+        )
         .toBeGreaterThan(0);
       expect((await control.describe()).status.name).toBe('RUNNING');
       const controls = (await h.request('GET', '/v1/guardrails', { as: 'audrey' })).body;
@@ -89,10 +110,16 @@ describe('kill switch', () => {
 describe('pauses, rules and freezes', () => {
   it('a scoped pause holds what it matches, not the rest, and expires by itself (audited)', async () => {
     const expiresAt = new Date(Date.now() + 2500).toISOString();
-    const paused = await guard('POST', '/pauses', { selector: { service: 'payments-db', environment: 'prod' }, reason: 'payments maintenance', expiresAt });
+    const paused = await guard('POST', '/pauses', {
+      selector: { service: 'payments-db', environment: 'prod' },
+      reason: 'payments maintenance',
+      expiresAt,
+    });
     expect(paused.status).toBe(201);
     const matching = await r.open('pause-match', { labels: { alertname: 'AutoRestart', incident_tag: 'pause-1' } });
-    const other = await r.open('pause-other', { labels: { alertname: 'AutoRestart', incident_tag: 'pause-2', service: 'search' } });
+    const other = await r.open('pause-other', {
+      labels: { alertname: 'AutoRestart', incident_tag: 'pause-2', service: 'search' },
+    });
     expect((await r.result(other)).phase).toBe('completed');
     expect(restarts('pause-2')).toHaveLength(1);
     expect(restarts('pause-1')).toHaveLength(0);
@@ -103,25 +130,56 @@ describe('pauses, rules and freezes', () => {
   });
 
   it('resolves overlapping rules to the most restrictive, and a freeze makes automatic steps need approval', async () => {
-    const block = await guard('POST', '/rules', { selector: { service: 'orders' }, effect: 'block', reason: 'orders migration' });
-    const approval = await guard('POST', '/rules', { selector: { service: 'orders' }, effect: 'approval', tier: 'lead', reason: 'orders are sensitive' });
+    const block = await guard('POST', '/rules', {
+      selector: { service: 'orders' },
+      effect: 'block',
+      reason: 'orders migration',
+    });
+    const approval = await guard('POST', '/rules', {
+      selector: { service: 'orders' },
+      effect: 'approval',
+      tier: 'lead',
+      reason: 'orders are sensitive',
+    });
     expect([block.status, approval.status]).toEqual([201, 201]);
-    const blocked = await r.open('rule-block', { labels: { alertname: 'AutoRestart', incident_tag: 'rule-1', service: 'orders' } });
+    const blocked = await r.open('rule-block', {
+      labels: { alertname: 'AutoRestart', incident_tag: 'rule-1', service: 'orders' },
+    });
     const s1 = await r.until(blocked, (s) => s.phase === 'blocked');
     expect(s1.blockedBy[0]).toMatch(/exclusion rule rule-\d+: orders migration/);
     // Remove the block: the approval rule still stands.
-    expect((await guard('DELETE', `/rules/${block.body.rules.find((x: any) => x.effect === 'block').id}`, { reason: 'migration done' })).status).toBe(200);
+    expect(
+      (
+        await guard('DELETE', `/rules/${block.body.rules.find((x: any) => x.effect === 'block').id}`, {
+          reason: 'migration done',
+        })
+      ).status,
+    ).toBe(200);
     const pending = await r.pendingApproval(blocked);
     expect(pending).toMatchObject({ tier: 'lead' });
     await r.post(blocked, 'resolve', 'alice', { summary: 'test cleanup' });
     await guard('DELETE', `/rules/${approval.body.rules.at(-1).id}`, { reason: 'cleanup' });
 
-    const freeze = await guard('POST', '/freezes', { start: new Date(Date.now() - 1000).toISOString(), end: new Date(Date.now() + 600_000).toISOString(), selector: { service: 'checkout' }, tier: 'lead', reason: 'Black Friday freeze' });
+    const freeze = await guard('POST', '/freezes', {
+      start: new Date(Date.now() - 1000).toISOString(),
+      end: new Date(Date.now() + 600_000).toISOString(),
+      selector: { service: 'checkout' },
+      tier: 'lead',
+      reason: 'Black Friday freeze',
+    });
     expect(freeze.status).toBe(201);
-    const frozen = await r.open('freeze', { labels: { alertname: 'AutoRestart', incident_tag: 'freeze-1', service: 'checkout' } });
+    const frozen = await r.open('freeze', {
+      labels: { alertname: 'AutoRestart', incident_tag: 'freeze-1', service: 'checkout' },
+    });
     const needs = await r.pendingApproval(frozen);
-    expect(needs).toMatchObject({ tier: 'lead', context: { policySource: expect.stringMatching(/^change freeze freeze-\d+$/) } });
-    expect((await r.decide(frozen, needs.id, 'lee', { decision: 'approve', reason: 'lead approves during the freeze' })).status).toBe(200);
+    expect(needs).toMatchObject({
+      tier: 'lead',
+      context: { policySource: expect.stringMatching(/^change freeze freeze-\d+$/) },
+    });
+    expect(
+      (await r.decide(frozen, needs.id, 'lee', { decision: 'approve', reason: 'lead approves during the freeze' }))
+        .status,
+    ).toBe(200);
     expect((await r.result(frozen)).phase).toBe('completed');
     await guard('DELETE', `/freezes/${freeze.body.freezes[0].id}`, { reason: 'freeze over' });
   });
@@ -130,7 +188,13 @@ describe('pauses, rules and freezes', () => {
     const id = await r.open('freeze-late', { labels: { incident_tag: 'freeze-late-1', service: 'ledger' } });
     const tier1 = await r.pendingApproval(id);
     expect(tier1).toMatchObject({ tier: 'tier1' });
-    const freeze = await guard('POST', '/freezes', { start: new Date(Date.now() - 1000).toISOString(), end: new Date(Date.now() + 600_000).toISOString(), selector: { service: 'ledger' }, tier: 'lead', reason: 'ledger close' });
+    const freeze = await guard('POST', '/freezes', {
+      start: new Date(Date.now() - 1000).toISOString(),
+      end: new Date(Date.now() + 600_000).toISOString(),
+      selector: { service: 'ledger' },
+      tier: 'lead',
+      reason: 'ledger close',
+    });
     expect(freeze.status).toBe(201);
     expect((await r.decide(id, tier1.id, 'bob', { decision: 'approve', reason: 'tier1 says yes' })).status).toBe(200);
     const lead = await r.pendingApproval(id);
@@ -138,23 +202,39 @@ describe('pauses, rules and freezes', () => {
     expect(restarts('freeze-late-1')).toHaveLength(0);
     const status = await r.status(id);
     expect(status.approvals.find((a: any) => a.id === tier1.id).state).toBe('void');
-    expect((await r.decide(id, lead.id, 'lee', { decision: 'approve', reason: 'lead approves the restart' })).status).toBe(200);
+    expect(
+      (await r.decide(id, lead.id, 'lee', { decision: 'approve', reason: 'lead approves the restart' })).status,
+    ).toBe(200);
     expect((await r.result(id)).phase).toBe('completed');
     expect(restarts('freeze-late-1')).toHaveLength(1);
-    await guard('DELETE', `/freezes/${freeze.body.freezes.find((f: any) => f.reason === 'ledger close').id}`, { reason: 'close done' });
+    await guard('DELETE', `/freezes/${freeze.body.freezes.find((f: any) => f.reason === 'ledger close').id}`, {
+      reason: 'close done',
+    });
   });
 
   it('a manual-only rule added while an approval is pending: the approved step still does not run', async () => {
     const id = await r.open('manual-late', { labels: { incident_tag: 'manual-late-1', service: 'vault' } });
     const pending = await r.pendingApproval(id);
-    const rule = await guard('POST', '/rules', { selector: { service: 'vault' }, effect: 'manual-only', reason: 'vault is hands-on only' });
+    const rule = await guard('POST', '/rules', {
+      selector: { service: 'vault' },
+      effect: 'manual-only',
+      reason: 'vault is hands-on only',
+    });
     expect(rule.status).toBe(201);
-    expect((await r.decide(id, pending.id, 'bob', { decision: 'approve', reason: 'approved before hearing of the rule' })).status).toBe(200);
-    const done = await r.until(id, (s) => s.steps.find((x: any) => x.id === 'restart-replica')?.state === 'manual-only');
+    expect(
+      (await r.decide(id, pending.id, 'bob', { decision: 'approve', reason: 'approved before hearing of the rule' }))
+        .status,
+    ).toBe(200);
+    const done = await r.until(
+      id,
+      (s) => s.steps.find((x: any) => x.id === 'restart-replica')?.state === 'manual-only',
+    );
     expect(done.approvals.find((a: any) => a.id === pending.id).state).toBe('void');
     expect(restarts('manual-late-1')).toHaveLength(0);
     await r.post(id, 'resolve', 'alice', { summary: 'done by hand' });
-    await guard('DELETE', `/rules/${rule.body.rules.find((x: any) => x.reason === 'vault is hands-on only').id}`, { reason: 'cleanup' });
+    await guard('DELETE', `/rules/${rule.body.rules.find((x: any) => x.reason === 'vault is hands-on only').id}`, {
+      reason: 'cleanup',
+    });
   });
 
   it('refuses unauthorized changes with 403 and audits them; refuses malformed selectors with 400', async () => {
@@ -162,7 +242,9 @@ describe('pauses, rules and freezes', () => {
     expect(refused.status).toBe(403);
     expect((await guard('POST', '/kill-switch', { reason: 'auditors cannot' }, 'audrey')).status).toBe(403);
     await new Promise((res) => setTimeout(res, 1500));
-    const audited = await h.request('GET', '/v1/audit/search?type=input.rejected&actor=alice&limit=50', { as: 'audrey' });
+    const audited = await h.request('GET', '/v1/audit/search?type=input.rejected&actor=alice&limit=50', {
+      as: 'audrey',
+    });
     expect(audited.body.events.some((e: any) => e.summary.includes('POST /v1/guardrails/pauses'))).toBe(true);
 
     for (const selector of [{}, { colour: 'red' }, { service: '' }, 'everything']) {
@@ -172,10 +254,19 @@ describe('pauses, rules and freezes', () => {
     }
     const noReason = await guard('POST', '/kill-switch', {});
     expect(noReason.status).toBe(400);
-    const backwards = await guard('POST', '/freezes', { start: '2026-12-02T00:00:00Z', end: '2026-12-01T00:00:00Z', reason: 'backwards' });
+    const backwards = await guard('POST', '/freezes', {
+      start: '2026-12-02T00:00:00Z',
+      end: '2026-12-01T00:00:00Z',
+      reason: 'backwards',
+    });
     expect(backwards.body.error.message).toMatch(/start must be before end/);
     expect((await guard('DELETE', '/pauses/pause-999', { reason: 'no such' })).status).toBe(404);
     const all = await h.request('GET', '/v1/guardrails', { as: 'audrey' });
-    expect(all.body).toMatchObject({ killSwitch: { engaged: false }, pauses: expect.any(Array), rules: expect.any(Array), freezes: expect.any(Array) });
+    expect(all.body).toMatchObject({
+      killSwitch: { engaged: false },
+      pauses: expect.any(Array),
+      rules: expect.any(Array),
+      freezes: expect.any(Array),
+    });
   });
 });

@@ -38,10 +38,16 @@ describe('OpenAPI', () => {
       const op = doc.paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method];
       expect(op, name).toBeDefined();
       expect(op.operationId).toBe(name);
-      if (route.body) expect(op.requestBody.content['application/json'].schema.type ?? op.requestBody.content['application/json'].schema.oneOf ?? op.requestBody.content['application/json'].schema.anyOf).toBeDefined();
+      if (route.body)
+        expect(
+          op.requestBody.content['application/json'].schema.type ??
+            op.requestBody.content['application/json'].schema.oneOf ??
+            op.requestBody.content['application/json'].schema.anyOf,
+        ).toBeDefined();
     }
     // The document is generated from the schemas the routes validate with: a field it requires is one the route requires.
-    const decide = doc.paths['/v1/incidents/{id}/approvals/{approvalId}'].post.requestBody.content['application/json'].schema;
+    const decide =
+      doc.paths['/v1/incidents/{id}/approvals/{approvalId}'].post.requestBody.content['application/json'].schema;
     expect(decide.required).toEqual(expect.arrayContaining(['decision', 'reason']));
     expect(decide.properties.decision.enum).toEqual(['approve', 'reject']);
     expect(decide.additionalProperties).toBe(false);
@@ -54,19 +60,34 @@ describe('OpenAPI', () => {
       if (route.access === 'public') return undefined;
       if (route.access === 'alert-source') return 'alertmanager';
       const allowed = route.access;
-      return (Object.keys(PEOPLE) as Person[]).find((p) => PEOPLE[p].roles.some((role) => (allowed as readonly string[]).includes(role)));
+      return (Object.keys(PEOPLE) as Person[]).find((p) =>
+        PEOPLE[p].roles.some((role) => (allowed as readonly string[]).includes(role)),
+      );
     };
     for (const [name, route] of Object.entries(ROUTES) as Array<[string, RouteContract]>) {
-      const url = route.path.replace(':id', 'am-000000000000000000000000').replace(':approvalId', 'x-1').replace(':controlId', 'nope');
+      const url = route.path
+        .replace(':id', 'am-000000000000000000000000')
+        .replace(':approvalId', 'x-1')
+        .replace(':controlId', 'nope');
       const as = callerFor(route);
       expect(route.access === 'public' || as !== undefined, `${name}: nobody may call it`).toBe(true);
       // Empty bodies: no operation here changes anything (every write needs at least a reason).
-      const res = await h.request(route.method.toUpperCase(), url, { as, body: route.method === 'get' ? undefined : {} });
-      expect({ name, status: res.status, unrouted: /^no route/.test(res.body?.error?.message ?? '') }).toEqual({ name, status: res.status, unrouted: false });
+      const res = await h.request(route.method.toUpperCase(), url, {
+        as,
+        body: route.method === 'get' ? undefined : {},
+      });
+      expect({ name, status: res.status, unrouted: /^no route/.test(res.body?.error?.message ?? '') }).toEqual({
+        name,
+        status: res.status,
+        unrouted: false,
+      });
       expect([name, res.status], 'not let in').not.toEqual([name, 401]);
       expect([name, res.status], 'not let in').not.toEqual([name, 403]);
       // And the answer is one the document lists for that operation.
-      expect(Object.keys(route.responses), `${name} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 200)}`).toContain(String(res.status));
+      expect(
+        Object.keys(route.responses),
+        `${name} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 200)}`,
+      ).toContain(String(res.status));
     }
   });
 });
@@ -84,7 +105,10 @@ describe('errors and headers', () => {
   });
 
   it('refuses bodies over 1 MB with 413', async () => {
-    const res = await h.request('POST', '/v1/alerts/generic', { as: 'alertmanager', rawBody: JSON.stringify({ title: 'x'.repeat(1_100_000) }) });
+    const res = await h.request('POST', '/v1/alerts/generic', {
+      as: 'alertmanager',
+      rawBody: JSON.stringify({ title: 'x'.repeat(1_100_000) }),
+    });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('body_too_large');
   });
@@ -98,7 +122,8 @@ describe('errors and headers', () => {
 
   it('rate-limits per principal with 429, without affecting other principals', async () => {
     const statuses = [];
-    for (let i = 0; i < 7; i++) statuses.push((await limited.request('GET', '/v1/incidents?limit=1', { as: 'audrey' })).status);
+    for (let i = 0; i < 7; i++)
+      statuses.push((await limited.request('GET', '/v1/incidents?limit=1', { as: 'audrey' })).status);
     expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
     expect(statuses.slice(5)).toEqual([429, 429]);
     const limitedRes = await limited.request('GET', '/v1/incidents?limit=1', { as: 'audrey' });
@@ -110,14 +135,19 @@ describe('errors and headers', () => {
 describe('health, readiness and metrics', () => {
   it('is ready when Temporal and OpenSearch answer, and says which one does not', async () => {
     const ok = await h.request('GET', '/readyz');
-    expect(ok).toMatchObject({ status: 200, body: { status: 'ready', checks: { temporal: { ok: true }, opensearch: { ok: true } } } });
+    expect(ok).toMatchObject({
+      status: 200,
+      body: { status: 'ready', checks: { temporal: { ok: true }, opensearch: { ok: true } } },
+    });
 
     // The same gateway with OpenSearch pointed at a port where nothing listens.
     const unreachable = new OpenSearchClient({ node: 'http://127.0.0.1:9', requestTimeout: 1000, maxRetries: 0 });
     const app = createApp({
       client: h.client,
       taskQueue: h.taskQueue,
-      principals: PrincipalDirectory.fromYaml('principals: [{ id: x, name: X, roles: [auditor], tokenSha256: "0000000000000000000000000000000000000000000000000000000000000000" }]'),
+      principals: PrincipalDirectory.fromYaml(
+        'principals: [{ id: x, name: X, roles: [auditor], tokenSha256: "0000000000000000000000000000000000000000000000000000000000000000" }]',
+      ),
       audit: createAuditStore(unreachable, 'audit-events'),
       opensearchPing: () => unreachable.ping(),
       log: pino({ level: 'silent' }),
@@ -128,18 +158,25 @@ describe('health, readiness and metrics', () => {
     try {
       const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`);
       expect(res.status).toBe(503);
-      expect(await res.json()).toMatchObject({ status: 'not ready', checks: { temporal: { ok: true }, opensearch: { ok: false } } });
+      expect(await res.json()).toMatchObject({
+        status: 'not ready',
+        checks: { temporal: { ok: true }, opensearch: { ok: false } },
+      });
     } finally {
       server.close();
     }
 
     // And the other way round: Temporal unreachable (a lazy connection to a port where nothing
     // listens; no retry interceptor, so nothing retries after the test), OpenSearch fine.
-    const deadTemporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:9', connectTimeout: 1000, interceptors: [] }) });
+    const deadTemporal = new Client({
+      connection: Connection.lazy({ address: '127.0.0.1:9', connectTimeout: 1000, interceptors: [] }),
+    });
     const noTemporal = createApp({
       client: deadTemporal,
       taskQueue: h.taskQueue,
-      principals: PrincipalDirectory.fromYaml('principals: [{ id: x, name: X, roles: [auditor], tokenSha256: "0000000000000000000000000000000000000000000000000000000000000000" }]'),
+      principals: PrincipalDirectory.fromYaml(
+        'principals: [{ id: x, name: X, roles: [auditor], tokenSha256: "0000000000000000000000000000000000000000000000000000000000000000" }]',
+      ),
       audit: h.audit,
       opensearchPing: () => h.opensearch.ping(),
       log: pino({ level: 'silent' }),
@@ -151,7 +188,10 @@ describe('health, readiness and metrics', () => {
       const res = await fetch(`http://127.0.0.1:${(server2.address() as AddressInfo).port}/readyz`);
       expect(res.status).toBe(503);
       const body = await res.json();
-      expect(body).toMatchObject({ status: 'not ready', checks: { temporal: { ok: false, error: expect.any(String) }, opensearch: { ok: true } } });
+      expect(body).toMatchObject({
+        status: 'not ready',
+        checks: { temporal: { ok: false, error: expect.any(String) }, opensearch: { ok: true } },
+      });
     } finally {
       server2.close();
       await deadTemporal.connection.close().catch(() => undefined);
@@ -173,16 +213,33 @@ describe('health, readiness and metrics', () => {
     const text = await res.text();
     expect(text).toMatch(/interlock_decisions_total\{decision="approve"\} 1/);
     expect(text).toMatch(/interlock_approval_latency_seconds_count 1/);
-    expect(text).toMatch(/interlock_http_requests_total\{method="POST",route="\/v1\/incidents\/:id\/approvals\/:approvalId",status="200"\} 1/);
+    expect(text).toMatch(
+      /interlock_http_requests_total\{method="POST",route="\/v1\/incidents\/:id\/approvals\/:approvalId",status="200"\} 1/,
+    );
     expect(text).toMatch(/interlock_alert_deliveries_total\{source="alertmanager"\} 1/);
     await r.result(id);
 
     // Opt-outs: an accepted one counts under its mode and scope; a refused one does not count.
     const other = await r.open('metrics-optout', { labels: { incident_tag: 'metrics-2' } });
     await r.pendingApproval(other);
-    expect((await r.post(other, 'opt-out', 'alice', { mode: 'finish-current-step', scope: { kind: 'step', stepId: 'restart-replica' } })).status).toBe(400);
+    expect(
+      (
+        await r.post(other, 'opt-out', 'alice', {
+          mode: 'finish-current-step',
+          scope: { kind: 'step', stepId: 'restart-replica' },
+        })
+      ).status,
+    ).toBe(400);
     expect(await metric(optOuts)).toBeUndefined();
-    expect((await r.post(other, 'opt-out', 'alice', { reason: 'I will do this by hand', mode: 'finish-current-step', scope: { kind: 'step', stepId: 'restart-replica' } })).status).toBe(200);
+    expect(
+      (
+        await r.post(other, 'opt-out', 'alice', {
+          reason: 'I will do this by hand',
+          mode: 'finish-current-step',
+          scope: { kind: 'step', stepId: 'restart-replica' },
+        })
+      ).status,
+    ).toBe(200);
     expect(await metric(optOuts)).toBe('1');
     const all = (await (await fetch(`${h.baseUrl}/metrics`)).text()).match(/^interlock_optouts_total\{.*$/gm);
     expect(all).toEqual(['interlock_optouts_total{mode="finish-current-step",scope="step"} 1']);

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { alertmanagerWebhook, restartPlaybook, startHarness, uniqueGroupKey, type Harness } from '../support/harness.js';
+import {
+  alertmanagerWebhook,
+  restartPlaybook,
+  startHarness,
+  uniqueGroupKey,
+  type Harness,
+} from '../support/harness.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
 
 let target: TargetServer;
@@ -24,7 +30,9 @@ describe('Alertmanager intake', () => {
   it('joins repeated webhooks for the same alert group to one running response', async () => {
     const groupKey = uniqueGroupKey('dedup');
     const deliveries = await Promise.all(
-      Array.from({ length: 5 }, () => h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(groupKey) })),
+      Array.from({ length: 5 }, () =>
+        h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(groupKey) }),
+      ),
     );
     expect(deliveries.map((d) => d.status)).toEqual([202, 202, 202, 202, 202]);
     const ids = new Set(deliveries.map((d) => d.body.incidentId));
@@ -44,13 +52,22 @@ describe('Alertmanager intake', () => {
     expect(status.timeline.filter((e: { type: string }) => e.type === 'response.opened')).toHaveLength(1);
     expect(status.timeline.filter((e: { type: string }) => e.type === 'alert.joined')).toHaveLength(4);
     // Visibility is eventually consistent; one execution for this ID, ever.
-    await vi.waitFor(async () => expect(await runsOf(`incident-${incidentId}`)).toBe(1), { timeout: 10_000, interval: 200 });
+    await vi.waitFor(async () => expect(await runsOf(`incident-${incidentId}`)).toBe(1), {
+      timeout: 10_000,
+      interval: 200,
+    });
     await h.request('POST', `/v1/incidents/${incidentId}/cancel`, { as: 'alice', body: { reason: 'test cleanup' } });
   });
 
   it('starts separate responses for different alert groups', async () => {
-    const a = await h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(uniqueGroupKey('a')) });
-    const b = await h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(uniqueGroupKey('b')) });
+    const a = await h.request('POST', '/v1/alerts/alertmanager', {
+      as: 'alertmanager',
+      body: alertmanagerWebhook(uniqueGroupKey('a')),
+    });
+    const b = await h.request('POST', '/v1/alerts/alertmanager', {
+      as: 'alertmanager',
+      body: alertmanagerWebhook(uniqueGroupKey('b')),
+    });
     expect(a.body.incidentId).not.toBe(b.body.incidentId);
     for (const id of [a.body.incidentId, b.body.incidentId]) {
       await h.request('POST', `/v1/incidents/${id}/cancel`, { as: 'alice', body: { reason: 'test cleanup' } });
@@ -59,15 +76,24 @@ describe('Alertmanager intake', () => {
 
   it('refuses malformed and mis-shaped payloads with 400 and a message, starting nothing', async () => {
     const groupKey = uniqueGroupKey('bad');
-    const malformed = await h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', rawBody: '{"version": "4", "groupKey": ' });
+    const malformed = await h.request('POST', '/v1/alerts/alertmanager', {
+      as: 'alertmanager',
+      rawBody: '{"version": "4", "groupKey": ',
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error).toMatchObject({ code: 'invalid_json', message: expect.any(String) });
 
-    const wrongVersion = await h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: { ...alertmanagerWebhook(groupKey), version: '3' } });
+    const wrongVersion = await h.request('POST', '/v1/alerts/alertmanager', {
+      as: 'alertmanager',
+      body: { ...alertmanagerWebhook(groupKey), version: '3' },
+    });
     expect(wrongVersion.status).toBe(400);
     expect(wrongVersion.body.error.message).toMatch(/version/);
 
-    const noAlerts = await h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: { ...alertmanagerWebhook(groupKey), alerts: [] } });
+    const noAlerts = await h.request('POST', '/v1/alerts/alertmanager', {
+      as: 'alertmanager',
+      body: { ...alertmanagerWebhook(groupKey), alerts: [] },
+    });
     expect(noAlerts.status).toBe(400);
     expect(noAlerts.body.error.message).toMatch(/alerts/);
 

@@ -33,12 +33,22 @@ describe('live status', () => {
       },
       { timeout: 15_000, interval: 200 },
     );
-    expect(listed).toMatchObject({ incidentId: id, service, environment: 'prod', severity: 'critical', phase: 'awaiting-approval', awaitingApproval: true, status: 'RUNNING' });
+    expect(listed).toMatchObject({
+      incidentId: id,
+      service,
+      environment: 'prod',
+      severity: 'critical',
+      phase: 'awaiting-approval',
+      awaitingApproval: true,
+      status: 'RUNNING',
+    });
     const none = await h.request('GET', `/v1/incidents?service=${service}&phase=mitigating`, { as: 'alice' });
     expect(none.body.incidents).toHaveLength(0);
 
     // The Temporal UI's summary of the workflow (current details).
-    const metadata = (await h.client.workflow.getHandle(`incident-${id}`).query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    const metadata = (await h.client.workflow.getHandle(`incident-${id}`).query('__temporal_workflow_metadata')) as {
+      currentDetails?: string;
+    };
     expect(metadata.currentDetails).toMatch(/Phase: awaiting-approval/);
     expect(metadata.currentDetails).toMatch(/Waiting for: approval restart-replica-1 \(tier tier1/);
 
@@ -71,10 +81,14 @@ describe('dry run', () => {
     expect(s.dryRun).toBe(true);
     expect(s.steps.map((x: any) => x.state)).toEqual(['succeeded', 'simulated']);
     expect(r.types(s)).toContain('mitigation.simulated');
-    expect(target.received.filter((x) => x.body.includes('dry-1') && x.path.startsWith('/mitigations'))).toHaveLength(0);
+    expect(target.received.filter((x) => x.body.includes('dry-1') && x.path.startsWith('/mitigations'))).toHaveLength(
+      0,
+    );
     // Diagnostics are read-only: they really ran.
     expect(target.requestsTo('/diagnostics/lag').length).toBe(diagnosticsBefore + 1);
-    expect((await h.request('POST', '/v1/alerts/alertmanager?dryRun=maybe', { as: 'alertmanager', body: {} })).status).toBe(400);
+    expect(
+      (await h.request('POST', '/v1/alerts/alertmanager?dryRun=maybe', { as: 'alertmanager', body: {} })).status,
+    ).toBe(400);
   });
 });
 

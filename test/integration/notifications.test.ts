@@ -16,7 +16,10 @@ beforeAll(async () => {
   h = await startHarness({
     playbooks: {
       'restart.yaml': restartPlaybook(target.url),
-      'expire.yaml': restartPlaybook(target.url, { alertname: 'Expire', approvalTimeout: '1s' }).replace('id: restart-replica\n', 'id: expire\n'),
+      'expire.yaml': restartPlaybook(target.url, { alertname: 'Expire', approvalTimeout: '1s' }).replace(
+        'id: restart-replica\n',
+        'id: expire\n',
+      ),
     },
     // Every notification about an incident tagged "down" fails, as if its channel were unreachable.
     failNotification: (n) => n.approval?.context.alerts.some((a) => a.labels.incident_tag === 'down') === true,
@@ -40,35 +43,76 @@ describe('notifications', () => {
       kind: 'approval.requested',
       workflowId: `incident-${id}`,
       recipients: [{ tier: 'tier1' }],
-      approval: { id: approval.id, stepId: 'restart-replica', tier: 'tier1', context: { action: 'http.request', impact: expect.stringContaining('Restarts the replica'), risk: 'high' } },
+      approval: {
+        id: approval.id,
+        stepId: 'restart-replica',
+        tier: 'tier1',
+        context: { action: 'http.request', impact: expect.stringContaining('Restarts the replica'), risk: 'high' },
+      },
     });
     expect(requested.approval!.context.alerts.length).toBeGreaterThan(0);
     expect(requested.approval!.context.diagnostics.map((d) => d.stepId)).toEqual(['check-lag']);
 
     expect((await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'lag confirmed' })).status).toBe(200);
-    await vi.waitFor(() => expect(kindsOf(id)).toEqual(['approval.requested', 'approval.decided']), { timeout: 5_000, interval: 50 });
+    await vi.waitFor(() => expect(kindsOf(id)).toEqual(['approval.requested', 'approval.decided']), {
+      timeout: 5_000,
+      interval: 50,
+    });
     const decided = h.notifications.filter((n) => n.incidentId === id)[1]!;
-    expect(decided).toMatchObject({ actor: { id: 'bob' }, reason: 'lag confirmed', approval: { id: approval.id, state: 'approved' } });
+    expect(decided).toMatchObject({
+      actor: { id: 'bob' },
+      reason: 'lag confirmed',
+      approval: { id: approval.id, state: 'approved' },
+    });
     expect(new Set(h.notifications.filter((n) => n.incidentId === id).map((n) => n.id)).size).toBe(2);
   });
 
   it('tell people a request expired, and that someone opted out (who and why)', async () => {
     const id = await r.open('expired', { labels: { alertname: 'Expire', incident_tag: 'expired-1' } });
     await r.until(id, (s) => s.approvals[0]?.state === 'expired');
-    await vi.waitFor(() => expect(kindsOf(id)).toEqual(['approval.requested', 'approval.expired']), { timeout: 5_000, interval: 50 });
+    await vi.waitFor(() => expect(kindsOf(id)).toEqual(['approval.requested', 'approval.expired']), {
+      timeout: 5_000,
+      interval: 50,
+    });
 
     const other = await r.open('optout', { labels: { incident_tag: 'optout-1' } });
     await r.pendingApproval(other);
-    expect((await r.post(other, 'opt-out', 'alice', { scope: { kind: 'response' }, mode: 'halt-now', reason: 'customer migration tonight' })).status).toBe(200);
+    expect(
+      (
+        await r.post(other, 'opt-out', 'alice', {
+          scope: { kind: 'response' },
+          mode: 'halt-now',
+          reason: 'customer migration tonight',
+        })
+      ).status,
+    ).toBe(200);
     await vi.waitFor(() => expect(kindsOf(other)).toContain('optout.engaged'), { timeout: 5_000, interval: 50 });
-    expect(h.notifications.find((n) => n.incidentId === other && n.kind === 'optout.engaged')).toMatchObject({ actor: { id: 'alice' }, reason: 'customer migration tonight', recipients: [{ tier: 'responders' }] });
+    expect(h.notifications.find((n) => n.incidentId === other && n.kind === 'optout.engaged')).toMatchObject({
+      actor: { id: 'alice' },
+      reason: 'customer migration tonight',
+      recipients: [{ tier: 'responders' }],
+    });
   });
 
   it('tell responders the kill switch was engaged', async () => {
-    expect((await h.request('POST', '/v1/guardrails/kill-switch', { as: 'alice', body: { reason: 'bad deploy everywhere' } })).status).toBe(200);
+    expect(
+      (
+        await h.request('POST', '/v1/guardrails/kill-switch', {
+          as: 'alice',
+          body: { reason: 'bad deploy everywhere' },
+        })
+      ).status,
+    ).toBe(200);
     try {
-      await vi.waitFor(() => expect(h.notifications.filter((n) => n.kind === 'killswitch.engaged')).toHaveLength(1), { timeout: 5_000, interval: 50 });
-      expect(h.notifications.find((n) => n.kind === 'killswitch.engaged')).toMatchObject({ workflowId: h.guardrailsWorkflowId, actor: { id: 'alice' }, reason: 'bad deploy everywhere' });
+      await vi.waitFor(() => expect(h.notifications.filter((n) => n.kind === 'killswitch.engaged')).toHaveLength(1), {
+        timeout: 5_000,
+        interval: 50,
+      });
+      expect(h.notifications.find((n) => n.kind === 'killswitch.engaged')).toMatchObject({
+        workflowId: h.guardrailsWorkflowId,
+        actor: { id: 'alice' },
+        reason: 'bad deploy everywhere',
+      });
     } finally {
       await h.request('DELETE', '/v1/guardrails/kill-switch', { as: 'alice', body: { reason: 'fixed' } });
     }

@@ -1,6 +1,12 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { alertmanagerWebhook, restartPlaybook, startHarness, uniqueGroupKey, type Harness } from '../support/harness.js';
+import {
+  alertmanagerWebhook,
+  restartPlaybook,
+  startHarness,
+  uniqueGroupKey,
+  type Harness,
+} from '../support/harness.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
 
 let target: TargetServer;
@@ -10,7 +16,9 @@ beforeAll(async () => {
   target = await startTargetServer();
   // The restart "hangs" until the caller gives up, so only an interruption can end it.
   target.holdOpen('/mitigations/restart');
-  h = await startHarness({ playbooks: { 'restart.yaml': restartPlaybook(target.url, { mitigationTimeout: '60s', extraStep: true }) } });
+  h = await startHarness({
+    playbooks: { 'restart.yaml': restartPlaybook(target.url, { mitigationTimeout: '60s', extraStep: true }) },
+  });
 });
 afterAll(async () => {
   await h?.stop();
@@ -20,13 +28,22 @@ afterAll(async () => {
 /** Open a response, approve the slow mitigation, and wait until its request is in flight. */
 async function responseWithMitigationInFlight(label: string) {
   const inFlightBefore = target.requestsTo('/mitigations/restart').length;
-  const res = await h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(uniqueGroupKey(label)) });
+  const res = await h.request('POST', '/v1/alerts/alertmanager', {
+    as: 'alertmanager',
+    body: alertmanagerWebhook(uniqueGroupKey(label)),
+  });
   const incidentId: string = res.body.incidentId;
   await vi.waitFor(
-    async () => expect((await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body.approvals?.[0]?.state).toBe('pending'),
+    async () =>
+      expect((await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body.approvals?.[0]?.state).toBe(
+        'pending',
+      ),
     { timeout: 20_000, interval: 100 },
   );
-  const approve = await h.request('POST', `/v1/incidents/${incidentId}/approvals/restart-replica-1`, { as: 'bob', body: { decision: 'approve', reason: 'restart it' } });
+  const approve = await h.request('POST', `/v1/incidents/${incidentId}/approvals/restart-replica-1`, {
+    as: 'bob',
+    body: { decision: 'approve', reason: 'restart it' },
+  });
   expect(approve.status).toBe(200);
   await target.waitFor(() => target.requestsTo('/mitigations/restart').length > inFlightBefore);
   const request = target.requestsTo('/mitigations/restart').at(-1)!;
@@ -44,15 +61,29 @@ describe('opt-out', () => {
       body: { reason: 'failover drill in progress, hands off the replica' },
     });
     expect(optOut.status).toBe(200);
-    expect(optOut.body.optOut).toMatchObject({ actor: { id: 'alice' }, reason: 'failover drill in progress, hands off the replica' });
+    expect(optOut.body.optOut).toMatchObject({
+      actor: { id: 'alice' },
+      reason: 'failover drill in progress, hands off the replica',
+    });
 
     await target.waitFor(() => request.aborted, 5_000);
     // Opted out, the response stays open for people and runs nothing more.
-    await vi.waitFor(async () => expect((await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body.phase).toBe('opted-out'), { timeout: 5_000, interval: 50 });
+    await vi.waitFor(
+      async () =>
+        expect((await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body.phase).toBe('opted-out'),
+      { timeout: 5_000, interval: 50 },
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(target.requestsTo('/verify/lag')).toHaveLength(verifiesBefore);
 
-    expect((await h.request('POST', `/v1/incidents/${incidentId}/resolve`, { as: 'alice', body: { summary: 'replica fixed by hand' } })).status).toBe(200);
+    expect(
+      (
+        await h.request('POST', `/v1/incidents/${incidentId}/resolve`, {
+          as: 'alice',
+          body: { summary: 'replica fixed by hand' },
+        })
+      ).status,
+    ).toBe(200);
     expect(await handle.result()).toEqual({ phase: 'resolved', stepsRun: ['check-lag', 'restart-replica'] });
     // The verification step after the mitigation never ran.
     expect(target.requestsTo('/verify/lag')).toHaveLength(verifiesBefore);
@@ -65,24 +96,40 @@ describe('opt-out', () => {
     expect(cancelled.causedBy).toBe(optOutEvent.eventId);
 
     // Auditors find the opt-out by words of its reason.
-    const search = await h.request('GET', `/v1/audit/search?q=${encodeURIComponent('failover drill')}&incident=${incidentId}`, { as: 'audrey' });
+    const search = await h.request(
+      'GET',
+      `/v1/audit/search?q=${encodeURIComponent('failover drill')}&incident=${incidentId}`,
+      { as: 'audrey' },
+    );
     expect(search.status).toBe(200);
     expect(search.body.events.map((e: { type: string }) => e.type)).toContain('optout.engaged');
     const hit = search.body.events.find((e: { type: string }) => e.type === 'optout.engaged');
-    expect(hit).toMatchObject({ actor: { id: 'alice', name: 'Alice Responder', channel: 'api' }, reason: 'failover drill in progress, hands off the replica' });
+    expect(hit).toMatchObject({
+      actor: { id: 'alice', name: 'Alice Responder', channel: 'api' },
+      reason: 'failover drill in progress, hands off the replica',
+    });
   });
 
   it('refuses an opt-out without a reason, and one on an ended response', async () => {
-    const res = await h.request('POST', '/v1/alerts/alertmanager', { as: 'alertmanager', body: alertmanagerWebhook(uniqueGroupKey('optout-bad')) });
+    const res = await h.request('POST', '/v1/alerts/alertmanager', {
+      as: 'alertmanager',
+      body: alertmanagerWebhook(uniqueGroupKey('optout-bad')),
+    });
     const incidentId = res.body.incidentId;
     const noReason = await h.request('POST', `/v1/incidents/${incidentId}/opt-out`, { as: 'alice', body: {} });
     expect(noReason.status).toBe(400);
     expect(noReason.body.error.message).toMatch(/reason/);
-    const auditor = await h.request('POST', `/v1/incidents/${incidentId}/opt-out`, { as: 'audrey', body: { reason: 'auditors may not' } });
+    const auditor = await h.request('POST', `/v1/incidents/${incidentId}/opt-out`, {
+      as: 'audrey',
+      body: { reason: 'auditors may not' },
+    });
     expect(auditor.status).toBe(403);
     await h.request('POST', `/v1/incidents/${incidentId}/cancel`, { as: 'alice', body: { reason: 'test cleanup' } });
     await expect(h.client.workflow.getHandle(res.body.workflowId).result()).rejects.toThrow();
-    const late = await h.request('POST', `/v1/incidents/${incidentId}/opt-out`, { as: 'alice', body: { reason: 'too late now' } });
+    const late = await h.request('POST', `/v1/incidents/${incidentId}/opt-out`, {
+      as: 'alice',
+      body: { reason: 'too late now' },
+    });
     expect(late.status).toBe(409);
   });
 });
@@ -90,7 +137,10 @@ describe('opt-out', () => {
 describe('emergency stop (cancel)', () => {
   it('aborts the in-flight mitigation and ends the workflow CANCELED, attributed to the person', async () => {
     const { incidentId, request, handle } = await responseWithMitigationInFlight('cancel');
-    const res = await h.request('POST', `/v1/incidents/${incidentId}/cancel`, { as: 'alice', body: { reason: 'wrong replica targeted' } });
+    const res = await h.request('POST', `/v1/incidents/${incidentId}/cancel`, {
+      as: 'alice',
+      body: { reason: 'wrong replica targeted' },
+    });
     expect(res.status).toBe(202);
     await target.waitFor(() => request.aborted, 5_000);
     const failure = await handle.result().catch((err: unknown) => err);
@@ -101,7 +151,14 @@ describe('emergency stop (cancel)', () => {
     expect(status.phase).toBe('cancelled');
     const stop = status.timeline.find((e: { type: string }) => e.type === 'response.cancelled');
     expect(stop).toMatchObject({ actor: { id: 'alice' }, reason: 'wrong replica targeted' });
-    const search = await h.request('GET', `/v1/audit/search?q=${encodeURIComponent('wrong replica')}&incident=${incidentId}`, { as: 'audrey' });
-    expect(search.body.events.map((e: { type: string }) => e.type).sort()).toEqual(['response.cancelled', 'response.stop-requested']);
+    const search = await h.request(
+      'GET',
+      `/v1/audit/search?q=${encodeURIComponent('wrong replica')}&incident=${incidentId}`,
+      { as: 'audrey' },
+    );
+    expect(search.body.events.map((e: { type: string }) => e.type).sort()).toEqual([
+      'response.cancelled',
+      'response.stop-requested',
+    ]);
   });
 });

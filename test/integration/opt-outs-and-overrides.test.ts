@@ -48,7 +48,8 @@ afterAll(async () => {
   await target?.close();
 });
 
-const hits = (p: string, tag: string) => target.received.filter((x) => x.path === p && (x.body.includes(tag) || x.path.includes(tag)));
+const hits = (p: string, tag: string) =>
+  target.received.filter((x) => x.path === p && (x.body.includes(tag) || x.path.includes(tag)));
 const verifies = () => target.requestsTo('/verify/lag').length;
 
 async function approveAndWaitForRestart(id: string, tag: string) {
@@ -63,9 +64,17 @@ describe('opt-out modes', () => {
     const id = await r.open('finish', { labels: { incident_tag: 'finish-1' } });
     const request = await approveAndWaitForRestart(id, 'finish-1');
     const before = verifies();
-    const res = await r.post(id, 'opt-out', 'alice', { reason: 'let it finish, then hands off', mode: 'finish-current-step' });
+    const res = await r.post(id, 'opt-out', 'alice', {
+      reason: 'let it finish, then hands off',
+      mode: 'finish-current-step',
+    });
     expect(res.status).toBe(200);
-    expect(res.body.optOut).toMatchObject({ id: 'optout-1', mode: 'finish-current-step', scope: { kind: 'response' }, active: true });
+    expect(res.body.optOut).toMatchObject({
+      id: 'optout-1',
+      mode: 'finish-current-step',
+      scope: { kind: 'response' },
+      active: true,
+    });
     await r.until(id, (s) => s.phase === 'opted-out');
     expect(request).toMatchObject({ answered: true, aborted: false });
     expect(verifies()).toBe(before);
@@ -91,7 +100,9 @@ describe('opt-out modes', () => {
     expect((await r.post(id, 'notes', 'alice', { text: 'restarted replica by hand at 10:42' })).status).toBe(201);
     expect((await r.post(id, 'notes', 'alice', { text: '' })).status).toBe(400);
     // The withdrawn request can no longer be approved.
-    expect((await r.decide(id, s1.approvals[0].id, 'bob', { decision: 'approve', reason: 'go ahead' })).status).toBe(409);
+    expect((await r.decide(id, s1.approvals[0].id, 'bob', { decision: 'approve', reason: 'go ahead' })).status).toBe(
+      409,
+    );
     expect((await r.post(id, 'resolve', 'alice', { summary: 'lag gone after manual restart' })).status).toBe(200);
     expect((await r.result(id)).phase).toBe('resolved');
     const s = await r.status(id);
@@ -104,7 +115,14 @@ describe('opt-out modes', () => {
     const id = await r.open('step-optout', { labels: { incident_tag: 'step-1' } });
     await r.pendingApproval(id);
     const before = verifies();
-    expect((await r.post(id, 'opt-out', 'alice', { reason: 'not this restart', scope: { kind: 'step', stepId: 'restart-replica' } })).status).toBe(200);
+    expect(
+      (
+        await r.post(id, 'opt-out', 'alice', {
+          reason: 'not this restart',
+          scope: { kind: 'step', stepId: 'restart-replica' },
+        })
+      ).status,
+    ).toBe(200);
     expect((await r.result(id)).phase).toBe('completed');
     const s = await r.status(id);
     expect(s.steps.map((x: any) => x.state)).toEqual(['succeeded', 'skipped', 'succeeded']);
@@ -115,7 +133,14 @@ describe('opt-out modes', () => {
   it('an action-type opt-out skips every step of that action', async () => {
     const id = await r.open('action-optout', { labels: { incident_tag: 'action-1' } });
     await r.pendingApproval(id);
-    expect((await r.post(id, 'opt-out', 'alice', { reason: 'no HTTP actions today', scope: { kind: 'action', action: 'http.request' } })).status).toBe(200);
+    expect(
+      (
+        await r.post(id, 'opt-out', 'alice', {
+          reason: 'no HTTP actions today',
+          scope: { kind: 'action', action: 'http.request' },
+        })
+      ).status,
+    ).toBe(200);
     expect((await r.result(id)).phase).toBe('completed');
     expect((await r.status(id)).steps.map((x: any) => x.state)).toEqual(['succeeded', 'skipped', 'skipped']);
   });
@@ -123,7 +148,10 @@ describe('opt-out modes', () => {
   it('refuses unknown steps, bad scopes and opt-ins with nothing to release', async () => {
     const id = await r.open('bad-optout', { labels: { incident_tag: 'bad-1' } });
     await r.pendingApproval(id);
-    const unknownStep = await r.post(id, 'opt-out', 'alice', { reason: 'typo', scope: { kind: 'step', stepId: 'nope' } });
+    const unknownStep = await r.post(id, 'opt-out', 'alice', {
+      reason: 'typo',
+      scope: { kind: 'step', stepId: 'nope' },
+    });
     expect(unknownStep.status).toBe(404);
     expect(unknownStep.body.error.message).toMatch(/no step "nope"/);
     expect((await r.post(id, 'opt-out', 'alice', { reason: 'weird', scope: { kind: 'planet' } })).status).toBe(400);
@@ -137,27 +165,53 @@ describe('overrides', () => {
   it('skip-step: the mitigation never runs', async () => {
     const id = await r.open('skip', { labels: { incident_tag: 'skip-1' } });
     await r.pendingApproval(id);
-    const res = await r.post(id, 'overrides', 'alice', { type: 'skip-step', stepId: 'restart-replica', reason: 'replica being rebuilt' });
+    const res = await r.post(id, 'overrides', 'alice', {
+      type: 'skip-step',
+      stepId: 'restart-replica',
+      reason: 'replica being rebuilt',
+    });
     expect(res.status).toBe(201);
     expect((await r.result(id)).phase).toBe('completed');
     const s = await r.status(id);
     expect(s.steps[1]).toMatchObject({ state: 'skipped', note: 'skipped by override' });
-    expect(s.overrides).toEqual([expect.objectContaining({ type: 'skip-step', actor: expect.objectContaining({ id: 'alice' }), reason: 'replica being rebuilt' })]);
+    expect(s.overrides).toEqual([
+      expect.objectContaining({
+        type: 'skip-step',
+        actor: expect.objectContaining({ id: 'alice' }),
+        reason: 'replica being rebuilt',
+      }),
+    ]);
     expect(hits('/mitigations/restart', 'skip-1')).toHaveLength(0);
   });
 
   it('set-inputs changes what runs (within bounds) and voids the pending request; out of bounds is refused', async () => {
     const id = await r.open('set-inputs', { labels: { incident_tag: 'inputs-1' } });
     const first = await r.pendingApproval(id);
-    const bad = await r.post(id, 'overrides', 'alice', { type: 'set-inputs', stepId: 'restart-replica', inputs: { instance: 'db-9' }, reason: 'other replica' });
+    const bad = await r.post(id, 'overrides', 'alice', {
+      type: 'set-inputs',
+      stepId: 'restart-replica',
+      inputs: { instance: 'db-9' },
+      reason: 'other replica',
+    });
     expect(bad.status).toBe(422);
     expect(bad.body.error.message).toMatch(/instance: must be one of db-1, db-2/);
-    expect((await r.post(id, 'overrides', 'alice', { type: 'set-inputs', stepId: 'restart-replica', inputs: { instance: 'db-2' }, reason: 'db-1 is the healthy one' })).status).toBe(201);
+    expect(
+      (
+        await r.post(id, 'overrides', 'alice', {
+          type: 'set-inputs',
+          stepId: 'restart-replica',
+          inputs: { instance: 'db-2' },
+          reason: 'db-1 is the healthy one',
+        })
+      ).status,
+    ).toBe(201);
     const second = await r.until(id, (s) => s.approvals.length === 2 && s.approvals[1].state === 'pending');
     expect(second.approvals[0]).toMatchObject({ id: first.id, state: 'withdrawn' });
     expect(second.approvals[1].inputs).toMatchObject({ instance: 'db-2' });
     expect((await r.decide(id, first.id, 'bob', { decision: 'approve', reason: 'old request' })).status).toBe(409);
-    expect((await r.decide(id, second.approvals[1].id, 'bob', { decision: 'approve', reason: 'go with db-2' })).status).toBe(200);
+    expect(
+      (await r.decide(id, second.approvals[1].id, 'bob', { decision: 'approve', reason: 'go with db-2' })).status,
+    ).toBe(200);
     expect((await r.result(id)).phase).toBe('completed');
     expect(JSON.parse(hits('/mitigations/restart', 'inputs-1')[0]!.body)).toMatchObject({ instance: 'db-2' });
   });
@@ -165,7 +219,12 @@ describe('overrides', () => {
   it('require-approval turns an automatic step into one that waits for a person', async () => {
     const id = await r.open('require', { labels: { alertname: 'AutoRestart', incident_tag: 'require-1' } });
     await r.until(id, (s) => s.steps.length > 0); // the playbook is chosen; its diagnostic is running
-    const res = await r.post(id, 'overrides', 'alice', { type: 'require-approval', stepId: 'restart-replica', tier: 'lead', reason: 'big customer online' });
+    const res = await r.post(id, 'overrides', 'alice', {
+      type: 'require-approval',
+      stepId: 'restart-replica',
+      tier: 'lead',
+      reason: 'big customer online',
+    });
     expect(res.status).toBe(201);
     const approval = await r.pendingApproval(id);
     expect(approval).toMatchObject({ tier: 'lead', context: { policySource: 'per-incident override' } });

@@ -10,8 +10,10 @@ import { MITIGATION_MS, runScenario, safetyPlaybooks, scenarioArbitrary, type In
  * replays exactly the same scenarios (fast-check also prints the seed and path of a failure).
  */
 const RUNS = Number(process.env.SAFETY_RUNS ?? 40);
-const SEED = process.env.SAFETY_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.SAFETY_SEED);
-if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`SAFETY_RUNS must be a positive whole number, not ${process.env.SAFETY_RUNS}`);
+const SEED =
+  process.env.SAFETY_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.SAFETY_SEED);
+if (!Number.isInteger(RUNS) || RUNS < 1)
+  throw new Error(`SAFETY_RUNS must be a positive whole number, not ${process.env.SAFETY_RUNS}`);
 if (!Number.isInteger(SEED)) throw new Error(`SAFETY_SEED must be a whole number, not ${process.env.SAFETY_SEED}`);
 
 let target: TargetServer;
@@ -41,7 +43,8 @@ describe('the safety rule, as a property over random inputs and timings', () => 
       );
       // Controls are always in the caller's power (an admin, a well-formed body): each one sent
       // must have been taken, or the runs did not exercise what they claim to.
-      for (const kind of ['killSwitch', 'pause', 'freeze'] as const) expect(tally[kind]?.accepted ?? 0).toBe(tally[kind]?.sent ?? 0);
+      for (const kind of ['killSwitch', 'pause', 'freeze'] as const)
+        expect(tally[kind]?.accepted ?? 0).toBe(tally[kind]?.sent ?? 0);
     },
     RUNS * 15_000,
   );

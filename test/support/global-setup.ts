@@ -31,7 +31,10 @@ export default async function setup(project: TestProject) {
   const log = (msg: string) => console.log(`[stack] ${msg}`);
   // The time-skipping server is only provisioned here, not started: each file that uses it
   // starts its own, because skipped time is global to a server.
-  const [stackResult, timeSkippingResult] = await Promise.allSettled([ensureStack('test', log), ensureTimeSkippingServer(log)]);
+  const [stackResult, timeSkippingResult] = await Promise.allSettled([
+    ensureStack('test', log),
+    ensureTimeSkippingServer(log),
+  ]);
   if (stackResult.status === 'rejected') throw stackResult.reason;
   const stack = stackResult.value;
   if (timeSkippingResult.status === 'rejected') {

@@ -88,9 +88,15 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   for (const [file, yaml] of Object.entries(options.playbooks)) fs.writeFileSync(path.join(playbookDir, file), yaml);
 
   const notifications: Notification[] = [];
-  const tokens = Object.fromEntries(Object.keys(PEOPLE).map((p) => [p, `tok-${p}-${randomUUID()}`])) as Record<Person, string>;
+  const tokens = Object.fromEntries(Object.keys(PEOPLE).map((p) => [p, `tok-${p}-${randomUUID()}`])) as Record<
+    Person,
+    string
+  >;
   const principalsYaml = JSON.stringify({
-    principals: [...Object.entries(PEOPLE).map(([key, p]) => ({ ...p, tokenSha256: hashToken(tokens[key as Person]) })), ...(options.extraPrincipals ?? [])],
+    principals: [
+      ...Object.entries(PEOPLE).map(([key, p]) => ({ ...p, tokenSha256: hashToken(tokens[key as Person]) })),
+      ...(options.extraPrincipals ?? []),
+    ],
   });
 
   const opensearch = new OpenSearchClient({ node: stack.opensearchUrl });
@@ -102,7 +108,8 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   const guardrailsWorkflowId = `guardrails-${taskQueue}`;
   const guardrailsClient = createGuardrailsClient(client, { workflowId: guardrailsWorkflowId, taskQueue });
   const guardrails = stack.temporal?.visibility === false ? withoutVisibility(guardrailsClient) : guardrailsClient;
-  const nativeConnection = stack.temporal?.nativeConnection ?? (await NativeConnection.connect({ address: stack.temporalAddress }));
+  const nativeConnection =
+    stack.temporal?.nativeConnection ?? (await NativeConnection.connect({ address: stack.temporalAddress }));
   const worker: Worker = await createIncidentWorker({
     connection: nativeConnection,
     namespace: 'default',
@@ -141,7 +148,11 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  async function request(method: string, url: string, opts: { as?: Person; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+  async function request(
+    method: string,
+    url: string,
+    opts: { as?: Person; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<HttpResult> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.as) headers.authorization = `Bearer ${tokens[opts.as]}`;
     let body: string | undefined;
@@ -173,7 +184,10 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // The control workflow would otherwise wait forever for a worker that is gone.
-      await client.workflow.getHandle(guardrailsWorkflowId).terminate('test over').catch(() => undefined);
+      await client.workflow
+        .getHandle(guardrailsWorkflowId)
+        .terminate('test over')
+        .catch(() => undefined);
       worker.shutdown();
       await workerRun;
       if (!stack.temporal) {
@@ -207,8 +221,18 @@ function withoutVisibility(guardrails: GuardrailsClient): GuardrailsClient {
 }
 
 /** An Alertmanager v4 webhook for one alert group, as Alertmanager sends it. */
-export function alertmanagerWebhook(groupKey: string, overrides: { status?: 'firing' | 'resolved'; labels?: Record<string, string>; summary?: string } = {}) {
-  const labels = { alertname: 'PostgresReplicationLag', service: 'payments-db', environment: 'prod', severity: 'critical', incident_tag: 'INC-42', ...overrides.labels };
+export function alertmanagerWebhook(
+  groupKey: string,
+  overrides: { status?: 'firing' | 'resolved'; labels?: Record<string, string>; summary?: string } = {},
+) {
+  const labels = {
+    alertname: 'PostgresReplicationLag',
+    service: 'payments-db',
+    environment: 'prod',
+    severity: 'critical',
+    incident_tag: 'INC-42',
+    ...overrides.labels,
+  };
   return {
     version: '4',
     groupKey,
@@ -236,7 +260,20 @@ export function alertmanagerWebhook(groupKey: string, overrides: { status?: 'fir
 /** A playbook with one automatic diagnostic and one mitigation that needs approval. */
 export function restartPlaybook(
   targetUrl: string,
-  opts: { tier?: string; approvers?: number; approvalTimeout?: string; mitigationTimeout?: string; alertname?: string; extraStep?: boolean; policy?: string; escalation?: string[]; remindAfter?: string; validFor?: string; compensation?: boolean; version?: number } = {},
+  opts: {
+    tier?: string;
+    approvers?: number;
+    approvalTimeout?: string;
+    mitigationTimeout?: string;
+    alertname?: string;
+    extraStep?: boolean;
+    policy?: string;
+    escalation?: string[];
+    remindAfter?: string;
+    validFor?: string;
+    compensation?: boolean;
+    version?: number;
+  } = {},
 ) {
   const policy =
     opts.policy ??
@@ -287,8 +324,8 @@ ${
 `
     : ''
 }${
-  opts.extraStep
-    ? `  - id: verify-lag
+    opts.extraStep
+      ? `  - id: verify-lag
     kind: verification
     action: http.request
     params:
@@ -296,8 +333,8 @@ ${
       url: ${targetUrl}/verify/lag
       timeout: 5s
 `
-    : ''
-}`;
+      : ''
+  }`;
 }
 
 export function uniqueGroupKey(label: string): string {

@@ -16,11 +16,15 @@ async function poll<T>(check: () => Promise<T>, timeoutMs: number, intervalMs = 
 
 /** Helpers over the HTTP API that most response tests share. */
 export function responses(h: Interlock) {
-  const status = async (incidentId: string) => (await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body;
+  const status = async (incidentId: string) =>
+    (await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body;
   return {
     status,
     async open(label: string, opts: { labels?: Record<string, string>; query?: string } = {}): Promise<string> {
-      const res = await h.request('POST', `/v1/alerts/alertmanager${opts.query ?? ''}`, { as: 'alertmanager', body: alertmanagerWebhook(uniqueGroupKey(label), { labels: opts.labels }) });
+      const res = await h.request('POST', `/v1/alerts/alertmanager${opts.query ?? ''}`, {
+        as: 'alertmanager',
+        body: alertmanagerWebhook(uniqueGroupKey(label), { labels: opts.labels }),
+      });
       if (res.status !== 202) throw new Error(`alert intake answered ${res.status}: ${JSON.stringify(res.body)}`);
       return res.body.incidentId;
     },
@@ -28,7 +32,10 @@ export function responses(h: Interlock) {
     async until(incidentId: string, predicate: (s: any) => boolean, timeout = 20_000): Promise<any> {
       return poll(async () => {
         const s = await status(incidentId);
-        if (!predicate(s)) throw new Error(`not yet: phase ${s.phase}, steps ${s.steps?.map((x: any) => `${x.id}=${x.state}`).join(' ')}`);
+        if (!predicate(s))
+          throw new Error(
+            `not yet: phase ${s.phase}, steps ${s.steps?.map((x: any) => `${x.id}=${x.state}`).join(' ')}`,
+          );
         return s;
       }, timeout);
     },

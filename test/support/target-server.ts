@@ -26,7 +26,14 @@ export async function startTargetServer() {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      const record: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', body, aborted: false, answered: false, arrivedAt: Date.now() };
+      const record: ReceivedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        body,
+        aborted: false,
+        answered: false,
+        arrivedAt: Date.now(),
+      };
       received.push(record);
       waiters.splice(0).forEach((w) => w());
       res.on('close', () => {

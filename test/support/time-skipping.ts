@@ -46,7 +46,9 @@ export async function startTimeSkippingHarness(options: InterlockOptions): Promi
     // and has no ListSearchAttributes; AddSearchAttributes works.
     await env.connection.operatorService.addSearchAttributes({
       namespace: 'default',
-      searchAttributes: Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, INDEXED_TYPE[type]])),
+      searchAttributes: Object.fromEntries(
+        Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, INDEXED_TYPE[type]]),
+      ),
     });
     const interlock = await startInterlock(
       {

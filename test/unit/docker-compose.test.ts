@@ -113,13 +113,20 @@ describe('docker-compose.yml, loaded by compose-go (Compose specification schema
   });
 
   it('the loader refuses a copy that depends on a service that does not exist', () => {
-    const broken = loadVariant((text) => text.replace('      temporal-admin-tools:\n        condition: service_completed_successfully', '      temporal-admin-toolz:\n        condition: service_completed_successfully'));
+    const broken = loadVariant((text) =>
+      text.replace(
+        '      temporal-admin-tools:\n        condition: service_completed_successfully',
+        '      temporal-admin-toolz:\n        condition: service_completed_successfully',
+      ),
+    );
     expect(broken.ok).toBe(false);
     expect(broken.error).toMatch(/depends on undefined service "temporal-admin-toolz"/);
   });
 
   it('the loader refuses a copy with a property the specification does not define', () => {
-    const broken = loadVariant((text) => text.replace('    init: true\n    stop_grace_period: 30s', '    init: true\n    stop_grace_periode: 30s'));
+    const broken = loadVariant((text) =>
+      text.replace('    init: true\n    stop_grace_period: 30s', '    init: true\n    stop_grace_periode: 30s'),
+    );
     expect(broken.ok).toBe(false);
     expect(broken.error).toMatch(/stop_grace_periode/);
   });
@@ -185,7 +192,9 @@ describe('docker-compose.yml, structural checks on the loaded model', () => {
   describe('temporal-admin-tools', () => {
     it('registers exactly the search attributes in SEARCH_ATTRIBUTES, each with its type', () => {
       const script = commandText(service('temporal-admin-tools'));
-      const registered = Object.fromEntries([...script.matchAll(/^\s*register\s+(\w+)\s+(\w+)\s*$/gm)].map((m) => [m[1], m[2]]));
+      const registered = Object.fromEntries(
+        [...script.matchAll(/^\s*register\s+(\w+)\s+(\w+)\s*$/gm)].map((m) => [m[1], m[2]]),
+      );
       expect(script).toContain('temporal operator search-attribute create');
       expect(registered).toEqual(SEARCH_ATTRIBUTES);
     });
@@ -216,7 +225,9 @@ describe('Dockerfile (text checks: nothing here can build the image)', () => {
   });
 
   it('runs the gateway entry point by default, with tsx from the production dependencies', () => {
-    const entry = instructions.filter((i) => i.keyword === 'ENTRYPOINT' || i.keyword === 'CMD').flatMap((i) => execArgs(i.args));
+    const entry = instructions
+      .filter((i) => i.keyword === 'ENTRYPOINT' || i.keyword === 'CMD')
+      .flatMap((i) => execArgs(i.args));
     expect(entry).toContain('src/api/main.ts');
     expect(fs.existsSync(path.join(repoRoot, 'src/api/main.ts'))).toBe(true);
     expect(entry[0]).toBe('node_modules/.bin/tsx');
@@ -228,7 +239,12 @@ describe('Dockerfile (text checks: nothing here can build the image)', () => {
   it('copies the directories the worker and gateway read their files from', () => {
     const copied = instructions
       .filter((i) => i.keyword === 'COPY')
-      .flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1))
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1),
+      )
       .map((p) => p.replace(/\/$/, ''));
     const worker = workerEnvSchema.parse(envOf('worker'));
     const gateway = gatewayEnvSchema.parse(envOf('gateway'));

@@ -4,9 +4,21 @@ import { createGuardrailWatch } from '../../src/clients/temporal/guardrail-watch
 import { EMPTY_CONTROLS, type Controls, type GuardrailFacts } from '../../src/domain/guardrails/controls.js';
 
 const who = { id: 'kim', name: 'Kim', channel: 'api' };
-const payments: GuardrailFacts = { service: 'payments', environment: 'prod', action: 'http.request', severity: 'critical', playbook: 'restart', labels: {}, kind: 'mitigation' };
+const payments: GuardrailFacts = {
+  service: 'payments',
+  environment: 'prod',
+  action: 'http.request',
+  severity: 'critical',
+  playbook: 'restart',
+  labels: {},
+  kind: 'mitigation',
+};
 const search: GuardrailFacts = { ...payments, service: 'search' };
-const engaged = (version: number): Controls => ({ ...EMPTY_CONTROLS, version, killSwitch: { engaged: true, allowDiagnostics: true, actor: who, reason: 'stop' } });
+const engaged = (version: number): Controls => ({
+  ...EMPTY_CONTROLS,
+  version,
+  killSwitch: { engaged: true, allowDiagnostics: true, actor: who, reason: 'stop' },
+});
 const pausedPayments = (version: number): Controls => ({
   ...EMPTY_CONTROLS,
   version,
@@ -24,7 +36,7 @@ describe('worker-local guardrail watch', () => {
     watch.watch(search, 0, (b) => stopped.push(`search: ${b.join()}`));
     watch.publish(pausedPayments(1));
     expect(stopped).toHaveLength(1);
-    expect(stopped[0]).toBe("payments: paused by Kim: maintenance");
+    expect(stopped[0]).toBe('payments: paused by Kim: maintenance');
     expect(watch.watching).toBe(1);
     // An older or equal version is stale: it changes nothing.
     watch.publish(engaged(1));

@@ -18,7 +18,12 @@ describe('Alertmanager normalization', () => {
       labels: { alertname: 'PostgresReplicationLag', service: 'payments-db' },
       receivedAt: '2026-11-22T10:00:01.000Z',
     });
-    expect(delivery.alerts).toEqual([expect.objectContaining({ fingerprint: '5f0c6e1f2a3b4c5d', labels: expect.objectContaining({ instance: 'db-replica-1:5432' }) })]);
+    expect(delivery.alerts).toEqual([
+      expect.objectContaining({
+        fingerprint: '5f0c6e1f2a3b4c5d',
+        labels: expect.objectContaining({ instance: 'db-replica-1:5432' }),
+      }),
+    ]);
   });
 
   it('derives a stable, URL-safe incident id from the group key', () => {
@@ -32,8 +37,16 @@ describe('Alertmanager normalization', () => {
 describe('audit helpers', () => {
   it('redacts secret-looking keys at any depth and keeps everything else', () => {
     expect(
-      redactSecrets({ url: 'http://x', headers: { Authorization: 'Bearer t', 'X-Api-Key': 'k' }, body: { password: 'p', replicas: 3, nested: [{ client_secret: 's' }] } }),
-    ).toEqual({ url: 'http://x', headers: { Authorization: '[REDACTED]', 'X-Api-Key': '[REDACTED]' }, body: { password: '[REDACTED]', replicas: 3, nested: [{ client_secret: '[REDACTED]' }] } });
+      redactSecrets({
+        url: 'http://x',
+        headers: { Authorization: 'Bearer t', 'X-Api-Key': 'k' },
+        body: { password: 'p', replicas: 3, nested: [{ client_secret: 's' }] },
+      }),
+    ).toEqual({
+      url: 'http://x',
+      headers: { Authorization: '[REDACTED]', 'X-Api-Key': '[REDACTED]' },
+      body: { password: '[REDACTED]', replicas: 3, nested: [{ client_secret: '[REDACTED]' }] },
+    });
   });
 
   it('puts events in the monthly index of their own time (UTC)', () => {
@@ -44,10 +57,15 @@ describe('audit helpers', () => {
 
 describe('configuration', () => {
   it('fills defaults from an empty environment', () => {
-    expect(loadConfig(workerEnvSchema, {})).toMatchObject({ TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_TASK_QUEUE: 'interlock', PLAYBOOKS_DIR: 'playbooks' });
+    expect(loadConfig(workerEnvSchema, {})).toMatchObject({
+      TEMPORAL_ADDRESS: '127.0.0.1:7233',
+      TEMPORAL_TASK_QUEUE: 'interlock',
+      PLAYBOOKS_DIR: 'playbooks',
+    });
   });
   it('refuses bad values, naming each variable', () => {
-    const attempt = () => loadConfig(gatewayEnvSchema, { PORT: 'eighty', OPENSEARCH_URL: 'not a url', LOG_LEVEL: 'loud' });
+    const attempt = () =>
+      loadConfig(gatewayEnvSchema, { PORT: 'eighty', OPENSEARCH_URL: 'not a url', LOG_LEVEL: 'loud' });
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/PORT/);
     expect(attempt).toThrow(/OPENSEARCH_URL/);
@@ -56,7 +74,9 @@ describe('configuration', () => {
 });
 
 describe('static API tokens', () => {
-  const yaml = JSON.stringify({ principals: [{ id: 'bob', name: 'Bob', roles: ['approver'], groups: ['tier1'], tokenSha256: hashToken('s3cret') }] });
+  const yaml = JSON.stringify({
+    principals: [{ id: 'bob', name: 'Bob', roles: ['approver'], groups: ['tier1'], tokenSha256: hashToken('s3cret') }],
+  });
   it('authenticates by token and never by anything in a request body', () => {
     const dir = PrincipalDirectory.fromYaml(yaml);
     expect(dir.authenticate('s3cret')).toEqual({ id: 'bob', name: 'Bob', roles: ['approver'], groups: ['tier1'] });
@@ -64,7 +84,11 @@ describe('static API tokens', () => {
     expect(dir.authenticate('')).toBeUndefined();
   });
   it('refuses a principals file with a plain-text token instead of a digest', () => {
-    expect(() => PrincipalDirectory.fromYaml(JSON.stringify({ principals: [{ id: 'a', name: 'A', roles: ['responder'], tokenSha256: 'hunter2' }] }))).toThrow(/tokenSha256/);
+    expect(() =>
+      PrincipalDirectory.fromYaml(
+        JSON.stringify({ principals: [{ id: 'a', name: 'A', roles: ['responder'], tokenSha256: 'hunter2' }] }),
+      ),
+    ).toThrow(/tokenSha256/);
   });
   it('records a declared client channel, but never lets a caller claim to be the system or the Temporal UI', () => {
     const p = { id: 'bob', name: 'Bob', roles: ['approver' as const], groups: [] };

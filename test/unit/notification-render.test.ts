@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { renderText } from '../../src/clients/notify/render-text.js';
 import { webhookNotifier } from '../../src/clients/notify/notifier.js';
-import { notificationLinks, NOTIFICATION_KINDS, type Notification } from '../../src/domain/notification/notification.js';
+import {
+  notificationLinks,
+  NOTIFICATION_KINDS,
+  type Notification,
+} from '../../src/domain/notification/notification.js';
 
 const base: Notification = {
   kind: 'approval.requested',
@@ -32,33 +36,77 @@ const base: Notification = {
     inputs: {},
     decisions: [],
     context: {
-      incidentId: 'am-1', title: 'Replication lag', service: 'payments-db', environment: 'prod', severity: 'critical', alerts: [],
-      action: 'http.request', params: { url: 'http://db/restart' }, adjustable: {}, impact: 'reads fail over for 30 s', risk: 'high',
-      policySource: 'org default', diagnostics: [], ifNobodyAnswers: 'it does not run', dryRun: false,
+      incidentId: 'am-1',
+      title: 'Replication lag',
+      service: 'payments-db',
+      environment: 'prod',
+      severity: 'critical',
+      alerts: [],
+      action: 'http.request',
+      params: { url: 'http://db/restart' },
+      adjustable: {},
+      impact: 'reads fail over for 30 s',
+      risk: 'high',
+      policySource: 'org default',
+      diagnostics: [],
+      ifNobodyAnswers: 'it does not run',
+      dryRun: false,
     },
   },
 };
 
 describe('notification rendering', () => {
   it('renders every kind as text naming what happened', () => {
-    const texts = NOTIFICATION_KINDS.map((kind) => renderText({ ...base, kind, actor: { id: 'bob', name: 'Bob', channel: 'api' }, reason: 'looks right' }));
+    const texts = NOTIFICATION_KINDS.map((kind) =>
+      renderText({ ...base, kind, actor: { id: 'bob', name: 'Bob', channel: 'api' }, reason: 'looks right' }),
+    );
     expect(new Set(texts).size).toBe(NOTIFICATION_KINDS.length);
     expect(texts[0]).toContain('approval needed for restart from tier1 (restart-1, until 2026-11-23T10:15:00.000Z)');
     expect(texts[0]).toContain('Impact: reads fail over for 30 s');
-    expect(renderText({ ...base, kind: 'approval.decided', approval: { ...base.approval!, state: 'approved' }, actor: { id: 'bob', name: 'Bob', channel: 'api' }, reason: 'ok' })).toContain('is approved by Bob: ok');
-    expect(renderText({ ...base, kind: 'killswitch.engaged', approval: undefined, actor: { id: 'a', name: 'Alice', channel: 'api' }, reason: 'bad deploy' })).toBe(
-      'Kill switch engaged by Alice: bad deploy: no mitigation starts until it is released',
-    );
+    expect(
+      renderText({
+        ...base,
+        kind: 'approval.decided',
+        approval: { ...base.approval!, state: 'approved' },
+        actor: { id: 'bob', name: 'Bob', channel: 'api' },
+        reason: 'ok',
+      }),
+    ).toContain('is approved by Bob: ok');
+    expect(
+      renderText({
+        ...base,
+        kind: 'killswitch.engaged',
+        approval: undefined,
+        actor: { id: 'a', name: 'Alice', channel: 'api' },
+        reason: 'bad deploy',
+      }),
+    ).toBe('Kill switch engaged by Alice: bad deploy: no mitigation starts until it is released');
   });
 
   it('builds links from the configured bases only', () => {
-    expect(notificationLinks({ namespace: 'default' }, base)).toEqual({ status: undefined, console: undefined, temporalUi: undefined });
-    expect(notificationLinks({ gatewayUrl: 'https://il.example/', temporalUiUrl: 'https://tui.example', consoleUrl: 'https://il.example/console', namespace: 'prod ns' }, base)).toEqual({
+    expect(notificationLinks({ namespace: 'default' }, base)).toEqual({
+      status: undefined,
+      console: undefined,
+      temporalUi: undefined,
+    });
+    expect(
+      notificationLinks(
+        {
+          gatewayUrl: 'https://il.example/',
+          temporalUiUrl: 'https://tui.example',
+          consoleUrl: 'https://il.example/console',
+          namespace: 'prod ns',
+        },
+        base,
+      ),
+    ).toEqual({
       status: 'https://il.example/v1/incidents/am-1',
       console: 'https://il.example/console/incidents/am-1',
       temporalUi: 'https://tui.example/namespaces/prod%20ns/workflows/incident-am-1',
     });
-    expect(renderText({ ...base, links: { status: 'https://il.example/v1/incidents/am-1' } })).toMatch(/\nhttps:\/\/il\.example\/v1\/incidents\/am-1$/);
+    expect(renderText({ ...base, links: { status: 'https://il.example/v1/incidents/am-1' } })).toMatch(
+      /\nhttps:\/\/il\.example\/v1\/incidents\/am-1$/,
+    );
   });
 
   it('the webhook channel posts the structured notification with its text, and fails on a non-2xx answer', async () => {

@@ -23,17 +23,51 @@ describe('playbook files', () => {
     const p = parsePlaybook(valid, 'restart.yaml');
     expect(p.steps[0]!.params).toMatchObject({ method: 'GET', timeout: 2000, headers: {} });
     expect(p.steps[1]!.params.timeout).toBe(30_000);
-    expect(p.steps[1]!.policy).toEqual({ mode: 'approval', tier: 'tier1', approvers: 2, timeout: 900_000, escalation: [], validFor: 600_000, onTimeout: 'reject' });
+    expect(p.steps[1]!.policy).toEqual({
+      mode: 'approval',
+      tier: 'tier1',
+      approvers: 2,
+      timeout: 900_000,
+      escalation: [],
+      validFor: 600_000,
+      onTimeout: 'reject',
+    });
   });
 
   it.each([
-    ['a missing url', valid.replace('params: { method: POST, url: "http://127.0.0.1:1/y" }', 'params: { method: POST }'), /steps\.1\.params\.url/],
+    [
+      'a missing url',
+      valid.replace('params: { method: POST, url: "http://127.0.0.1:1/y" }', 'params: { method: POST }'),
+      /steps\.1\.params\.url/,
+    ],
     ['a bad duration', valid.replace('timeout: 2s', 'timeout: soon'), /duration like/],
-    ['an unknown action', valid.replace('action: http.request\n    params: { method', 'action: rm.rf\n    params: { method'), /steps\.1\.action/],
+    [
+      'an unknown action',
+      valid.replace('action: http.request\n    params: { method', 'action: rm.rf\n    params: { method'),
+      /steps\.1\.action/,
+    ],
     ['duplicate step ids', valid.replace('id: act', 'id: look'), /duplicate step id "look"/],
-    ['a policy on a diagnostic', valid.replace('params: { url: "http://127.0.0.1:1/x", timeout: 2s }', 'params: { url: "http://127.0.0.1:1/x" }\n    policy: { mode: auto }'), /only mitigation steps take a policy/],
-    ['an undeclared input in params', valid.replace('url: "http://127.0.0.1:1/y"', 'url: "http://127.0.0.1:1/{{inputs.nope}}"'), /inputs\.nope/],
-    ['an input default out of its own bounds', valid.replace('params: { method: POST', 'inputs: { n: { type: integer, default: 50, max: 10 } }\n    params: { method: POST'), /at most 10/],
+    [
+      'a policy on a diagnostic',
+      valid.replace(
+        'params: { url: "http://127.0.0.1:1/x", timeout: 2s }',
+        'params: { url: "http://127.0.0.1:1/x" }\n    policy: { mode: auto }',
+      ),
+      /only mitigation steps take a policy/,
+    ],
+    [
+      'an undeclared input in params',
+      valid.replace('url: "http://127.0.0.1:1/y"', 'url: "http://127.0.0.1:1/{{inputs.nope}}"'),
+      /inputs\.nope/,
+    ],
+    [
+      'an input default out of its own bounds',
+      valid.replace(
+        'params: { method: POST',
+        'inputs: { n: { type: integer, default: 50, max: 10 } }\n    params: { method: POST',
+      ),
+      /at most 10/,
+    ],
     ['an unknown field', valid.replace('version: 2', 'version: 2\nmaintainer: me'), /maintainer/],
     ['YAML that does not parse', 'id: [unclosed', /not valid YAML/],
   ])('refuses %s, naming the file and the field', (_what, source, message) => {
@@ -51,7 +85,11 @@ describe('playbook files', () => {
 
 describe('playbook selection', () => {
   const pb = (id: string, labels: Record<string, string>) => ({ id, match: { labels } }) as unknown as Playbook;
-  const catalog = [pb('catch-all', {}), pb('lag', { alertname: 'Lag' }), pb('lag-payments', { alertname: 'Lag', service: 'payments' })];
+  const catalog = [
+    pb('catch-all', {}),
+    pb('lag', { alertname: 'Lag' }),
+    pb('lag-payments', { alertname: 'Lag', service: 'payments' }),
+  ];
 
   it('prefers the playbook that matches the most labels', () => {
     expect(selectPlaybook(catalog, { alertname: 'Lag', service: 'payments' })?.id).toBe('lag-payments');
@@ -69,7 +107,10 @@ describe('the action table', () => {
     const { ACTION_NAMES } = await import('../../src/domain/playbook/actions.js');
     const { PERFORMERS } = await import('../../src/activities/actions/registry.js');
     expect(Object.keys(PERFORMERS).sort()).toEqual([...ACTION_NAMES].sort());
-    const params: Record<string, unknown> = { 'http.request': { url: 'http://x' }, 'shell.command': { command: ['true'] } };
+    const params: Record<string, unknown> = {
+      'http.request': { url: 'http://x' },
+      'shell.command': { command: ['true'] },
+    };
     for (const action of ACTION_NAMES) {
       const source = `id: p\nversion: 1\nmatch: { labels: {} }\nsteps:\n  - id: s\n    kind: diagnostic\n    action: ${action}\n    params: ${JSON.stringify(params[action])}\n`;
       expect(parsePlaybook(source, 'p.yaml').steps[0]!.action).toBe(action);
@@ -77,7 +118,8 @@ describe('the action table', () => {
   });
 
   it('reports a bad parameter against its own kind', () => {
-    const source = 'id: p\nversion: 1\nmatch: { labels: {} }\nsteps:\n  - id: s\n    kind: diagnostic\n    action: shell.command\n    params: { command: "rm -rf /" }\n';
+    const source =
+      'id: p\nversion: 1\nmatch: { labels: {} }\nsteps:\n  - id: s\n    kind: diagnostic\n    action: shell.command\n    params: { command: "rm -rf /" }\n';
     expect(() => parsePlaybook(source, 'p.yaml')).toThrow(/p\.yaml: steps\.0\.params\.command/);
   });
 });

@@ -18,16 +18,28 @@ function capture() {
 describe('the Temporal SDK log through pino', () => {
   it('records a mitigation stopped by a guardrail as information, not as a warning with a stack', () => {
     const { lines, logger } = capture();
-    const error = ApplicationFailure.create({ type: 'InterruptedByGuardrail', message: 'kill switch engaged by Kim: stop', nonRetryable: true });
+    const error = ApplicationFailure.create({
+      type: 'InterruptedByGuardrail',
+      message: 'kill switch engaged by Kim: stop',
+      nonRetryable: true,
+    });
     logger.warn('Activity failed', { activityType: 'runAction', workflowId: 'incident-1', error });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 30, msg: 'mitigation stopped by a guardrail', stoppedBy: 'InterruptedByGuardrail', why: 'kill switch engaged by Kim: stop', workflowId: 'incident-1' });
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      msg: 'mitigation stopped by a guardrail',
+      stoppedBy: 'InterruptedByGuardrail',
+      why: 'kill switch engaged by Kim: stop',
+      workflowId: 'incident-1',
+    });
     expect(lines[0]).not.toHaveProperty('error');
   });
 
   it('keeps every other failure a warning, and every other level as it is', () => {
     const { lines, logger } = capture();
-    logger.warn('Activity failed', { error: ApplicationFailure.create({ type: 'ActionFailed', message: 'POST answered 500' }) });
+    logger.warn('Activity failed', {
+      error: ApplicationFailure.create({ type: 'ActionFailed', message: 'POST answered 500' }),
+    });
     logger.error('Worker failed');
     logger.debug('chatter');
     expect(lines.map((l) => [l.level, l.msg])).toEqual([

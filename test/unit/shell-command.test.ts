@@ -5,7 +5,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { performShellCommand, type ShellCommandParams, type ShellCommandResult } from '../../src/activities/actions/shell-command.js';
+import {
+  performShellCommand,
+  type ShellCommandParams,
+  type ShellCommandResult,
+} from '../../src/activities/actions/shell-command.js';
 
 let dir: string;
 beforeAll(() => {
@@ -28,7 +32,10 @@ afterEach(() => {
 /** The SDK logs every failed activity as a warning; these tests fail activities on purpose. */
 const quiet = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 
-function run(params: Partial<ShellCommandParams> & Pick<ShellCommandParams, 'command'>, env = quiet()): Promise<ShellCommandResult> {
+function run(
+  params: Partial<ShellCommandParams> & Pick<ShellCommandParams, 'command'>,
+  env = quiet(),
+): Promise<ShellCommandResult> {
   return env.run(performShellCommand, { env: {}, timeout: 10_000, ...params });
 }
 
@@ -79,7 +86,11 @@ describe('performShellCommand', () => {
 
   it('keeps only the last 4096 characters of each output stream', async () => {
     const result = await run({
-      command: ['/bin/sh', '-c', 'i=0; while [ $i -lt 1000 ]; do echo 0123456789; echo abcdefghij >&2; i=$((i+1)); done; echo END; echo ERR-END >&2'],
+      command: [
+        '/bin/sh',
+        '-c',
+        'i=0; while [ $i -lt 1000 ]; do echo 0123456789; echo abcdefghij >&2; i=$((i+1)); done; echo END; echo ERR-END >&2',
+      ],
     });
     expect(result.stdout).toHaveLength(4096);
     expect(result.stdout.endsWith('0123456789\nEND\n')).toBe(true);
@@ -88,10 +99,16 @@ describe('performShellCommand', () => {
   });
 
   it('rejects a non-zero exit as a non-retryable ActionFailed naming the code', async () => {
-    const failure = await run({ command: ['/bin/sh', '-c', 'echo partial; echo oops >&2; exit 3'] }).catch((e: unknown) => e);
+    const failure = await run({ command: ['/bin/sh', '-c', 'echo partial; echo oops >&2; exit 3'] }).catch(
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: 'ActionFailed', nonRetryable: true, message: '/bin/sh exited with code 3' });
-    expect((failure as ApplicationFailure).details?.[0]).toMatchObject({ exitCode: 3, stdout: 'partial\n', stderr: 'oops\n' });
+    expect((failure as ApplicationFailure).details?.[0]).toMatchObject({
+      exitCode: 3,
+      stdout: 'partial\n',
+      stderr: 'oops\n',
+    });
   });
 
   it('rejects a missing executable as a non-retryable ActionFailed naming it', async () => {
@@ -152,31 +169,37 @@ describe('performShellCommand', () => {
     await waitFor('the grandchild sleep to die', () => (isGone(grandchild!) ? true : undefined), 3_000);
   });
 
-  it('on timeout kills the whole process group and rejects with a retryable ActionTimedOut', { timeout: 15_000 }, async () => {
-    const pidFile = join(dir, 'timeout.pid');
-    const t0 = Date.now();
-    const failure = await run({ command: ['/bin/sh', '-c', `sleep 30 & echo $$ $! > ${pidFile}; wait`], timeout: 300 }).catch(
-      (e: unknown) => e,
-    );
-    const elapsed = Date.now() - t0;
-    const pids = pidsIn(pidFile, 2);
-    started.push(...(pids ?? []));
+  it(
+    'on timeout kills the whole process group and rejects with a retryable ActionTimedOut',
+    { timeout: 15_000 },
+    async () => {
+      const pidFile = join(dir, 'timeout.pid');
+      const t0 = Date.now();
+      const failure = await run({
+        command: ['/bin/sh', '-c', `sleep 30 & echo $$ $! > ${pidFile}; wait`],
+        timeout: 300,
+      }).catch((e: unknown) => e);
+      const elapsed = Date.now() - t0;
+      const pids = pidsIn(pidFile, 2);
+      started.push(...(pids ?? []));
 
-    expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect(failure).toMatchObject({ type: 'ActionTimedOut', nonRetryable: false });
-    expect((failure as Error).message).toContain('timed out after 300 ms');
-    expect(elapsed).toBeLessThan(5_000);
-    expect(pids).toBeDefined();
-    await waitFor('the command and its child to die', () => (pids!.every(isGone) ? true : undefined), 3_000);
-  });
+      expect(failure).toBeInstanceOf(ApplicationFailure);
+      expect(failure).toMatchObject({ type: 'ActionTimedOut', nonRetryable: false });
+      expect((failure as Error).message).toContain('timed out after 300 ms');
+      expect(elapsed).toBeLessThan(5_000);
+      expect(pids).toBeDefined();
+      await waitFor('the command and its child to die', () => (pids!.every(isGone) ? true : undefined), 3_000);
+    },
+  );
 
   it('SIGKILLs the group 2 s after SIGTERM when the command ignores SIGTERM', { timeout: 15_000 }, async () => {
     const pidFile = join(dir, 'stubborn.pid');
     const t0 = Date.now();
     // An ignored signal stays ignored across fork and exec, so the sleep ignores SIGTERM too.
-    const failure = await run({ command: ['/bin/sh', '-c', `trap '' TERM; sleep 30 & echo $$ $! > ${pidFile}; wait`], timeout: 300 }).catch(
-      (e: unknown) => e,
-    );
+    const failure = await run({
+      command: ['/bin/sh', '-c', `trap '' TERM; sleep 30 & echo $$ $! > ${pidFile}; wait`],
+      timeout: 300,
+    }).catch((e: unknown) => e);
     const elapsed = Date.now() - t0;
     const pids = pidsIn(pidFile, 2);
     started.push(...(pids ?? []));
@@ -191,7 +214,9 @@ describe('performShellCommand', () => {
     const pidFile = join(dir, 'never.pid');
     const env = quiet();
     env.cancel();
-    await expect(run({ command: ['/bin/sh', '-c', `echo $$ > ${pidFile}`] }, env)).rejects.toBeInstanceOf(CancelledFailure);
+    await expect(run({ command: ['/bin/sh', '-c', `echo $$ > ${pidFile}`] }, env)).rejects.toBeInstanceOf(
+      CancelledFailure,
+    );
     await new Promise((r) => setTimeout(r, 100));
     expect(pidsIn(pidFile, 1)).toBeUndefined();
   });

@@ -21,7 +21,10 @@ export const MAX_HEARTBEAT_INTERVAL_MS = 10_000;
 let beating = 0;
 
 export function heartbeatIntervalMs(actionsInFlight: number): number {
-  return Math.min(MAX_HEARTBEAT_INTERVAL_MS, Math.max(MIN_HEARTBEAT_INTERVAL_MS, (actionsInFlight * 1000) / HEARTBEATS_PER_SECOND));
+  return Math.min(
+    MAX_HEARTBEAT_INTERVAL_MS,
+    Math.max(MIN_HEARTBEAT_INTERVAL_MS, (actionsInFlight * 1000) / HEARTBEATS_PER_SECOND),
+  );
 }
 
 /** Heartbeat until the returned function is called. */

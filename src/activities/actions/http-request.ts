@@ -18,7 +18,10 @@ const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
  * activity's cancellation, and a guardrail's interruption) to fetch, so a stop aborts the request
  * on the wire. When `stop` fires, its reason is what this throws.
  */
-export async function performHttpRequest(params: HttpRequestParams, stop: AbortSignal = Context.current().cancellationSignal): Promise<HttpRequestResult> {
+export async function performHttpRequest(
+  params: HttpRequestParams,
+  stop: AbortSignal = Context.current().cancellationSignal,
+): Promise<HttpRequestResult> {
   const ctx = Context.current();
   const started = Date.now();
   const stopHeartbeating = keepHeartbeating(ctx);
@@ -32,7 +35,11 @@ export async function performHttpRequest(params: HttpRequestParams, stop: AbortS
       signal: AbortSignal.any([stop, AbortSignal.timeout(params.timeout)]),
     });
     const text = await response.text();
-    const result = { status: response.status, body: text.slice(0, BODY_EXCERPT_BYTES), durationMs: Date.now() - started };
+    const result = {
+      status: response.status,
+      body: text.slice(0, BODY_EXCERPT_BYTES),
+      durationMs: Date.now() - started,
+    };
     if (!response.ok) {
       throw ApplicationFailure.create({
         type: 'ActionFailed',
@@ -46,7 +53,10 @@ export async function performHttpRequest(params: HttpRequestParams, stop: AbortS
   } catch (err) {
     if (stop.aborted) throw stop.reason ?? err;
     if (err instanceof Error && err.name === 'TimeoutError') {
-      throw ApplicationFailure.create({ type: 'ActionTimedOut', message: `${params.method} ${params.url} timed out after ${params.timeout} ms` });
+      throw ApplicationFailure.create({
+        type: 'ActionTimedOut',
+        message: `${params.method} ${params.url} timed out after ${params.timeout} ms`,
+      });
     }
     throw err;
   } finally {

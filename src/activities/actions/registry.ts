@@ -1,4 +1,10 @@
-import type { ActionName, ActionParams, ActionResult, ActionResultOf, ActionSpec } from '../../domain/playbook/actions.js';
+import type {
+  ActionName,
+  ActionParams,
+  ActionResult,
+  ActionResultOf,
+  ActionSpec,
+} from '../../domain/playbook/actions.js';
 import { performHttpRequest } from './http-request.js';
 import { performShellCommand } from './shell-command.js';
 
@@ -8,13 +14,18 @@ import { performShellCommand } from './shell-command.js';
  * performer heartbeats while it works and stops when `stop` fires (an opt-out, an emergency stop
  * or a guardrail), throwing its reason.
  */
-export const PERFORMERS: { [K in ActionName]: (params: ActionParams<K>, stop: AbortSignal) => Promise<ActionResultOf<K>> } = {
+export const PERFORMERS: {
+  [K in ActionName]: (params: ActionParams<K>, stop: AbortSignal) => Promise<ActionResultOf<K>>;
+} = {
   'http.request': performHttpRequest,
   'shell.command': performShellCommand,
 };
 
 export function perform(spec: ActionSpec, stop: AbortSignal): Promise<ActionResult> {
   // The spec pairs a kind with its own parameters; TypeScript cannot follow that through an index.
-  const performer = PERFORMERS[spec.action] as (params: ActionSpec['params'], stop: AbortSignal) => Promise<ActionResult>;
+  const performer = PERFORMERS[spec.action] as (
+    params: ActionSpec['params'],
+    stop: AbortSignal,
+  ) => Promise<ActionResult>;
   return performer(spec.params, stop);
 }

@@ -16,7 +16,13 @@ const KILL_GRACE_MS = 2000;
 const DRAIN_MS = 250;
 
 type Outcome =
-  | { kind: 'exited' | 'cancelled' | 'timedOut'; exitCode: number; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+  | {
+      kind: 'exited' | 'cancelled' | 'timedOut';
+      exitCode: number;
+      signal: NodeJS.Signals | null;
+      stdout: string;
+      stderr: string;
+    }
   | { kind: 'spawnError'; error: NodeJS.ErrnoException };
 
 /**
@@ -25,7 +31,10 @@ type Outcome =
  * we signal the command's whole process group, so whatever it started dies with it. `stop` is the
  * activity's cancellation and a guardrail's interruption; when it fires, its reason is what this throws.
  */
-export async function performShellCommand(params: ShellCommandParams, stop: AbortSignal = Context.current().cancellationSignal): Promise<ShellCommandResult> {
+export async function performShellCommand(
+  params: ShellCommandParams,
+  stop: AbortSignal = Context.current().cancellationSignal,
+): Promise<ShellCommandResult> {
   const ctx = Context.current();
   const [executable, ...args] = params.command;
   if (!executable) {
@@ -79,7 +88,12 @@ export async function performShellCommand(params: ShellCommandParams, stop: Abor
   }
 }
 
-function runChild(executable: string, args: string[], params: ShellCommandParams, cancellation: AbortSignal): Promise<Outcome> {
+function runChild(
+  executable: string,
+  args: string[],
+  params: ShellCommandParams,
+  cancellation: AbortSignal,
+): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
     const child = spawn(executable, args, {
       cwd: params.cwd,

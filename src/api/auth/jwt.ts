@@ -35,18 +35,31 @@ export function createJwtVerifier(config: OidcConfig) {
       });
       const claimList = (name: string) => {
         const value = payload[name];
-        return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? value.split(/[ ,]+/).filter(Boolean) : [];
+        return Array.isArray(value)
+          ? value.filter((v): v is string => typeof v === 'string')
+          : typeof value === 'string'
+            ? value.split(/[ ,]+/).filter(Boolean)
+            : [];
       };
       const roles = claimList(config.rolesClaim).filter((r): r is Role => (ROLES as readonly string[]).includes(r));
-      const name = typeof payload.name === 'string' ? payload.name : typeof payload.preferred_username === 'string' ? payload.preferred_username : payload.sub!;
+      const name =
+        typeof payload.name === 'string'
+          ? payload.name
+          : typeof payload.preferred_username === 'string'
+            ? payload.preferred_username
+            : payload.sub!;
       return { ok: true, principal: { id: payload.sub!, name, roles, groups: claimList(config.groupsClaim) } };
     } catch (err) {
       // The reason goes to the caller as a 401 message: say what is wrong, never echo the token.
       if (err instanceof errors.JWTExpired) return { ok: false, reason: 'the token has expired' };
-      if (err instanceof errors.JWTClaimValidationFailed) return { ok: false, reason: `the token's ${err.claim} claim is not accepted` };
-      if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey) return { ok: false, reason: 'the token signature is not valid' };
-      if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return { ok: false, reason: 'the token algorithm is not accepted' };
-      if (err instanceof errors.JWKSTimeout) return { ok: false, reason: 'the identity provider keys could not be fetched' };
+      if (err instanceof errors.JWTClaimValidationFailed)
+        return { ok: false, reason: `the token's ${err.claim} claim is not accepted` };
+      if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey)
+        return { ok: false, reason: 'the token signature is not valid' };
+      if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported)
+        return { ok: false, reason: 'the token algorithm is not accepted' };
+      if (err instanceof errors.JWKSTimeout)
+        return { ok: false, reason: 'the identity provider keys could not be fetched' };
       return { ok: false, reason: 'the token is not a valid JWT' };
     }
   };

@@ -22,7 +22,15 @@ export function authenticate(authenticator: Authenticator): RequestHandler {
     const token = bearer(req);
     if (!token) {
       res.set('WWW-Authenticate', 'Bearer');
-      next(new HttpError(401, 'unauthenticated', req.get('authorization') ? 'the Authorization header must be "Bearer <token>"' : 'an Authorization: Bearer <token> header is required'));
+      next(
+        new HttpError(
+          401,
+          'unauthenticated',
+          req.get('authorization')
+            ? 'the Authorization header must be "Bearer <token>"'
+            : 'an Authorization: Bearer <token> header is required',
+        ),
+      );
       return;
     }
     authenticator(token).then((outcome) => {
@@ -42,7 +50,11 @@ export function authenticate(authenticator: Authenticator): RequestHandler {
  * body: `X-Interlock-Signature` (timestamped, replay-protected) with `X-Interlock-Source: <id>`,
  * or PagerDuty's own `X-PagerDuty-Signature`.
  */
-export function authenticateAlertSource(authenticator: Authenticator, directory: PrincipalDirectory, options: { toleranceSeconds: number }): RequestHandler {
+export function authenticateAlertSource(
+  authenticator: Authenticator,
+  directory: PrincipalDirectory,
+  options: { toleranceSeconds: number },
+): RequestHandler {
   const replays = new ReplayCache(2 * options.toleranceSeconds * 1000);
   const byBearer = authenticate(authenticator);
   return (req, res, next) => {
@@ -50,7 +62,8 @@ export function authenticateAlertSource(authenticator: Authenticator, directory:
     const raw = req.rawBody ?? Buffer.alloc(0);
     const pagerDuty = req.get('x-pagerduty-signature');
     const interlock = req.get('x-interlock-signature');
-    let failure = 'an Authorization: Bearer <token> header or a signed body (X-Interlock-Signature or X-PagerDuty-Signature) is required';
+    let failure =
+      'an Authorization: Bearer <token> header or a signed body (X-Interlock-Signature or X-PagerDuty-Signature) is required';
     if (pagerDuty) {
       for (const source of directory.signingSources.filter((s) => s.scheme === 'pagerduty-v1')) {
         const outcome = verifyPagerDutyV1(pagerDuty, source.secret, raw);
@@ -60,11 +73,15 @@ export function authenticateAlertSource(authenticator: Authenticator, directory:
         }
         failure = outcome.reason;
       }
-      if (!directory.signingSources.some((s) => s.scheme === 'pagerduty-v1')) failure = 'no PagerDuty signing secret is configured';
+      if (!directory.signingSources.some((s) => s.scheme === 'pagerduty-v1'))
+        failure = 'no PagerDuty signing secret is configured';
     } else if (interlock) {
       const id = req.get('x-interlock-source');
       const source = directory.signingSources.find((s) => s.scheme === 'interlock-v1' && s.principal.id === id);
-      if (!source) failure = id ? `no signing alert source "${id}"` : 'X-Interlock-Source header is required with X-Interlock-Signature';
+      if (!source)
+        failure = id
+          ? `no signing alert source "${id}"`
+          : 'X-Interlock-Source header is required with X-Interlock-Signature';
       else {
         const outcome = verifyInterlockV1(interlock, source.secret, raw, Date.now(), options.toleranceSeconds, replays);
         if (outcome.ok) {

@@ -17,7 +17,10 @@ const principalsFileSchema = z.object({
           name: z.string().min(1),
           roles: z.array(z.enum(ROLES)).min(1),
           groups: z.array(z.string().min(1)).default([]),
-          tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'hex SHA-256 of the token').optional(),
+          tokenSha256: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/, 'hex SHA-256 of the token')
+            .optional(),
           /** For alert sources that sign deliveries instead of sending a token. */
           signing: z
             .object({
@@ -57,14 +60,22 @@ export class PrincipalDirectory {
     readonly signingSources: SigningSource[],
   ) {}
 
-  static fromYaml(source: string, origin = 'principals file', env: NodeJS.ProcessEnv = process.env): PrincipalDirectory {
+  static fromYaml(
+    source: string,
+    origin = 'principals file',
+    env: NodeJS.ProcessEnv = process.env,
+  ): PrincipalDirectory {
     const parsed = principalsFileSchema.safeParse(parseYaml(source, origin));
     if (!parsed.success) throw ConfigFileError.fromZod(origin, parsed.error);
     const signing: SigningSource[] = [];
     const entries = parsed.data.principals.map(({ tokenSha256, signing: sign, ...p }) => {
       if (sign) {
         const secret = env[sign.secretEnv];
-        if (!secret) throw new ConfigFileError(origin, `principal ${p.id} signs with the secret in ${sign.secretEnv}, which is not set`);
+        if (!secret)
+          throw new ConfigFileError(
+            origin,
+            `principal ${p.id} signs with the secret in ${sign.secretEnv}, which is not set`,
+          );
         signing.push({ principal: p, scheme: sign.scheme, secret });
       }
       return { ...p, digest: tokenSha256 ? Buffer.from(tokenSha256, 'hex') : undefined };
@@ -87,6 +98,9 @@ export class PrincipalDirectory {
 
 /** The actor recorded for a request: always the authenticated principal, never a body field. */
 export function actorFor(principal: Principal, channelHeader: string | undefined): Actor {
-  const channel: Channel = CHANNELS.includes(channelHeader as Channel) && channelHeader !== 'system' && channelHeader !== 'temporal-ui' ? (channelHeader as Channel) : 'api';
+  const channel: Channel =
+    CHANNELS.includes(channelHeader as Channel) && channelHeader !== 'system' && channelHeader !== 'temporal-ui'
+      ? (channelHeader as Channel)
+      : 'api';
   return { id: principal.id, name: principal.name, channel, roles: principal.roles, groups: principal.groups };
 }

@@ -1,10 +1,19 @@
 import type { Client } from '@temporalio/client';
 import type { AlertDelivery } from '../../domain/incident/alert.js';
-import { alertmanagerIncidentKey, alertmanagerWebhookSchema, normalizeAlertmanager } from '../../domain/incident/alertmanager.js';
+import {
+  alertmanagerIncidentKey,
+  alertmanagerWebhookSchema,
+  normalizeAlertmanager,
+} from '../../domain/incident/alertmanager.js';
 import { genericAlertSchema, genericIncidentKey, normalizeGeneric } from '../../domain/incident/generic.js';
 import { grafanaWebhookSchema, normalizeGrafana } from '../../domain/incident/grafana.js';
 import { incidentIdFor, workflowIdFor, type AlertSource } from '../../domain/incident/incident-id.js';
-import { normalizePagerDuty, PAGERDUTY_HANDLED_EVENTS, pagerDutyIncidentKey, pagerDutyWebhookSchema } from '../../domain/incident/pagerduty.js';
+import {
+  normalizePagerDuty,
+  PAGERDUTY_HANDLED_EVENTS,
+  pagerDutyIncidentKey,
+  pagerDutyWebhookSchema,
+} from '../../domain/incident/pagerduty.js';
 import { alertSignal, INCIDENT_RESPONSE_WORKFLOW } from '../../contracts/incident-response.js';
 import { queries, ROUTES } from '../contract.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -17,7 +26,12 @@ import { parseOr400 } from '../validate.js';
  * incident, however many arrive at once, lands in the one running response.
  */
 export function alertRoutes(mount: Mount, client: Client, taskQueue: string, metrics: GatewayMetrics) {
-  async function ingest(source: AlertSource, key: string, dryRun: string | undefined, toDelivery: (incidentId: string) => AlertDelivery) {
+  async function ingest(
+    source: AlertSource,
+    key: string,
+    dryRun: string | undefined,
+    toDelivery: (incidentId: string) => AlertDelivery,
+  ) {
     const incidentId = incidentIdFor(source, key);
     const workflowId = workflowIdFor(incidentId);
     const handle = await withDeadline(
@@ -37,7 +51,9 @@ export function alertRoutes(mount: Mount, client: Client, taskQueue: string, met
   mount(ROUTES.alertmanager, async (req, res) => {
     const body = parseOr400(alertmanagerWebhookSchema, req.body, 'Alertmanager webhook');
     const { dryRun } = parseOr400(queries.intake, req.query, 'query string');
-    const out = await ingest('alertmanager', alertmanagerIncidentKey(body), dryRun, (id) => normalizeAlertmanager(body, id, new Date()));
+    const out = await ingest('alertmanager', alertmanagerIncidentKey(body), dryRun, (id) =>
+      normalizeAlertmanager(body, id, new Date()),
+    );
     res.status(202).location(`/v1/incidents/${out.incidentId}`).json(out);
   });
 
@@ -57,14 +73,18 @@ export function alertRoutes(mount: Mount, client: Client, taskQueue: string, met
       res.status(202).json({ ignored: true, eventType: body.event.event_type });
       return;
     }
-    const out = await ingest('pagerduty', pagerDutyIncidentKey(body), dryRun, (id) => normalizePagerDuty(body, id, new Date()));
+    const out = await ingest('pagerduty', pagerDutyIncidentKey(body), dryRun, (id) =>
+      normalizePagerDuty(body, id, new Date()),
+    );
     res.status(202).location(`/v1/incidents/${out.incidentId}`).json(out);
   });
 
   mount(ROUTES.generic, async (req, res) => {
     const body = parseOr400(genericAlertSchema, req.body, 'alert');
     const { dryRun } = parseOr400(queries.intake, req.query, 'query string');
-    const out = await ingest('generic', genericIncidentKey(body), dryRun, (id) => normalizeGeneric(body, id, new Date()));
+    const out = await ingest('generic', genericIncidentKey(body), dryRun, (id) =>
+      normalizeGeneric(body, id, new Date()),
+    );
     res.status(202).location(`/v1/incidents/${out.incidentId}`).json(out);
   });
 }

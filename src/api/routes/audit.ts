@@ -10,10 +10,35 @@ import { HttpError } from '../errors.js';
 import { withDeadline, type Mount } from '../mount.js';
 import { parseOr400 } from '../validate.js';
 
-const CSV_COLUMNS = ['time', 'incidentId', 'type', 'actorId', 'actorName', 'channel', 'reason', 'summary', 'stepId', 'approvalId', 'action', 'outcome', 'eventId', 'causedBy'];
+const CSV_COLUMNS = [
+  'time',
+  'incidentId',
+  'type',
+  'actorId',
+  'actorName',
+  'channel',
+  'reason',
+  'summary',
+  'stepId',
+  'approvalId',
+  'action',
+  'outcome',
+  'eventId',
+  'causedBy',
+];
 
 export function auditRoutes(mount: Mount, store: AuditStore, client?: Client) {
-  const filters = (q: { q?: string; incident?: string; actor?: string; type?: string[]; service?: string; environment?: string; channel?: string; from?: string; to?: string }) => ({
+  const filters = (q: {
+    q?: string;
+    incident?: string;
+    actor?: string;
+    type?: string[];
+    service?: string;
+    environment?: string;
+    channel?: string;
+    from?: string;
+    to?: string;
+  }) => ({
     q: q.q,
     incidentId: q.incident,
     actor: q.actor,
@@ -44,7 +69,24 @@ export function auditRoutes(mount: Mount, store: AuditStore, client?: Client) {
     if (csv) res.write(stringify([CSV_COLUMNS]));
     for await (const e of store.scan({ ...filters(q), sort: q.sort })) {
       const line = csv
-        ? stringify([[e.time, e.incidentId, e.type, e.actor.id, e.actor.name, e.actor.channel, e.reason ?? '', e.summary, e.stepId ?? '', e.approvalId ?? '', e.action ?? '', e.outcome ?? '', e.eventId, e.causedBy ?? '']])
+        ? stringify([
+            [
+              e.time,
+              e.incidentId,
+              e.type,
+              e.actor.id,
+              e.actor.name,
+              e.actor.channel,
+              e.reason ?? '',
+              e.summary,
+              e.stepId ?? '',
+              e.approvalId ?? '',
+              e.action ?? '',
+              e.outcome ?? '',
+              e.eventId,
+              e.causedBy ?? '',
+            ],
+          ])
         : `${JSON.stringify(e)}\n`;
       if (!res.write(line)) await new Promise((resolve) => res.once('drain', resolve));
     }
@@ -56,18 +98,38 @@ export function auditRoutes(mount: Mount, store: AuditStore, client?: Client) {
    * ended flushed every event to the store first, and Temporal still holds its recorded trail
    * (until retention): the stored chain must end where that trail ends.
    */
-  async function recordedHeads(incidentId: string): Promise<{ heads: ChainHead[]; head: { checked: boolean; reason?: string } }> {
+  async function recordedHeads(
+    incidentId: string,
+  ): Promise<{ heads: ChainHead[]; head: { checked: boolean; reason?: string } }> {
     if (!client) return { heads: [], head: { checked: false, reason: 'no Temporal client' } };
     const handle = client.workflow.getHandle(workflowIdFor(incidentId));
     try {
       const { status } = await withDeadline(handle.describe(), 5000);
       // Only these end after the trail's final flush; a running response may not be indexed yet.
-      if (status.name !== 'COMPLETED' && status.name !== 'CANCELLED') return { heads: [], head: { checked: false, reason: `the response is ${status.name.toLowerCase()}: its newest events may not be indexed` } };
+      if (status.name !== 'COMPLETED' && status.name !== 'CANCELLED')
+        return {
+          heads: [],
+          head: {
+            checked: false,
+            reason: `the response is ${status.name.toLowerCase()}: its newest events may not be indexed`,
+          },
+        };
       const { timeline } = await withDeadline(handle.query<{ timeline: AuditEvent[] }>('status'), 5000);
-      const last = new Map(timeline.map((e) => [chainOf(e), { eventId: e.eventId, sequence: e.sequence, hash: e.hash }]));
+      const last = new Map(
+        timeline.map((e) => [chainOf(e), { eventId: e.eventId, sequence: e.sequence, hash: e.hash }]),
+      );
       return { heads: [...last.values()], head: { checked: true } };
     } catch (err) {
-      return { heads: [], head: { checked: false, reason: err instanceof WorkflowNotFoundError ? 'Temporal no longer holds the response' : `Temporal did not answer: ${(err as Error).message}` } };
+      return {
+        heads: [],
+        head: {
+          checked: false,
+          reason:
+            err instanceof WorkflowNotFoundError
+              ? 'Temporal no longer holds the response'
+              : `Temporal did not answer: ${(err as Error).message}`,
+        },
+      };
     }
   }
 

@@ -10,7 +10,8 @@ import { parseOr400 } from '../validate.js';
 export function guardrailRoutes(mount: Mount, client: Client, workflowId: string) {
   const handle = () => client.workflow.getHandle(workflowId);
   const actorOf = (req: Request) => req.actor!;
-  const update = <A>(def: UpdateDefinition<unknown, [A]>, arg: A) => withDeadline(handle().executeUpdate(def, { args: [arg] }));
+  const update = <A>(def: UpdateDefinition<unknown, [A]>, arg: A) =>
+    withDeadline(handle().executeUpdate(def, { args: [arg] }));
   const controls = () => withDeadline(handle().query(g.controlsQuery));
 
   mount(ROUTES.guardrails, async (_req, res) => void res.json(await controls()));
@@ -45,7 +46,9 @@ export function guardrailRoutes(mount: Mount, client: Client, workflowId: string
   ] as const) {
     mount(route, async (req, res) => {
       const body = parseOr400(bodies.remove, req.body, 'removal');
-      res.json(await update(g.removeControlUpdate, { ...body, id: String(req.params.controlId), kind, actor: actorOf(req) }));
+      res.json(
+        await update(g.removeControlUpdate, { ...body, id: String(req.params.controlId), kind, actor: actorOf(req) }),
+      );
     });
   }
 }

@@ -11,7 +11,8 @@ import { parseOr400 } from '../validate.js';
 
 export function incidentRoutes(mount: Mount, client: Client, metrics: GatewayMetrics) {
   const handleFor = (id: unknown) => {
-    if (typeof id !== 'string' || !INCIDENT_ID_PATTERN.test(id)) throw new HttpError(404, 'not_found', `no incident "${String(id)}" (incident ids look like am-<24 hex digits>)`);
+    if (typeof id !== 'string' || !INCIDENT_ID_PATTERN.test(id))
+      throw new HttpError(404, 'not_found', `no incident "${String(id)}" (incident ids look like am-<24 hex digits>)`);
     return client.workflow.getHandle(workflowIdFor(id));
   };
   const actorOf = (req: Request) => req.actor!;
@@ -24,10 +25,18 @@ export function incidentRoutes(mount: Mount, client: Client, metrics: GatewayMet
     try {
       return await withDeadline(handle.executeUpdate(def, { args: [arg] }));
     } catch (err) {
-      if (err instanceof HttpError || (!(err instanceof WorkflowNotFoundError) && !/not found|already completed/i.test((err as Error).message ?? ''))) throw err;
+      if (
+        err instanceof HttpError ||
+        (!(err instanceof WorkflowNotFoundError) && !/not found|already completed/i.test((err as Error).message ?? ''))
+      )
+        throw err;
       const description = await handle.describe().catch(() => undefined);
       if (!description) throw new HttpError(404, 'not_found', 'no such incident response');
-      throw new HttpError(409, 'ResponseClosed', `the response has already ended (${description.status.name.toLowerCase()})`);
+      throw new HttpError(
+        409,
+        'ResponseClosed',
+        `the response has already ended (${description.status.name.toLowerCase()})`,
+      );
     }
   }
 
@@ -68,7 +77,11 @@ export function incidentRoutes(mount: Mount, client: Client, metrics: GatewayMet
 
   mount(ROUTES.decide, async (req, res) => {
     const body = parseOr400(bodies.decision, req.body, 'decision');
-    const approval = await update(handleFor(req.params.id), msg.decideUpdate, { approvalId: String(req.params.approvalId), ...body, actor: actorOf(req) });
+    const approval = await update(handleFor(req.params.id), msg.decideUpdate, {
+      approvalId: String(req.params.approvalId),
+      ...body,
+      actor: actorOf(req),
+    });
     metrics.decisions.inc({ decision: body.decision });
     metrics.approvalLatency.observe((Date.now() - Date.parse(approval.requestedAt)) / 1000);
     res.json(approval);
@@ -88,7 +101,9 @@ export function incidentRoutes(mount: Mount, client: Client, metrics: GatewayMet
 
   mount(ROUTES.override, async (req, res) => {
     const body = parseOr400(bodies.override, req.body, 'override');
-    res.status(201).json({ override: await update(handleFor(req.params.id), msg.overrideUpdate, { ...body, actor: actorOf(req) }) });
+    res
+      .status(201)
+      .json({ override: await update(handleFor(req.params.id), msg.overrideUpdate, { ...body, actor: actorOf(req) }) });
   });
 
   mount(ROUTES.note, async (req, res) => {
@@ -108,7 +123,12 @@ export function incidentRoutes(mount: Mount, client: Client, metrics: GatewayMet
     const body = parseOr400(bodies.stop, req.body, 'cancel request');
     const handle = handleFor(req.params.id);
     const description = await withDeadline(handle.describe());
-    if (description.status.name !== 'RUNNING') throw new HttpError(409, 'ResponseClosed', `the response has already ended (${description.status.name.toLowerCase()})`);
+    if (description.status.name !== 'RUNNING')
+      throw new HttpError(
+        409,
+        'ResponseClosed',
+        `the response has already ended (${description.status.name.toLowerCase()})`,
+      );
     await withDeadline(handle.signal(msg.stopRequestSignal, { ...body, actor: actorOf(req) }));
     await withDeadline(handle.cancel());
     res.status(202).location(`/v1/incidents/${req.params.id}`).json({ cancelRequested: true });

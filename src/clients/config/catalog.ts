@@ -53,7 +53,10 @@ export class PlaybookCatalog {
 
   static load(dir: string): Playbook[] {
     if (!fs.existsSync(dir)) throw new ConfigFileError(dir, 'the playbook directory does not exist');
-    const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
     const playbooks = files.map((f) => parsePlaybook(fs.readFileSync(path.join(dir, f), 'utf8'), path.join(dir, f)));
     const ids = new Set<string>();
     for (const p of playbooks) {
@@ -113,6 +116,9 @@ export function readConfigFile(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigFileError(file, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot be read: ${(err as Error).message}`);
+    throw new ConfigFileError(
+      file,
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot be read: ${(err as Error).message}`,
+    );
   }
 }

@@ -35,7 +35,9 @@ export function webhookNotifier(url: string, fetchImpl: typeof fetch = fetch): N
 export function logNotifier(log: (message: string, attrs: Record<string, unknown>) => void): Notifier {
   return {
     async send(notification) {
-      log(renderText(notification), { notification: { kind: notification.kind, id: notification.id, incidentId: notification.incidentId } });
+      log(renderText(notification), {
+        notification: { kind: notification.kind, id: notification.id, incidentId: notification.incidentId },
+      });
     },
   };
 }

@@ -112,10 +112,26 @@ export function createAuditStore(client: Client, prefix: string) {
     if (query.service) filter.push({ term: { service: query.service } });
     if (query.environment) filter.push({ term: { environment: query.environment } });
     if (query.channel) filter.push({ term: { 'actor.channel': query.channel } });
-    if (query.from || query.to) filter.push({ range: { time: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lte: query.to } : {}) } } });
+    if (query.from || query.to)
+      filter.push({
+        range: { time: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lte: query.to } : {}) } },
+      });
     // simple_query_string never fails on syntax: a stray operator is read as a word, never a 500.
-    const must = query.q ? [{ simple_query_string: { query: query.q, fields: ['reason', 'summary', 'actor.name'], default_operator: 'and' as const } }] : [{ match_all: {} }];
-    return { query: { bool: { must, filter } }, sort: sortFor(query.q ? query.sort : query.sort === 'relevance' ? 'newest' : query.sort) };
+    const must = query.q
+      ? [
+          {
+            simple_query_string: {
+              query: query.q,
+              fields: ['reason', 'summary', 'actor.name'],
+              default_operator: 'and' as const,
+            },
+          },
+        ]
+      : [{ match_all: {} }];
+    return {
+      query: { bool: { must, filter } },
+      sort: sortFor(query.q ? query.sort : query.sort === 'relevance' ? 'newest' : query.sort),
+    };
   }
 
   /** The whole request body of a search page (the benchmark sends the same body raw). */
@@ -124,7 +140,12 @@ export function createAuditStore(client: Client, prefix: string) {
       ...queryBody(query),
       size: query.limit,
       track_total_hits: true,
-      highlight: { encoder: 'html', pre_tags: ['<mark>'], post_tags: ['</mark>'], fields: { reason: {}, summary: {}, 'actor.name': {} } },
+      highlight: {
+        encoder: 'html',
+        pre_tags: ['<mark>'],
+        post_tags: ['</mark>'],
+        fields: { reason: {}, summary: {}, 'actor.name': {} },
+      },
       ...(withFacets
         ? {
             aggs: {
@@ -145,8 +166,12 @@ export function createAuditStore(client: Client, prefix: string) {
   function decodeCursor(raw: string, query: AuditQuery): Cursor {
     try {
       const cursor = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-      if ((cursor.pit !== undefined && typeof cursor.pit !== 'string') || !Array.isArray(cursor.after)) throw new Error('shape');
-      if (cursor.fingerprint !== fingerprint(query)) throw new AuditQueryError('the cursor belongs to a different query: repeat the same filters, or start again without a cursor');
+      if ((cursor.pit !== undefined && typeof cursor.pit !== 'string') || !Array.isArray(cursor.after))
+        throw new Error('shape');
+      if (cursor.fingerprint !== fingerprint(query))
+        throw new AuditQueryError(
+          'the cursor belongs to a different query: repeat the same filters, or start again without a cursor',
+        );
       return cursor;
     } catch (err) {
       if (err instanceof AuditQueryError) throw err;
@@ -159,7 +184,9 @@ export function createAuditStore(client: Client, prefix: string) {
     async installTemplate(): Promise<void> {
       await client.cluster.putComponentTemplate({
         name: `${prefix}-settings`,
-        body: { template: { settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: REFRESH_INTERVAL } } },
+        body: {
+          template: { settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: REFRESH_INTERVAL } },
+        },
       });
       await client.cluster.putComponentTemplate({
         name: `${prefix}-mappings`,
@@ -171,12 +198,26 @@ export function createAuditStore(client: Client, prefix: string) {
       });
       await client.indices.putIndexTemplate({
         name: prefix,
-        body: { index_patterns: [`${prefix}-*`], composed_of: [`${prefix}-settings`, `${prefix}-mappings`], priority: 100 },
+        body: {
+          index_patterns: [`${prefix}-*`],
+          composed_of: [`${prefix}-settings`, `${prefix}-mappings`],
+          priority: 100,
+        },
       });
       // Indices made by an earlier version get the fields added since (adding fields is allowed;
       // a strict mapping would otherwise refuse every new event in the current month's index).
-      await client.indices.putMapping({ index: allIndices, allow_no_indices: true, ignore_unavailable: true, body: { properties: MAPPINGS.properties } as never });
-      await client.indices.putSettings({ index: allIndices, allow_no_indices: true, ignore_unavailable: true, body: { index: { refresh_interval: REFRESH_INTERVAL } } });
+      await client.indices.putMapping({
+        index: allIndices,
+        allow_no_indices: true,
+        ignore_unavailable: true,
+        body: { properties: MAPPINGS.properties } as never,
+      });
+      await client.indices.putSettings({
+        index: allIndices,
+        allow_no_indices: true,
+        ignore_unavailable: true,
+        body: { index: { refresh_interval: REFRESH_INTERVAL } },
+      });
     },
 
     /** `create` with the event's own ID: a 409 means an earlier attempt already stored it. */
@@ -184,8 +225,13 @@ export function createAuditStore(client: Client, prefix: string) {
       if (events.length === 0) return;
       const body = events.flatMap((e) => [{ create: { _index: indexFor(prefix, e.time), _id: e.eventId } }, e]);
       const response = await client.bulk({ body, refresh: options.refresh ?? 'wait_for' });
-      const failures = (response.body.items ?? []).map((item) => item.create).filter((r) => r && r.status !== 201 && r.status !== 409);
-      if (failures.length > 0) throw new AuditIndexingError(`${failures.length} audit event(s) not stored: ${JSON.stringify(failures[0]?.error)}`);
+      const failures = (response.body.items ?? [])
+        .map((item) => item.create)
+        .filter((r) => r && r.status !== 201 && r.status !== 409);
+      if (failures.length > 0)
+        throw new AuditIndexingError(
+          `${failures.length} audit event(s) not stored: ${JSON.stringify(failures[0]?.error)}`,
+        );
     },
 
     queryBody,
@@ -196,37 +242,84 @@ export function createAuditStore(client: Client, prefix: string) {
       const cursor = query.cursor ? decodeCursor(query.cursor, query) : undefined;
       // Most searches never ask for page 2, so page 1 opens nothing. The point in time is
       // opened when the second page is asked for, and every later page reads that snapshot.
-      const pit = cursor ? (cursor.pit ?? (await client.createPit({ index: [allIndices], keep_alive: PIT_KEEP_ALIVE, allow_partial_pit_creation: false })).body.pit_id) : undefined;
-      const body = { ...searchBody(query, !cursor), ...(cursor ? { pit: { id: pit, keep_alive: PIT_KEEP_ALIVE }, search_after: cursor.after } : {}) };
+      const pit = cursor
+        ? (cursor.pit ??
+          (
+            await client.createPit({
+              index: [allIndices],
+              keep_alive: PIT_KEEP_ALIVE,
+              allow_partial_pit_creation: false,
+            })
+          ).body.pit_id)
+        : undefined;
+      const body = {
+        ...searchBody(query, !cursor),
+        ...(cursor ? { pit: { id: pit, keep_alive: PIT_KEEP_ALIVE }, search_after: cursor.after } : {}),
+      };
       let response;
       try {
         // The client's request types lag OpenSearch's features (PIT, encoders): the bodies are plain JSON.
-        response = cursor ? await client.search({ body: body as never }) : await client.search({ index: allIndices, body: body as never, ignore_unavailable: true, allow_no_indices: true });
+        response = cursor
+          ? await client.search({ body: body as never })
+          : await client.search({
+              index: allIndices,
+              body: body as never,
+              ignore_unavailable: true,
+              allow_no_indices: true,
+            });
       } catch (err) {
         const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
-        if (cursor && (status === 404 || status === 400)) throw new AuditQueryError('the cursor has expired (pages stay available for 2 minutes): start again without a cursor');
+        if (cursor && (status === 404 || status === 400))
+          throw new AuditQueryError(
+            'the cursor has expired (pages stay available for 2 minutes): start again without a cursor',
+          );
         throw err;
       }
       const hits = response.body.hits;
       const total = typeof hits.total === 'number' ? hits.total : (hits.total?.value ?? 0);
-      const events = hits.hits.map((h) => ({ ...(h._source as AuditEvent), ...(h.highlight ? { highlight: h.highlight as Record<string, string[]> } : {}) }));
+      const events = hits.hits.map((h) => ({
+        ...(h._source as AuditEvent),
+        ...(h.highlight ? { highlight: h.highlight as Record<string, string[]> } : {}),
+      }));
       const buckets = (name: string): Bucket[] =>
-        ((response.body.aggregations?.[name] as { buckets?: Array<{ key: string; doc_count: number }> } | undefined)?.buckets ?? []).map((b) => ({ key: b.key, count: b.doc_count }));
+        (
+          (response.body.aggregations?.[name] as { buckets?: Array<{ key: string; doc_count: number }> } | undefined)
+            ?.buckets ?? []
+        ).map((b) => ({ key: b.key, count: b.doc_count }));
 
       const last = hits.hits.at(-1);
-      const more = last?.sort !== undefined && events.length === query.limit && (cursor !== undefined || events.length < total);
+      const more =
+        last?.sort !== undefined && events.length === query.limit && (cursor !== undefined || events.length < total);
       if (!more && pit) await client.deletePit({ body: { pit_id: [pit] } }).catch(() => undefined);
-      const nextCursor = more ? Buffer.from(JSON.stringify({ pit, after: last!.sort!, fingerprint: fingerprint(query) } satisfies Cursor)).toString('base64url') : undefined;
-      return { total, events, ...(cursor ? {} : { facets: { types: buckets('types'), actors: buckets('actors'), services: buckets('services') } }), ...(nextCursor ? { nextCursor } : {}) };
+      const nextCursor = more
+        ? Buffer.from(
+            JSON.stringify({ pit, after: last!.sort!, fingerprint: fingerprint(query) } satisfies Cursor),
+          ).toString('base64url')
+        : undefined;
+      return {
+        total,
+        events,
+        ...(cursor
+          ? {}
+          : { facets: { types: buckets('types'), actors: buckets('actors'), services: buckets('services') } }),
+        ...(nextCursor ? { nextCursor } : {}),
+      };
     },
 
     /** Every event of a query in order, a page at a time inside one point in time (for exports). */
     async *scan(query: Omit<AuditQuery, 'cursor' | 'limit'>, pageSize = 1000): AsyncGenerator<AuditEvent> {
-      const pit = (await client.createPit({ index: [allIndices], keep_alive: PIT_KEEP_ALIVE, allow_partial_pit_creation: false })).body.pit_id;
+      const pit = (
+        await client.createPit({ index: [allIndices], keep_alive: PIT_KEEP_ALIVE, allow_partial_pit_creation: false })
+      ).body.pit_id;
       try {
         let after: unknown[] | undefined;
         for (;;) {
-          const body = { ...queryBody({ ...query, limit: pageSize }), size: pageSize, pit: { id: pit, keep_alive: PIT_KEEP_ALIVE }, ...(after ? { search_after: after } : {}) };
+          const body = {
+            ...queryBody({ ...query, limit: pageSize }),
+            size: pageSize,
+            pit: { id: pit, keep_alive: PIT_KEEP_ALIVE },
+            ...(after ? { search_after: after } : {}),
+          };
           const response = await client.search({ body: body as never });
           const hits = response.body.hits.hits;
           for (const h of hits) yield h._source as AuditEvent;

@@ -22,7 +22,10 @@ interface Watcher {
  * Only a version change is acted on, exactly as the response's own signal handler does, so the two
  * paths always agree on what a change interrupts.
  */
-export function createGuardrailWatch(readControls: () => Promise<Controls>, options: { pollMs?: number; now?: () => number } = {}) {
+export function createGuardrailWatch(
+  readControls: () => Promise<Controls>,
+  options: { pollMs?: number; now?: () => number } = {},
+) {
   const pollMs = options.pollMs ?? WATCH_POLL_MS;
   const now = options.now ?? Date.now;
   const watchers = new Set<Watcher>();

@@ -1,6 +1,17 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { EMPTY_CONTROLS, evaluateControls, type Controls, type GuardrailFacts, type GuardrailVerdict } from '../../domain/guardrails/controls.js';
-import { controlsChangedSignal, controlsQuery, GUARDRAILS_WORKFLOW, standingRulesSignal } from '../../contracts/guardrails.js';
+import {
+  EMPTY_CONTROLS,
+  evaluateControls,
+  type Controls,
+  type GuardrailFacts,
+  type GuardrailVerdict,
+} from '../../domain/guardrails/controls.js';
+import {
+  controlsChangedSignal,
+  controlsQuery,
+  GUARDRAILS_WORKFLOW,
+  standingRulesSignal,
+} from '../../contracts/guardrails.js';
 import { INCIDENT_RESPONSE_WORKFLOW } from '../../contracts/incident-response.js';
 import type { Rule } from '../../domain/guardrails/controls.js';
 import { createGuardrailWatch } from './guardrail-watch.js';
@@ -81,14 +92,20 @@ export function createGuardrailsClient(client: Client, options: { workflowId: st
     async broadcast(controls: Controls): Promise<number> {
       watch.publish(controls);
       const ids: string[] = [];
-      for await (const wf of client.workflow.list({ query: `WorkflowType = '${INCIDENT_RESPONSE_WORKFLOW}' AND ExecutionStatus = 'Running' AND TaskQueue = '${options.taskQueue}'` })) ids.push(wf.workflowId);
+      for await (const wf of client.workflow.list({
+        query: `WorkflowType = '${INCIDENT_RESPONSE_WORKFLOW}' AND ExecutionStatus = 'Running' AND TaskQueue = '${options.taskQueue}'`,
+      }))
+        ids.push(wf.workflowId);
       let next = 0;
       await Promise.all(
         Array.from({ length: BROADCAST_CONCURRENCY }, async () => {
           while (next < ids.length) {
             const id = ids[next++]!;
             // A response that just ended cannot be signalled: nothing to stop there.
-            await client.workflow.getHandle(id).signal(controlsChangedSignal, controls).catch(() => undefined);
+            await client.workflow
+              .getHandle(id)
+              .signal(controlsChangedSignal, controls)
+              .catch(() => undefined);
           }
         }),
       );

@@ -18,4 +18,10 @@ export const actorSchema = z.object({
 export type Actor = z.infer<typeof actorSchema>;
 
 /** The automation itself, for events no person caused. */
-export const SYSTEM_ACTOR: Actor = { id: 'interlock', name: 'Interlock automation', channel: 'system', roles: [], groups: [] };
+export const SYSTEM_ACTOR: Actor = {
+  id: 'interlock',
+  name: 'Interlock automation',
+  channel: 'system',
+  roles: [],
+  groups: [],
+};

@@ -46,7 +46,9 @@ export function newApprovalRequest(args: {
     requestedAt: new Date(nowMs).toISOString(),
     expiresAt,
     // The automation asks on behalf of its owner, who therefore may not approve it.
-    requestedBy: args.playbook?.owner ? { id: args.playbook.owner, name: args.playbook.owner } : { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name },
+    requestedBy: args.playbook?.owner
+      ? { id: args.playbook.owner, name: args.playbook.owner }
+      : { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name },
     inputs: { ...view.inputs },
     decisions: [],
     context: {
@@ -62,7 +64,9 @@ export function newApprovalRequest(args: {
       impact: step.impact,
       risk: step.risk,
       policySource: args.source,
-      diagnostics: status.steps.filter((s) => s.kind === 'diagnostic').map((s) => ({ stepId: s.id, state: s.state, output: s.output, error: s.error })),
+      diagnostics: status.steps
+        .filter((s) => s.kind === 'diagnostic')
+        .map((s) => ({ stepId: s.id, state: s.state, output: s.output, error: s.error })),
       ifNobodyAnswers: objection
         ? `${step.id} runs automatically at ${expiresAt} unless someone objects.`
         : `Escalates to ${decision.escalation.join(' then ') || 'nobody'}; unanswered after that, ${step.id} does not run (fail closed).`,

@@ -18,7 +18,9 @@ export const GENESIS_HASH = '0'.repeat(64);
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
@@ -36,7 +38,12 @@ export function chainOf(event: Pick<AuditEvent, 'eventId'>): string {
 
 export type ChainVerdict =
   | { intact: true; chains: number; events: number }
-  | { intact: false; chains: number; events: number; firstBroken: { eventId: string; sequence: number; problem: string } };
+  | {
+      intact: false;
+      chains: number;
+      events: number;
+      firstBroken: { eventId: string; sequence: number; problem: string };
+    };
 
 /** The newest event of a chain as the source of truth (the workflow's state) recorded it. */
 export type ChainHead = Pick<AuditEvent, 'eventId' | 'sequence' | 'hash'>;
@@ -58,9 +65,15 @@ export function verifyChains(events: readonly AuditEvent[], heads: readonly Chai
     chain.sort((a, b) => a.sequence - b.sequence);
     let previous = GENESIS_HASH;
     for (const [i, e] of chain.entries()) {
-      const broken = (problem: string) => ({ intact: false as const, chains: chains.size, events: events.length, firstBroken: { eventId: e.eventId, sequence: e.sequence, problem } });
+      const broken = (problem: string) => ({
+        intact: false as const,
+        chains: chains.size,
+        events: events.length,
+        firstBroken: { eventId: e.eventId, sequence: e.sequence, problem },
+      });
       if (e.sequence !== i + 1) return broken(`expected sequence ${i + 1}: event(s) missing before this one`);
-      if (e.prevHash !== previous) return broken('its link to the previous event does not match (an earlier event was changed or removed)');
+      if (e.prevHash !== previous)
+        return broken('its link to the previous event does not match (an earlier event was changed or removed)');
       if (eventHash(e) !== e.hash) return broken('its content does not match its hash (this event was changed)');
       previous = e.hash!;
     }
@@ -68,10 +81,24 @@ export function verifyChains(events: readonly AuditEvent[], heads: readonly Chai
   for (const head of heads) {
     const chain = chains.get(chainOf(head)) ?? [];
     const last = chain.at(-1)?.sequence ?? 0;
-    const broken = (sequence: number, problem: string) => ({ intact: false as const, chains: chains.size, events: events.length, firstBroken: { eventId: `${chainOf(head)}:${sequence}`, sequence, problem } });
-    if (last < head.sequence) return broken(last + 1, `missing: the response recorded ${head.sequence} events, the store ends at ${last} (the newest events were removed)`);
-    if (last > head.sequence) return broken(head.sequence + 1, `never recorded by the response, which ended at ${head.sequence} (added afterwards)`);
-    if (chain.at(-1)!.hash !== head.hash) return broken(head.sequence, 'differs from the event the response recorded (the chain was rewritten)');
+    const broken = (sequence: number, problem: string) => ({
+      intact: false as const,
+      chains: chains.size,
+      events: events.length,
+      firstBroken: { eventId: `${chainOf(head)}:${sequence}`, sequence, problem },
+    });
+    if (last < head.sequence)
+      return broken(
+        last + 1,
+        `missing: the response recorded ${head.sequence} events, the store ends at ${last} (the newest events were removed)`,
+      );
+    if (last > head.sequence)
+      return broken(
+        head.sequence + 1,
+        `never recorded by the response, which ended at ${head.sequence} (added afterwards)`,
+      );
+    if (chain.at(-1)!.hash !== head.hash)
+      return broken(head.sequence, 'differs from the event the response recorded (the chain was rewritten)');
   }
   return { intact: true, chains: chains.size, events: events.length };
 }

@@ -18,7 +18,10 @@ export const selectorSchema = z
     labels: z.record(z.string().min(1).max(100), value).optional(),
   })
   .strict()
-  .refine((s) => Object.values(s).some((v) => v !== undefined && (typeof v === 'string' || Object.keys(v).length > 0)), 'a selector needs at least one of service, environment, action, severity, playbook, labels');
+  .refine(
+    (s) => Object.values(s).some((v) => v !== undefined && (typeof v === 'string' || Object.keys(v).length > 0)),
+    'a selector needs at least one of service, environment, action, severity, playbook, labels',
+  );
 export type Selector = z.infer<typeof selectorSchema>;
 
 export interface GuardrailFacts {
@@ -44,7 +47,9 @@ export function selectorMatches(selector: Selector, facts: GuardrailFacts): bool
 
 const when = z.iso.datetime({ offset: true, message: 'an ISO 8601 time with a zone' });
 
-export const killSwitchInputSchema = z.object({ reason: reasonSchema, actor: actorSchema, allowDiagnostics: z.boolean().default(true) }).strict();
+export const killSwitchInputSchema = z
+  .object({ reason: reasonSchema, actor: actorSchema, allowDiagnostics: z.boolean().default(true) })
+  .strict();
 export const releaseInputSchema = z.object({ reason: reasonSchema, actor: actorSchema }).strict();
 export const pauseInputSchema = z
   .object({ selector: selectorSchema, reason: reasonSchema, expiresAt: when.optional(), actor: actorSchema })
@@ -60,7 +65,10 @@ export const ruleInputBase = z
   })
   .strict();
 export const ruleNeedsTier = <T extends z.ZodType<{ effect: string; tier?: string }>>(schema: T) =>
-  schema.refine((r) => r.effect !== 'approval' || !!r.tier, { message: 'an approval rule needs a tier', path: ['tier'] });
+  schema.refine((r) => r.effect !== 'approval' || !!r.tier, {
+    message: 'an approval rule needs a tier',
+    path: ['tier'],
+  });
 export const ruleInputSchema = ruleNeedsTier(ruleInputBase);
 export const freezeInputBase = z
   .object({
@@ -77,13 +85,41 @@ export const freezeInputBase = z
 export const freezeInOrder = <T extends z.ZodType<{ start: string; end: string }>>(schema: T) =>
   schema.refine((f) => f.start < f.end, { message: 'start must be before end', path: ['start'] });
 export const freezeInputSchema = freezeInOrder(freezeInputBase);
-export const removeInputSchema = z.object({ id: z.string().min(1).max(100), reason: reasonSchema, actor: actorSchema }).strict();
+export const removeInputSchema = z
+  .object({ id: z.string().min(1).max(100), reason: reasonSchema, actor: actorSchema })
+  .strict();
 export const removeControlSchema = removeInputSchema.extend({ kind: z.enum(['pause', 'rule', 'freeze']) }).strict();
 
 type Who = { id: string; name: string; channel: string };
-export interface Pause { id: string; selector: Selector; reason: string; actor: Who; at: string; expiresAt?: string }
-export interface Rule { id: string; selector: Selector; effect: 'block' | 'manual-only' | 'approval'; tier?: string; reason: string; source: 'file' | 'runtime'; actor?: Who; at?: string }
-export interface Freeze { id: string; selector?: Selector; start: string; end: string; mode: 'require-approval' | 'block'; tier: string; reason: string; actor: Who; at: string }
+export interface Pause {
+  id: string;
+  selector: Selector;
+  reason: string;
+  actor: Who;
+  at: string;
+  expiresAt?: string;
+}
+export interface Rule {
+  id: string;
+  selector: Selector;
+  effect: 'block' | 'manual-only' | 'approval';
+  tier?: string;
+  reason: string;
+  source: 'file' | 'runtime';
+  actor?: Who;
+  at?: string;
+}
+export interface Freeze {
+  id: string;
+  selector?: Selector;
+  start: string;
+  end: string;
+  mode: 'require-approval' | 'block';
+  tier: string;
+  reason: string;
+  actor: Who;
+  at: string;
+}
 export interface Controls {
   version: number;
   killSwitch: { engaged: boolean; allowDiagnostics: boolean; actor?: Who; reason?: string; at?: string };
@@ -92,7 +128,13 @@ export interface Controls {
   freezes: Freeze[];
 }
 
-export const EMPTY_CONTROLS: Controls = { version: 0, killSwitch: { engaged: false, allowDiagnostics: true }, pauses: [], rules: [], freezes: [] };
+export const EMPTY_CONTROLS: Controls = {
+  version: 0,
+  killSwitch: { engaged: false, allowDiagnostics: true },
+  pauses: [],
+  rules: [],
+  freezes: [],
+};
 
 export interface GuardrailVerdict {
   /** Why nothing may start now (empty: nothing blocks). */
@@ -110,17 +152,24 @@ export function evaluateControls(controls: Controls, facts: GuardrailFacts, nowM
   const blockers: string[] = [];
   const isMitigation = facts.kind === 'mitigation';
   if (controls.killSwitch.engaged && (isMitigation || !controls.killSwitch.allowDiagnostics)) {
-    blockers.push(`kill switch engaged by ${controls.killSwitch.actor?.name ?? 'someone'}: ${controls.killSwitch.reason ?? ''}`.trim());
+    blockers.push(
+      `kill switch engaged by ${controls.killSwitch.actor?.name ?? 'someone'}: ${controls.killSwitch.reason ?? ''}`.trim(),
+    );
   }
   if (!isMitigation) return { blockers };
   for (const p of controls.pauses) {
     if (p.expiresAt && Date.parse(p.expiresAt) <= nowMs) continue;
-    if (selectorMatches(p.selector, facts)) blockers.push(`paused by ${p.actor.name}: ${p.reason}${p.expiresAt ? ` (until ${p.expiresAt})` : ''}`);
+    if (selectorMatches(p.selector, facts))
+      blockers.push(`paused by ${p.actor.name}: ${p.reason}${p.expiresAt ? ` (until ${p.expiresAt})` : ''}`);
   }
   const rules = controls.rules.filter((r) => selectorMatches(r.selector, facts));
   for (const r of rules.filter((x) => x.effect === 'block')) blockers.push(`exclusion rule ${r.id}: ${r.reason}`);
-  const freezes = controls.freezes.filter((f) => Date.parse(f.start) <= nowMs && nowMs < Date.parse(f.end) && (!f.selector || selectorMatches(f.selector, facts)));
-  for (const f of freezes.filter((x) => x.mode === 'block')) blockers.push(`change freeze ${f.id} until ${f.end}: ${f.reason}`);
+  const freezes = controls.freezes.filter(
+    (f) =>
+      Date.parse(f.start) <= nowMs && nowMs < Date.parse(f.end) && (!f.selector || selectorMatches(f.selector, facts)),
+  );
+  for (const f of freezes.filter((x) => x.mode === 'block'))
+    blockers.push(`change freeze ${f.id} until ${f.end}: ${f.reason}`);
   const manual = rules.find((x) => x.effect === 'manual-only');
   const approvalRule = rules.find((x) => x.effect === 'approval');
   const approvalFreeze = freezes.find((x) => x.mode === 'require-approval');
@@ -142,9 +191,13 @@ export function evaluateControls(controls: Controls, facts: GuardrailFacts, nowM
  * step was decided; the response's last check and the activity's start check both ask this, so
  * they agree on it.
  */
-export function missingGuardrailConsent(verdict: GuardrailVerdict, consentTier: string | undefined): string | undefined {
+export function missingGuardrailConsent(
+  verdict: GuardrailVerdict,
+  consentTier: string | undefined,
+): string | undefined {
   if (verdict.manualOnly) return `${verdict.manualOnly} (manual only)`;
-  if (verdict.requireApproval && verdict.requireApproval.tier !== consentTier) return `${verdict.requireApproval.source} requires approval from ${verdict.requireApproval.tier}`;
+  if (verdict.requireApproval && verdict.requireApproval.tier !== consentTier)
+    return `${verdict.requireApproval.source} requires approval from ${verdict.requireApproval.tier}`;
   return undefined;
 }
 
@@ -154,9 +207,18 @@ export const guardrailsFileSchema = z
     rules: z
       .array(
         z
-          .object({ id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/), selector: selectorSchema, effect: z.enum(['block', 'manual-only', 'approval']), tier: z.string().optional(), reason: z.string().min(3) })
+          .object({
+            id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+            selector: selectorSchema,
+            effect: z.enum(['block', 'manual-only', 'approval']),
+            tier: z.string().optional(),
+            reason: z.string().min(3),
+          })
           .strict()
-          .refine((r) => r.effect !== 'approval' || r.tier, { message: 'an approval rule needs a tier', path: ['tier'] }),
+          .refine((r) => r.effect !== 'approval' || r.tier, {
+            message: 'an approval rule needs a tier',
+            path: ['tier'],
+          }),
       )
       .default([]),
   })

@@ -29,7 +29,11 @@ export const alertDeliverySchema = z.object({
 export type AlertDelivery = z.infer<typeof alertDeliverySchema>;
 
 /** The incident fields everything else filters by, read from conventional label names. */
-export function incidentFacets(labels: Record<string, string>): { service: string; environment: string; severity: string } {
+export function incidentFacets(labels: Record<string, string>): {
+  service: string;
+  environment: string;
+  severity: string;
+} {
   return {
     service: labels.service ?? labels.job ?? 'unknown',
     environment: labels.environment ?? labels.env ?? 'unknown',

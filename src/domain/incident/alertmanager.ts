@@ -27,17 +27,18 @@ export const alertmanagerWebhookSchema = z.object({
   commonLabels: labelSet,
   commonAnnotations: labelSet,
   externalURL: z.string(),
-  alerts: z
-    .array(webhookAlertSchema)
-    .min(1)
-    .max(1000),
+  alerts: z.array(webhookAlertSchema).min(1).max(1000),
 });
 export type AlertmanagerWebhook = z.infer<typeof alertmanagerWebhookSchema>;
 
 /** The incident key: Alertmanager's group key, stable for every notification of the group. */
 export const alertmanagerIncidentKey = (payload: AlertmanagerWebhook) => payload.groupKey;
 
-export function normalizeAlertmanager(payload: AlertmanagerWebhook, incidentId: string, receivedAt: Date): AlertDelivery {
+export function normalizeAlertmanager(
+  payload: AlertmanagerWebhook,
+  incidentId: string,
+  receivedAt: Date,
+): AlertDelivery {
   const labels = { ...payload.commonLabels };
   return {
     source: 'alertmanager',

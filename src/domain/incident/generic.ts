@@ -29,6 +29,14 @@ export function normalizeGeneric(payload: GenericAlert, incidentId: string, rece
     status: payload.status,
     title: payload.title,
     labels: payload.labels,
-    alerts: [{ fingerprint: payload.dedupKey, status: payload.status, labels: payload.labels, annotations: { summary: payload.title, ...payload.annotations }, startsAt: payload.startsAt ?? receivedAt.toISOString() }],
+    alerts: [
+      {
+        fingerprint: payload.dedupKey,
+        status: payload.status,
+        labels: payload.labels,
+        annotations: { summary: payload.title, ...payload.annotations },
+        startsAt: payload.startsAt ?? receivedAt.toISOString(),
+      },
+    ],
   };
 }

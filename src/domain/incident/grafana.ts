@@ -42,7 +42,13 @@ export function normalizeGrafana(payload: GrafanaWebhook, incidentId: string, re
     status: payload.status,
     title: payload.commonAnnotations.summary ?? payload.title ?? payload.commonLabels.alertname ?? payload.groupKey,
     labels: { ...payload.commonLabels },
-    alerts: payload.alerts.map((a, i) => ({ fingerprint: a.fingerprint ?? `${i}`, status: a.status, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt })),
+    alerts: payload.alerts.map((a, i) => ({
+      fingerprint: a.fingerprint ?? `${i}`,
+      status: a.status,
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: a.startsAt,
+    })),
     externalUrl: payload.externalURL,
   };
 }

@@ -6,7 +6,14 @@ import type { AlertDelivery } from './alert.js';
  * (opens or joins) and record incident.resolved; other event types are acknowledged and ignored
  * by the route. Unknown fields are allowed: PagerDuty adds them over time.
  */
-const reference = z.object({ id: z.string(), type: z.string().optional(), summary: z.string().optional(), html_url: z.string().optional() }).passthrough();
+const reference = z
+  .object({
+    id: z.string(),
+    type: z.string().optional(),
+    summary: z.string().optional(),
+    html_url: z.string().optional(),
+  })
+  .passthrough();
 export const pagerDutyWebhookSchema = z.object({
   event: z.object({
     id: z.string().min(1).max(200),
@@ -38,7 +45,8 @@ export type PagerDutyWebhook = z.infer<typeof pagerDutyWebhookSchema>;
 export const PAGERDUTY_HANDLED_EVENTS = ['incident.triggered', 'incident.resolved'] as const;
 
 /** PagerDuty's incident, not the event: every event about it joins the same response. */
-export const pagerDutyIncidentKey = (payload: PagerDutyWebhook) => payload.event.data.incident_key || payload.event.data.id;
+export const pagerDutyIncidentKey = (payload: PagerDutyWebhook) =>
+  payload.event.data.incident_key || payload.event.data.id;
 
 export function normalizePagerDuty(payload: PagerDutyWebhook, incidentId: string, receivedAt: Date): AlertDelivery {
   const { event } = payload;

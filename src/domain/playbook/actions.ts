@@ -68,8 +68,13 @@ export type ShellCommandParams = ActionParams<'shell.command'>;
  * discriminated union on `action` (so a bad parameter is reported against its own kind).
  */
 export function actionUnion<F extends z.ZodRawShape>(fields: F) {
-  const variants = ACTION_NAMES.map((name) => z.object({ ...fields, action: z.literal(name), params: ACTION_KINDS[name].params }).strict());
-  return z.discriminatedUnion('action', variants as unknown as [(typeof variants)[number], ...Array<(typeof variants)[number]>]);
+  const variants = ACTION_NAMES.map((name) =>
+    z.object({ ...fields, action: z.literal(name), params: ACTION_KINDS[name].params }).strict(),
+  );
+  return z.discriminatedUnion(
+    'action',
+    variants as unknown as [(typeof variants)[number], ...Array<(typeof variants)[number]>],
+  );
 }
 
 export const actionSchema = actionUnion({});

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-export { ACTION_KINDS, actionSchema, type ActionName, type ActionSpec, type HttpRequestParams, type ShellCommandParams } from './actions.js';
+export {
+  ACTION_KINDS,
+  actionSchema,
+  type ActionName,
+  type ActionSpec,
+  type HttpRequestParams,
+  type ShellCommandParams,
+} from './actions.js';
 import { actionSchema, actionUnion, type ActionSpec } from './actions.js';
 import { policyDecisionSchema } from '../policy/policy.js';
 
@@ -15,9 +22,33 @@ export type Risk = (typeof RISKS)[number];
 
 /** A parameter a human may adjust at approval (or by override), within these bounds. */
 export const inputSpecSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('integer'), default: z.number().int(), min: z.number().int().optional(), max: z.number().int().optional(), description: z.string().optional() }).strict(),
-  z.object({ type: z.literal('number'), default: z.number(), min: z.number().optional(), max: z.number().optional(), description: z.string().optional() }).strict(),
-  z.object({ type: z.literal('string'), default: z.string(), enum: z.array(z.string()).min(1).optional(), pattern: z.string().optional(), description: z.string().optional() }).strict(),
+  z
+    .object({
+      type: z.literal('integer'),
+      default: z.number().int(),
+      min: z.number().int().optional(),
+      max: z.number().int().optional(),
+      description: z.string().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('number'),
+      default: z.number(),
+      min: z.number().optional(),
+      max: z.number().optional(),
+      description: z.string().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('string'),
+      default: z.string(),
+      enum: z.array(z.string()).min(1).optional(),
+      pattern: z.string().optional(),
+      description: z.string().optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('boolean'), default: z.boolean(), description: z.string().optional() }).strict(),
 ]);
 export type InputSpec = z.infer<typeof inputSpecSchema>;
@@ -36,8 +67,13 @@ const stepFields = {
   compensation: (actionSchema as unknown as z.ZodType<ActionSpec>).optional(),
 };
 /** A step: the fields every step has, and one action (its kind from the action table, with its parameters). */
-const stepSchemaBase = actionUnion(stepFields) as unknown as z.ZodType<PlaybookStep, z.input<ReturnType<typeof actionUnion<typeof stepFields>>>>;
-export type PlaybookStep = Omit<z.infer<z.ZodObject<typeof stepFields>>, 'compensation'> & { compensation?: ActionSpec } & ActionSpec;
+const stepSchemaBase = actionUnion(stepFields) as unknown as z.ZodType<
+  PlaybookStep,
+  z.input<ReturnType<typeof actionUnion<typeof stepFields>>>
+>;
+export type PlaybookStep = Omit<z.infer<z.ZodObject<typeof stepFields>>, 'compensation'> & {
+  compensation?: ActionSpec;
+} & ActionSpec;
 
 export const playbookSchema = z
   .object({
@@ -56,7 +92,8 @@ export const playbookSchema = z
   .superRefine((playbook, ctx) => {
     const seen = new Set<string>();
     playbook.steps.forEach((step, i) => {
-      if (seen.has(step.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${step.id}"` });
+      if (seen.has(step.id))
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${step.id}"` });
       seen.add(step.id);
       if (step.policy && step.kind !== 'mitigation') {
         ctx.addIssue({ code: 'custom', path: ['steps', i, 'policy'], message: 'only mitigation steps take a policy' });
@@ -67,7 +104,11 @@ export const playbookSchema = z
       }
       for (const ref of placeholders(step.params)) {
         if (ref.scope === 'inputs' && !(ref.name in step.inputs)) {
-          ctx.addIssue({ code: 'custom', path: ['steps', i, 'params'], message: `{{inputs.${ref.name}}} is not a declared input` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'params'],
+            message: `{{inputs.${ref.name}}} is not a declared input`,
+          });
         }
       }
     });
@@ -81,7 +122,9 @@ export type Playbook = z.infer<typeof playbookSchema>;
 export function selectPlaybook(playbooks: readonly Playbook[], labels: Record<string, string>): Playbook | undefined {
   return playbooks
     .filter((p) => Object.entries(p.match.labels).every(([k, v]) => labels[k] === v))
-    .sort((a, b) => Object.keys(b.match.labels).length - Object.keys(a.match.labels).length || a.id.localeCompare(b.id))[0];
+    .sort(
+      (a, b) => Object.keys(b.match.labels).length - Object.keys(a.match.labels).length || a.id.localeCompare(b.id),
+    )[0];
 }
 
 /** Undefined when the value fits the input's type and bounds; otherwise what is wrong. */
@@ -111,7 +154,10 @@ export function checkInputValue(spec: InputSpec, value: unknown): string | undef
 export function checkInputs(inputs: Record<string, InputSpec>, proposed: Record<string, unknown>): string[] {
   return Object.entries(proposed).flatMap(([name, value]) => {
     const spec = inputs[name];
-    if (!spec) return [`${name}: not an adjustable input of this step (adjustable: ${Object.keys(inputs).join(', ') || 'none'})`];
+    if (!spec)
+      return [
+        `${name}: not an adjustable input of this step (adjustable: ${Object.keys(inputs).join(', ') || 'none'})`,
+      ];
     const problem = checkInputValue(spec, value);
     return problem ? [`${name}: ${problem}`] : [];
   });
@@ -128,7 +174,10 @@ function placeholders(value: unknown): Array<{ scope: string; name: string }> {
 }
 
 /** Fill `{{inputs.x}}` and `{{labels.x}}` placeholders. Pure: runs inside the workflow. */
-export function renderParams<T>(value: T, scope: { inputs: Record<string, unknown>; labels: Record<string, string> }): T {
+export function renderParams<T>(
+  value: T,
+  scope: { inputs: Record<string, unknown>; labels: Record<string, string> },
+): T {
   const lookup = (kind: string, name: string): unknown => (kind === 'inputs' ? scope.inputs[name] : scope.labels[name]);
   const render = (v: unknown): unknown => {
     if (typeof v === 'string') {

@@ -38,9 +38,16 @@ export const policyDecisionSchema = z.discriminatedUnion('mode', [
 export type PolicyDecision = z.infer<typeof policyDecisionSchema>;
 export type ApprovalPolicy = Extract<PolicyDecision, { mode: 'approval' }>;
 
-const RESTRICTIVENESS: Record<PolicyDecision['mode'], number> = { auto: 0, 'auto-after-objection-window': 1, approval: 2, 'manual-only': 3 };
+const RESTRICTIVENESS: Record<PolicyDecision['mode'], number> = {
+  auto: 0,
+  'auto-after-objection-window': 1,
+  approval: 2,
+  'manual-only': 3,
+};
 
-const listOf = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
+const listOf = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
 export const policyRuleSchema = z
   .object({
     name: z.string().min(1),
@@ -64,7 +71,15 @@ export const policySchema = z
   .object({
     rules: z.array(policyRuleSchema).default([]),
     /** When no rule matches. Fail closed: ask for approval unless configured otherwise. */
-    default: policyDecisionSchema.default({ mode: 'approval', tier: 'tier1', approvers: 1, timeout: 15 * 60_000, escalation: [], validFor: 10 * 60_000, onTimeout: 'reject' }),
+    default: policyDecisionSchema.default({
+      mode: 'approval',
+      tier: 'tier1',
+      approvers: 1,
+      timeout: 15 * 60_000,
+      escalation: [],
+      validFor: 10 * 60_000,
+      onTimeout: 'reject',
+    }),
   })
   .strict();
 export type Policy = z.infer<typeof policySchema>;
@@ -95,7 +110,13 @@ export interface PolicyOutcome {
  * responder's override, or a guardrail: a freeze, an approval rule); `requiredBy` names which,
  * so approvers see why they are asked.
  */
-export function decidePolicy(policy: Policy, facts: PolicyFacts, stepFloor?: PolicyDecision, requireApproval?: PolicyDecision, requiredBy = 'per-incident override'): PolicyOutcome {
+export function decidePolicy(
+  policy: Policy,
+  facts: PolicyFacts,
+  stepFloor?: PolicyDecision,
+  requireApproval?: PolicyDecision,
+  requiredBy = 'per-incident override',
+): PolicyOutcome {
   const rule = policy.rules.find((r) => ruleMatches(r.match, facts));
   // Most specific first: that order decides the tier when several ask for approval.
   const candidates: PolicyOutcome[] = [
@@ -120,7 +141,9 @@ export function decidePolicy(policy: Policy, facts: PolicyFacts, stepFloor?: Pol
     };
   }
   if (first.decision.mode === 'auto-after-objection-window') {
-    const windows = winners.map((w) => (w.decision as Extract<PolicyDecision, { mode: 'auto-after-objection-window' }>).window);
+    const windows = winners.map(
+      (w) => (w.decision as Extract<PolicyDecision, { mode: 'auto-after-objection-window' }>).window,
+    );
     return { source: first.source, decision: { mode: 'auto-after-objection-window', window: Math.max(...windows) } };
   }
   return first;

@@ -6,7 +6,10 @@ import { actorSchema } from '../actor/actor.js';
  * payloads inside the workflow (the Temporal UI and CLI bypass the gateway).
  */
 export const reasonSchema = z.string().trim().min(3, 'a reason of at least 3 characters is required').max(2000);
-const inputValues = z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/), z.union([z.string().max(1000), z.number(), z.boolean()]));
+const inputValues = z.record(
+  z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/),
+  z.union([z.string().max(1000), z.number(), z.boolean()]),
+);
 
 export const decisionSchema = z.object({
   approvalId: z.string().min(1).max(200),
@@ -46,9 +49,32 @@ export const optInSchema = z.object({
 export type OptInInput = z.infer<typeof optInSchema>;
 
 export const overrideSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('skip-step'), stepId: z.string().min(1).max(200), reason: reasonSchema, actor: actorSchema }).strict(),
-  z.object({ type: z.literal('require-approval'), stepId: z.string().min(1).max(200), tier: z.string().min(1).max(100).default('tier1'), reason: reasonSchema, actor: actorSchema }).strict(),
-  z.object({ type: z.literal('set-inputs'), stepId: z.string().min(1).max(200), inputs: inputValues, reason: reasonSchema, actor: actorSchema }).strict(),
+  z
+    .object({
+      type: z.literal('skip-step'),
+      stepId: z.string().min(1).max(200),
+      reason: reasonSchema,
+      actor: actorSchema,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('require-approval'),
+      stepId: z.string().min(1).max(200),
+      tier: z.string().min(1).max(100).default('tier1'),
+      reason: reasonSchema,
+      actor: actorSchema,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('set-inputs'),
+      stepId: z.string().min(1).max(200),
+      inputs: inputValues,
+      reason: reasonSchema,
+      actor: actorSchema,
+    })
+    .strict(),
 ]);
 export type OverrideInput = z.infer<typeof overrideSchema>;
 

@@ -49,7 +49,8 @@ export function mitigationBlocker(args: {
   const { candidate, decision, approval, nowMs } = args;
   const optOut = args.optOuts.find((o) => o.active && optOutCovers(o.scope, candidate));
   if (optOut) return `opted out by ${optOut.actor.name}: ${optOut.reason}`;
-  if (args.overrides.some((o) => o.type === 'skip-step' && o.stepId === candidate.stepId)) return 'skipped by a per-incident override';
+  if (args.overrides.some((o) => o.type === 'skip-step' && o.stepId === candidate.stepId))
+    return 'skipped by a per-incident override';
   if (args.external?.length) return args.external.join('; ');
   switch (decision.mode) {
     case 'auto':
@@ -57,7 +58,8 @@ export function mitigationBlocker(args: {
     case 'manual-only':
       return 'policy: manual only, never automated';
     case 'auto-after-objection-window':
-      if (!approval || approval.kind !== 'objection' || approval.stepId !== candidate.stepId) return 'no objection window was held';
+      if (!approval || approval.kind !== 'objection' || approval.stepId !== candidate.stepId)
+        return 'no objection window was held';
       if (approval.state !== 'approved') return `objection window ${approval.state}`;
       if (approval.decisions.some((d) => d.decision === 'reject')) return 'someone objected';
       return undefined;
@@ -67,8 +69,10 @@ export function mitigationBlocker(args: {
       if (approval.decisions.some((d) => d.decision === 'reject')) return 'approval was rejected';
       const approvers = new Set(approval.decisions.filter((d) => d.decision === 'approve').map((d) => d.actor.id));
       if (approvers.has(approval.requestedBy.id)) approvers.delete(approval.requestedBy.id);
-      if (approvers.size < Math.max(decision.approvers, approval.approversRequired)) return `approval needs ${decision.approvers} distinct approvers, has ${approvers.size}`;
-      if (!approval.validUntil || nowMs >= Date.parse(approval.validUntil)) return 'approval-void: the approval was not acted on in time';
+      if (approvers.size < Math.max(decision.approvers, approval.approversRequired))
+        return `approval needs ${decision.approvers} distinct approvers, has ${approvers.size}`;
+      if (!approval.validUntil || nowMs >= Date.parse(approval.validUntil))
+        return 'approval-void: the approval was not acted on in time';
       if (!sameInputs(approval.inputs, candidate.inputs)) return 'approval-void: the inputs changed after approval';
       return undefined;
     }

@@ -11,11 +11,27 @@ import { AUTOMATION, now, type ResponseContext } from './state.js';
  * escalation level after another, and on silence fail closed (an objection window, by design,
  * lets the step run). Decisions arrive through the handlers; this only waits and times out.
  */
-export async function requestConsent(ctx: ResponseContext, step: PlaybookStep, view: StepStatus, decision: ConsentDecision, source: string): Promise<ApprovalRequest> {
+export async function requestConsent(
+  ctx: ResponseContext,
+  step: PlaybookStep,
+  view: StepStatus,
+  decision: ConsentDecision,
+  source: string,
+): Promise<ApprovalRequest> {
   const { status, audit } = ctx;
   const objection = decision.mode === 'auto-after-objection-window';
   const { levels, perLevelMs } = consentLevels(decision);
-  const approval = newApprovalRequest({ incidentId: ctx.input.incidentId, status, playbook: ctx.playbook, step, view, decision, source, dryRun: ctx.dryRun, nowMs: Date.now() });
+  const approval = newApprovalRequest({
+    incidentId: ctx.input.incidentId,
+    status,
+    playbook: ctx.playbook,
+    step,
+    view,
+    decision,
+    source,
+    dryRun: ctx.dryRun,
+    nowMs: Date.now(),
+  });
   status.approvals.push(approval);
   ctx.setStepState(view, objection ? 'objection-window' : 'awaiting-approval');
   audit.record(objection ? 'objection.window-opened' : 'approval.requested', {
@@ -37,14 +53,27 @@ export async function requestConsent(ctx: ResponseContext, step: PlaybookStep, v
       approval.tiers.push(levels[level]!);
       approval.escalationLevel = level;
       approval.expiresAt = new Date(Date.now() + perLevelMs).toISOString();
-      audit.record('approval.escalated', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `No answer in time: ${approval.id} escalated to tier ${approval.tier} (until ${approval.expiresAt})` });
+      audit.record('approval.escalated', {
+        actor: AUTOMATION,
+        stepId: step.id,
+        approvalId: approval.id,
+        summary: `No answer in time: ${approval.id} escalated to tier ${approval.tier} (until ${approval.expiresAt})`,
+      });
       ctx.publish();
       await notify(ctx, 'approval.escalated', approval);
     }
     const deadline = Date.parse(approval.expiresAt);
-    const remindAfter = !objection && decision.remindAfter !== undefined && decision.remindAfter < perLevelMs ? decision.remindAfter : undefined;
+    const remindAfter =
+      !objection && decision.remindAfter !== undefined && decision.remindAfter < perLevelMs
+        ? decision.remindAfter
+        : undefined;
     if (remindAfter !== undefined && !(await condition(() => approval.state !== 'pending', remindAfter))) {
-      audit.record('approval.reminded', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `Reminder sent to tier ${approval.tier} for ${approval.id}` });
+      audit.record('approval.reminded', {
+        actor: AUTOMATION,
+        stepId: step.id,
+        approvalId: approval.id,
+        summary: `Reminder sent to tier ${approval.tier} for ${approval.id}`,
+      });
       await notify(ctx, 'approval.reminder', approval);
     }
     if (await condition(() => approval.state !== 'pending', Math.max(0, deadline - Date.now()))) break;
@@ -54,15 +83,29 @@ export async function requestConsent(ctx: ResponseContext, step: PlaybookStep, v
       approval.state = 'approved';
       approval.approvedAt = now();
       approval.validUntil = approval.approvedAt;
-      audit.record('objection.window-passed', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `No objection to ${step.id}: it runs now`, outcome: 'approved' });
+      audit.record('objection.window-passed', {
+        actor: AUTOMATION,
+        stepId: step.id,
+        approvalId: approval.id,
+        summary: `No objection to ${step.id}: it runs now`,
+        outcome: 'approved',
+      });
     } else {
       approval.state = 'expired';
-      audit.record('approval.expired', { actor: AUTOMATION, stepId: step.id, approvalId: approval.id, summary: `Nobody approved ${step.id} in time; it will not run (fail closed)`, outcome: 'expired' });
+      audit.record('approval.expired', {
+        actor: AUTOMATION,
+        stepId: step.id,
+        approvalId: approval.id,
+        summary: `Nobody approved ${step.id} in time; it will not run (fail closed)`,
+        outcome: 'expired',
+      });
       queueNotification(ctx, 'approval.expired', approval);
     }
   }
   if (approval.state === 'approved' && !objection) {
-    approval.validUntil = new Date(Date.parse(approval.approvedAt!) + (decision as ApprovalPolicy).validFor).toISOString();
+    approval.validUntil = new Date(
+      Date.parse(approval.approvedAt!) + (decision as ApprovalPolicy).validFor,
+    ).toISOString();
   }
   ctx.publish();
   return approval;

@@ -7,7 +7,13 @@ import type { Actor } from '../../domain/actor/actor.js';
 import { redactSecrets } from '../../domain/audit/event.js';
 import { evaluateControls, type Controls } from '../../domain/guardrails/controls.js';
 import { alertDeliverySchema, incidentFacets, type AlertDelivery } from '../../domain/incident/alert.js';
-import { describeIssues, stopRequestSchema, type OptInInput, type OptOutInput, type OverrideInput } from '../../domain/response/inputs.js';
+import {
+  describeIssues,
+  stopRequestSchema,
+  type OptInInput,
+  type OptOutInput,
+  type OverrideInput,
+} from '../../domain/response/inputs.js';
 import { optOutCovers, sameInputs } from '../../domain/response/safety.js';
 import type { ActorRef, OptOutRecord, OverrideRecord } from '../../domain/response/status.js';
 import { createInputValidators } from './input-validation.js';
@@ -28,7 +34,12 @@ export function registerHandlers(ctx: ResponseContext): void {
    * form records the channel as temporal-ui (its actor is self-declared: signals never come from
    * the gateway) and turns a refusal into an `input.rejected` audit event.
    */
-  function handle<I extends { actor: Actor }, R>(update: UpdateDefinition<R, [I]>, signal: SignalDefinition<[I]>, check: (raw: unknown) => I, apply: (input: I) => R) {
+  function handle<I extends { actor: Actor }, R>(
+    update: UpdateDefinition<R, [I]>,
+    signal: SignalDefinition<[I]>,
+    check: (raw: unknown) => I,
+    apply: (input: I) => R,
+  ) {
     setHandler(update, (i) => apply(check(i)), { validator: (i) => void check(i) });
     setHandler(signal, (raw) => {
       try {
@@ -46,7 +57,10 @@ export function registerHandlers(ctx: ResponseContext): void {
   setHandler(msg.alertSignal, (raw) => {
     const parsed = alertDeliverySchema.safeParse(raw);
     if (!parsed.success) {
-      audit.record('input.rejected', { actor: AUTOMATION, summary: `Malformed alert signal refused: ${describeIssues(parsed.error)}` });
+      audit.record('input.rejected', {
+        actor: AUTOMATION,
+        summary: `Malformed alert signal refused: ${describeIssues(parsed.error)}`,
+      });
       return;
     }
     onAlert(ctx, parsed.data);
@@ -59,7 +73,14 @@ export function registerHandlers(ctx: ResponseContext): void {
     if (approval.kind === 'objection') {
       approval.decisions.push({ actor: who(d.actor), decision: 'reject', reason: d.reason, at: now() });
       approval.state = 'rejected';
-      audit.record('objection.raised', { actor: who(d.actor), reason: d.reason, approvalId: approval.id, stepId: approval.stepId, summary: `${d.actor.name} objected to ${approval.stepId}`, outcome: 'rejected' });
+      audit.record('objection.raised', {
+        actor: who(d.actor),
+        reason: d.reason,
+        approvalId: approval.id,
+        stepId: approval.stepId,
+        summary: `${d.actor.name} objected to ${approval.stepId}`,
+        outcome: 'rejected',
+      });
       queueNotification(ctx, 'approval.decided', approval, { actor: who(d.actor), reason: d.reason });
       return approval;
     }
@@ -77,7 +98,13 @@ export function registerHandlers(ctx: ResponseContext): void {
         summary: `${d.actor.name} adjusted ${approval.stepId}: ${JSON.stringify(d.inputs)}${lapsed ? ` (${lapsed} earlier approval(s) lapse)` : ''}`,
       });
     }
-    approval.decisions.push({ actor: who(d.actor), decision: d.decision, reason: d.reason, at: now(), inputs: d.inputs });
+    approval.decisions.push({
+      actor: who(d.actor),
+      decision: d.decision,
+      reason: d.reason,
+      at: now(),
+      inputs: d.inputs,
+    });
     const granted = approval.decisions.filter((x) => x.decision === 'approve').length;
     if (d.decision === 'reject') approval.state = 'rejected';
     else if (granted >= approval.approversRequired) {
@@ -90,19 +117,33 @@ export function registerHandlers(ctx: ResponseContext): void {
       approvalId: approval.id,
       stepId: approval.stepId,
       parameters: redactSecrets(approval.inputs) as Record<string, unknown>,
-      summary: d.decision === 'reject' ? `${d.actor.name} rejected ${approval.stepId}` : `${d.actor.name} approved ${approval.stepId} (${granted}/${approval.approversRequired})`,
+      summary:
+        d.decision === 'reject'
+          ? `${d.actor.name} rejected ${approval.stepId}`
+          : `${d.actor.name} approved ${approval.stepId} (${granted}/${approval.approversRequired})`,
       outcome: approval.state,
     });
     // Every channel that showed the request learns it is decided (a quorum still open is not).
-    if (approval.state !== 'pending') queueNotification(ctx, 'approval.decided', approval, { actor: who(d.actor), reason: d.reason });
+    if (approval.state !== 'pending')
+      queueNotification(ctx, 'approval.decided', approval, { actor: who(d.actor), reason: d.reason });
     ctx.publish();
     return approval;
   });
 
   handle(msg.optOutUpdate, msg.optOutSignal, validate.optOut, (o: OptOutInput): OptOutRecord => {
-    const same = status.optOuts.find((x) => x.active && JSON.stringify(x.scope) === JSON.stringify(o.scope) && x.mode === o.mode);
+    const same = status.optOuts.find(
+      (x) => x.active && JSON.stringify(x.scope) === JSON.stringify(o.scope) && x.mode === o.mode,
+    );
     if (same) return same; // idempotent: repeating an opt-out changes nothing
-    const record: OptOutRecord = { id: `optout-${status.optOuts.length + 1}`, scope: o.scope, mode: o.mode, actor: who(o.actor), reason: o.reason, at: now(), active: true };
+    const record: OptOutRecord = {
+      id: `optout-${status.optOuts.length + 1}`,
+      scope: o.scope,
+      mode: o.mode,
+      actor: who(o.actor),
+      reason: o.reason,
+      at: now(),
+      active: true,
+    };
     status.optOuts.push(record);
     const event = audit.record('optout.engaged', {
       actor: record.actor,
@@ -115,14 +156,28 @@ export function registerHandlers(ctx: ResponseContext): void {
     queueNotification(ctx, 'optout.engaged', undefined, { actor: record.actor, reason: o.reason });
     if (o.mode === 'hand-over') {
       status.handover = { owner: record.actor, at: record.at, notes: status.handover?.notes ?? [] };
-      audit.record('response.handed-over', { actor: record.actor, reason: o.reason, summary: `Response handed over to ${o.actor.name}`, causedBy: event.eventId });
+      audit.record('response.handed-over', {
+        actor: record.actor,
+        reason: o.reason,
+        summary: `Response handed over to ${o.actor.name}`,
+        causedBy: event.eventId,
+      });
     }
-    const covered = ctx.pendingApprovals().filter((a) => optOutCovers(o.scope, { stepId: a.stepId, action: ctx.stepSpec(a.stepId)?.action ?? '' }));
+    const covered = ctx
+      .pendingApprovals()
+      .filter((a) => optOutCovers(o.scope, { stepId: a.stepId, action: ctx.stepSpec(a.stepId)?.action ?? '' }));
     for (const approval of covered) {
       approval.state = 'withdrawn';
-      audit.record('approval.withdrawn', { actor: record.actor, approvalId: approval.id, stepId: approval.stepId, summary: `Request for ${approval.stepId} withdrawn by the opt-out`, causedBy: event.eventId });
+      audit.record('approval.withdrawn', {
+        actor: record.actor,
+        approvalId: approval.id,
+        stepId: approval.stepId,
+        summary: `Request for ${approval.stepId} withdrawn by the opt-out`,
+        causedBy: event.eventId,
+      });
     }
-    if (ctx.running && o.mode !== 'finish-current-step' && optOutCovers(o.scope, ctx.running)) ctx.interruptRunning(event);
+    if (ctx.running && o.mode !== 'finish-current-step' && optOutCovers(o.scope, ctx.running))
+      ctx.interruptRunning(event);
     ctx.publish();
     return record;
   });
@@ -132,7 +187,11 @@ export function registerHandlers(ctx: ResponseContext): void {
     for (const x of released) {
       x.active = false;
       x.released = { actor: who(o.actor), reason: o.reason, at: now() };
-      audit.record('optout.released', { actor: who(o.actor), reason: o.reason, summary: `${o.actor.name} released ${x.id} (${describeScope(x.scope)}); automation resumes` });
+      audit.record('optout.released', {
+        actor: who(o.actor),
+        reason: o.reason,
+        summary: `${o.actor.name} released ${x.id} (${describeScope(x.scope)}); automation resumes`,
+      });
     }
     if (!ctx.responseOptOut()) status.handover = undefined;
     ctx.publish();
@@ -152,12 +211,24 @@ export function registerHandlers(ctx: ResponseContext): void {
     };
     status.overrides.push(record);
     ctx.refreshStepView(ctx.stepSpec(o.stepId)!);
-    audit.record('override.applied', { actor: record.actor, reason: o.reason, stepId: o.stepId, parameters: record.inputs, summary: `${o.actor.name} applied ${o.type} to ${o.stepId}`, outcome: o.type });
+    audit.record('override.applied', {
+      actor: record.actor,
+      reason: o.reason,
+      stepId: o.stepId,
+      parameters: record.inputs,
+      summary: `${o.actor.name} applied ${o.type} to ${o.stepId}`,
+      outcome: o.type,
+    });
     // A request about other values or a step now skipped must not stand.
     if (o.type === 'skip-step' || o.type === 'set-inputs') {
       for (const approval of ctx.pendingApprovals().filter((a) => a.stepId === o.stepId)) {
         approval.state = 'withdrawn';
-        audit.record('approval.withdrawn', { actor: record.actor, approvalId: approval.id, stepId: o.stepId, summary: `Request for ${o.stepId} withdrawn by ${o.type} override` });
+        audit.record('approval.withdrawn', {
+          actor: record.actor,
+          approvalId: approval.id,
+          stepId: o.stepId,
+          summary: `Request for ${o.stepId} withdrawn by ${o.type} override`,
+        });
       }
     }
     ctx.publish();
@@ -171,16 +242,26 @@ export function registerHandlers(ctx: ResponseContext): void {
   });
 
   handle(msg.resolveUpdate, msg.resolveSignal, validate.resolve, (r) => {
-    ctx.resolveResponse(who(r.actor), r.summary, { reason: r.summary, summary: `${r.actor.name} resolved the response` });
+    ctx.resolveResponse(who(r.actor), r.summary, {
+      reason: r.summary,
+      summary: `${r.actor.name} resolved the response`,
+    });
   });
 
   setHandler(msg.stopRequestSignal, (raw) => {
     const parsed = stopRequestSchema.safeParse(raw);
     if (!parsed.success) {
-      audit.record('input.rejected', { actor: signalActor(raw), summary: `Stop request refused: ${describeIssues(parsed.error)}` });
+      audit.record('input.rejected', {
+        actor: signalActor(raw),
+        summary: `Stop request refused: ${describeIssues(parsed.error)}`,
+      });
       return;
     }
-    const event = audit.record('response.stop-requested', { actor: who(parsed.data.actor), reason: parsed.data.reason, summary: `${parsed.data.actor.name} requested an emergency stop` });
+    const event = audit.record('response.stop-requested', {
+      actor: who(parsed.data.actor),
+      reason: parsed.data.reason,
+      summary: `${parsed.data.actor.name} requested an emergency stop`,
+    });
     ctx.stopRequest = { actor: who(parsed.data.actor), reason: parsed.data.reason, event };
   });
 
@@ -192,7 +273,14 @@ export function registerHandlers(ctx: ResponseContext): void {
     if (!step) return;
     const verdict = evaluateControls(controls, ctx.factsFor(step), Date.now());
     if (verdict.blockers.length === 0) return;
-    ctx.interruptRunning(audit.record('guardrail.halted', { actor: AUTOMATION, stepId: step.id, action: step.action, summary: `${step.id} interrupted: ${verdict.blockers.join('; ')}` }));
+    ctx.interruptRunning(
+      audit.record('guardrail.halted', {
+        actor: AUTOMATION,
+        stepId: step.id,
+        action: step.action,
+        summary: `${step.id} interrupted: ${verdict.blockers.join('; ')}`,
+      }),
+    );
   });
 }
 
@@ -233,7 +321,10 @@ function onAlert(ctx: ResponseContext, delivery: AlertDelivery): void {
   // The playbook may say that the alerts clearing ends the response.
   const allResolved = status.alerts.every((a) => a.status === 'resolved');
   if (!first && ctx.playbook?.onResolved === 'close' && !ctx.resolved && allResolved) {
-    ctx.resolveResponse(source, 'all alerts resolved', { summary: 'All alerts resolved: the playbook closes the response', causedBy: event.eventId });
+    ctx.resolveResponse(source, 'all alerts resolved', {
+      summary: 'All alerts resolved: the playbook closes the response',
+      causedBy: event.eventId,
+    });
   }
 }
 

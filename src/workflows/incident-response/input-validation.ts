@@ -2,7 +2,17 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { infer as zInfer, ZodType } from 'zod';
 import { refuseDecision } from '../../domain/approval/authorize-decision.js';
 import { checkInputs, type Playbook } from '../../domain/playbook/playbook.js';
-import { decisionSchema, describeIssues, noteSchema, optInSchema, optOutSchema, overrideSchema, resolveSchema, type DecisionInput, type OverrideInput } from '../../domain/response/inputs.js';
+import {
+  decisionSchema,
+  describeIssues,
+  noteSchema,
+  optInSchema,
+  optOutSchema,
+  overrideSchema,
+  resolveSchema,
+  type DecisionInput,
+  type OverrideInput,
+} from '../../domain/response/inputs.js';
 import type { ResponseStatus, StepState } from '../../domain/response/status.js';
 import { TERMINAL_PHASES } from '../../contracts/phases.js';
 import type { ResponseRefusalType } from '../../contracts/refusals.js';
@@ -47,8 +57,10 @@ export function createInputValidators(current: () => { status: ResponseStatus; p
       const o = parse(optOutSchema, raw);
       open();
       const { playbook } = current();
-      if (o.scope.kind === 'step' && playbook && !stepSpec(o.scope.stepId)) refuse('UnknownStep', `no step "${o.scope.stepId}" in playbook ${playbook.id}`);
-      if (o.mode === 'hand-over' && o.scope.kind !== 'response') refuse('InvalidInput', 'hand-over applies to the whole response (scope kind "response")');
+      if (o.scope.kind === 'step' && playbook && !stepSpec(o.scope.stepId))
+        refuse('UnknownStep', `no step "${o.scope.stepId}" in playbook ${playbook.id}`);
+      if (o.mode === 'hand-over' && o.scope.kind !== 'response')
+        refuse('InvalidInput', 'hand-over applies to the whole response (scope kind "response")');
       return o;
     },
 
@@ -56,7 +68,8 @@ export function createInputValidators(current: () => { status: ResponseStatus; p
       const o = parse(optInSchema, raw);
       open();
       const active = current().status.optOuts.filter((x) => x.active);
-      if (o.optOutId && !active.some((x) => x.id === o.optOutId)) refuse('UnknownOptOut', `no active opt-out "${o.optOutId}"`);
+      if (o.optOutId && !active.some((x) => x.id === o.optOutId))
+        refuse('UnknownOptOut', `no active opt-out "${o.optOutId}"`);
       if (active.length === 0) refuse('UnknownOptOut', 'there is no active opt-out to release');
       return o;
     },
@@ -66,14 +79,19 @@ export function createInputValidators(current: () => { status: ResponseStatus; p
       open();
       const { status, playbook } = current();
       const step = stepSpec(o.stepId);
-      if (!step) refuse('UnknownStep', `no step "${o.stepId}"${playbook ? ` in playbook ${playbook.id}` : ' (no playbook selected yet)'}`);
+      if (!step)
+        refuse(
+          'UnknownStep',
+          `no step "${o.stepId}"${playbook ? ` in playbook ${playbook.id}` : ' (no playbook selected yet)'}`,
+        );
       const view = status.steps.find((s) => s.id === o.stepId)!;
       if (!UNFINISHED.has(view.state)) refuse('InvalidInput', `step ${o.stepId} is already ${view.state}`);
       if (o.type === 'set-inputs') {
         const problems = checkInputs(step.inputs, o.inputs);
         if (problems.length) refuse('InvalidInput', `inputs refused: ${problems.join('; ')}`);
       }
-      if (o.type === 'require-approval' && step.kind !== 'mitigation') refuse('InvalidInput', `step ${o.stepId} is a ${step.kind}; only mitigations take approvals`);
+      if (o.type === 'require-approval' && step.kind !== 'mitigation')
+        refuse('InvalidInput', `step ${o.stepId} is a ${step.kind}; only mitigations take approvals`);
       return o;
     },
 

@@ -25,9 +25,26 @@ function policyFor(ctx: ResponseContext, step: PlaybookStep, guardrail?: { tier:
       : undefined;
   return decidePolicy(
     ctx.policy!,
-    { risk: step.risk, action: step.action, service: status.service, environment: status.environment, severity: status.severity, labels: status.labels },
+    {
+      risk: step.risk,
+      action: step.action,
+      service: status.service,
+      environment: status.environment,
+      severity: status.severity,
+      labels: status.labels,
+    },
     step.policy,
-    requireApproval ? { mode: 'approval', tier: requireApproval.tier, approvers: 1, timeout: 15 * 60_000, escalation: [], validFor: 10 * 60_000, onTimeout: 'reject' } : undefined,
+    requireApproval
+      ? {
+          mode: 'approval',
+          tier: requireApproval.tier,
+          approvers: 1,
+          timeout: 15 * 60_000,
+          escalation: [],
+          validFor: 10 * 60_000,
+          onTimeout: 'reject',
+        }
+      : undefined,
     requireApproval?.source,
   );
 }
@@ -54,13 +71,18 @@ export async function awaitClearance(ctx: ResponseContext, step: PlaybookStep, v
       reported = reason;
       status.blockedBy = verdict.blockers;
       view.note = `blocked: ${reason}`;
-      ctx.audit.record('mitigation.blocked', { actor: AUTOMATION, stepId: step.id, summary: `${step.id} waits: ${reason}` });
+      ctx.audit.record('mitigation.blocked', {
+        actor: AUTOMATION,
+        stepId: step.id,
+        summary: `${step.id} waits: ${reason}`,
+      });
       ctx.setPhase('blocked');
     }
     const seen = ctx.controlsVersion;
     const optOuts = ctx.activeOptOutCount();
     const overrides = status.overrides.length;
-    const otherChange = () => ctx.resolved || ctx.activeOptOutCount() !== optOuts || status.overrides.length !== overrides;
+    const otherChange = () =>
+      ctx.resolved || ctx.activeOptOutCount() !== optOuts || status.overrides.length !== overrides;
     await condition(() => ctx.controlsVersion !== seen || otherChange(), GUARDRAIL_RECHECK);
     if (otherChange()) return undefined;
   }
@@ -89,9 +111,12 @@ export async function mitigate(ctx: ResponseContext, step: PlaybookStep, view: S
   const { status, audit } = ctx;
   for (;;) {
     if (ctx.resolved) return;
-    const optOut = status.optOuts.find((o) => o.active && o.scope.kind !== 'response' && optOutCovers(o.scope, { stepId: step.id, action: step.action }));
+    const optOut = status.optOuts.find(
+      (o) => o.active && o.scope.kind !== 'response' && optOutCovers(o.scope, { stepId: step.id, action: step.action }),
+    );
     if (optOut) return ctx.setStepState(view, 'skipped', `opted out by ${optOut.actor.name}: ${optOut.reason}`);
-    if (status.overrides.some((o) => o.type === 'skip-step' && o.stepId === step.id)) return ctx.setStepState(view, 'skipped', 'skipped by override');
+    if (status.overrides.some((o) => o.type === 'skip-step' && o.stepId === step.id))
+      return ctx.setStepState(view, 'skipped', 'skipped by override');
     if (ctx.responseOptOut()) await waitWhileOptedOut(ctx);
     if (ctx.resolved) return;
 
@@ -101,20 +126,37 @@ export async function mitigate(ctx: ResponseContext, step: PlaybookStep, view: S
 
     const { decision, source } = policyFor(ctx, step, verdict.requireApproval);
     view.policy = { mode: decision.mode, source };
-    audit.record('policy.decided', { actor: AUTOMATION, stepId: step.id, summary: `${step.id}: ${decision.mode} (${source})`, outcome: decision.mode });
+    audit.record('policy.decided', {
+      actor: AUTOMATION,
+      stepId: step.id,
+      summary: `${step.id}: ${decision.mode} (${source})`,
+      outcome: decision.mode,
+    });
     if (decision.mode === 'manual-only') return ctx.setStepState(view, 'manual-only', `${source}: manual only`);
 
     let approval: ApprovalRequest | undefined;
     // Consent given while a guardrail held the step still stands once it lifts, if still valid
     // and for the same inputs ("responses continue from where they were").
-    const standing = status.approvals.findLast((a) => a.stepId === step.id && a.state === 'approved' && a.kind === 'approval');
-    if (decision.mode === 'approval' && standing?.validUntil && Date.now() < Date.parse(standing.validUntil)) approval = standing;
+    const standing = status.approvals.findLast(
+      (a) => a.stepId === step.id && a.state === 'approved' && a.kind === 'approval',
+    );
+    if (decision.mode === 'approval' && standing?.validUntil && Date.now() < Date.parse(standing.validUntil))
+      approval = standing;
     else if (decision.mode !== 'auto') {
       approval = await requestConsent(ctx, step, view, decision, source);
       if (approval.state === 'withdrawn') continue; // an opt-out or override intervened: decide again
       if (approval.state !== 'approved') {
-        ctx.setStepState(view, approval.state === 'rejected' ? 'rejected' : 'expired', `${approval.kind} ${approval.state}`);
-        audit.record('step.skipped', { actor: AUTOMATION, stepId: step.id, summary: `${step.id} skipped: ${approval.kind} ${approval.state}`, outcome: approval.state });
+        ctx.setStepState(
+          view,
+          approval.state === 'rejected' ? 'rejected' : 'expired',
+          `${approval.kind} ${approval.state}`,
+        );
+        audit.record('step.skipped', {
+          actor: AUTOMATION,
+          stepId: step.id,
+          summary: `${step.id} skipped: ${approval.kind} ${approval.state}`,
+          outcome: approval.state,
+        });
         return;
       }
     }
@@ -129,8 +171,13 @@ export async function mitigate(ctx: ResponseContext, step: PlaybookStep, view: S
     const consentTier = approval?.kind === 'approval' ? approval.tier : undefined;
     const missing = fresh.blockers.length === 0 ? missingGuardrailConsent(fresh, consentTier) : undefined;
     if (missing) {
-      audit.record('mitigation.blocked', { actor: AUTOMATION, stepId: step.id, summary: `${step.id} not started: ${missing}` });
-      if (approval?.state === 'approved') voidApproval(ctx, approval, `${approval.id} is void: ${missing}; deciding again`);
+      audit.record('mitigation.blocked', {
+        actor: AUTOMATION,
+        stepId: step.id,
+        summary: `${step.id} not started: ${missing}`,
+      });
+      if (approval?.state === 'approved')
+        voidApproval(ctx, approval, `${approval.id} is void: ${missing}; deciding again`);
       continue; // decided again from the top, on the controls as they are now
     }
     const blocker = mitigationBlocker({
@@ -143,7 +190,11 @@ export async function mitigate(ctx: ResponseContext, step: PlaybookStep, view: S
       nowMs: Date.now(),
     });
     if (blocker) {
-      audit.record('mitigation.blocked', { actor: AUTOMATION, stepId: step.id, summary: `${step.id} not started: ${blocker}` });
+      audit.record('mitigation.blocked', {
+        actor: AUTOMATION,
+        stepId: step.id,
+        summary: `${step.id} not started: ${blocker}`,
+      });
       if (approval && blocker.startsWith('approval-void')) {
         voidApproval(ctx, approval, `${approval.id} is void (${blocker}); asking again`);
         continue; // asks again (and waits): no busy loop
@@ -153,14 +204,18 @@ export async function mitigate(ctx: ResponseContext, step: PlaybookStep, view: S
       return ctx.setStepState(view, 'skipped', blocker);
     }
     const grant = approval
-      ? audit.events.findLast((e) => e.approvalId === approval.id && (e.type === 'approval.granted' || e.type === 'objection.window-passed'))
+      ? audit.events.findLast(
+          (e) =>
+            e.approvalId === approval.id && (e.type === 'approval.granted' || e.type === 'objection.window-passed'),
+        )
       : undefined;
     ctx.setPhase('mitigating');
     const outcome = await runStep(ctx, step, view, grant?.eventId, consentTier);
     if (outcome === 'stopped-by-guardrail') {
       // Interrupted or refused at start by a control: once it lifts, the step is decided
       // again from the start, and any approval it had does not carry over.
-      if (approval && approval.state === 'approved') voidApproval(ctx, approval, `${approval.id} is void: a guardrail stopped ${step.id}; it will be asked again`);
+      if (approval && approval.state === 'approved')
+        voidApproval(ctx, approval, `${approval.id} is void: a guardrail stopped ${step.id}; it will be asked again`);
       ctx.setStepState(view, 'pending', 'stopped by a guardrail');
       continue;
     }

@@ -38,7 +38,12 @@ export function notificationFor(
  * in the background by the response's outbox. Responses that began before the outbox existed
  * have none and send only what they always sent (their histories must replay unchanged).
  */
-export function queueNotification(ctx: ResponseContext, kind: NotificationKind, approval?: ApprovalRequest, extra?: { actor?: ActorRef; reason?: string }): void {
+export function queueNotification(
+  ctx: ResponseContext,
+  kind: NotificationKind,
+  approval?: ApprovalRequest,
+  extra?: { actor?: ActorRef; reason?: string },
+): void {
   if (!ctx.outbox) return;
   ctx.outbox.push(notificationFor(ctx, kind, approval, extra));
   ctx.notificationsSent += 1;
@@ -62,7 +67,12 @@ export function startOutbox(ctx: ResponseContext): void {
  * Send one notification. Best effort: a channel that cannot be reached must not stall the
  * response. Its failure is audited as its own event type, after the activity's few retries.
  */
-export async function notify(ctx: ResponseContext, kind: NotificationKind, approval?: ApprovalRequest, extra?: { actor?: ActorRef; reason?: string }): Promise<void> {
+export async function notify(
+  ctx: ResponseContext,
+  kind: NotificationKind,
+  approval?: ApprovalRequest,
+  extra?: { actor?: ActorRef; reason?: string },
+): Promise<void> {
   const notification = notificationFor(ctx, kind, approval, extra);
   ctx.notificationsSent += 1;
   try {

@@ -1,4 +1,4 @@
-import type { CancellationScope} from '@temporalio/workflow';
+import type { CancellationScope } from '@temporalio/workflow';
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { IncidentResponseInput } from '../../contracts/incident-response.js';
 import type { ResponsePhase } from '../../contracts/phases.js';
@@ -6,7 +6,13 @@ import { AwaitingApprovalKey, ResponsePhaseKey } from '../../contracts/search-at
 import { SYSTEM_ACTOR, type Actor } from '../../domain/actor/actor.js';
 import { redactSecrets, type AuditEvent } from '../../domain/audit/event.js';
 import type { GuardrailFacts } from '../../domain/guardrails/controls.js';
-import { defaultInputs, renderParams, type ActionSpec, type Playbook, type PlaybookStep } from '../../domain/playbook/playbook.js';
+import {
+  defaultInputs,
+  renderParams,
+  type ActionSpec,
+  type Playbook,
+  type PlaybookStep,
+} from '../../domain/playbook/playbook.js';
 import type { Policy } from '../../domain/policy/policy.js';
 import type { OptOutRecord } from '../../domain/response/status.js';
 import type { ActorRef, ResponseStatus, StepState, StepStatus } from '../../domain/response/status.js';
@@ -153,7 +159,10 @@ export class ResponseContext {
   }
 
   renderedAction(spec: ActionSpec, inputs: Record<string, unknown>): ActionSpec {
-    return { action: spec.action, params: renderParams(spec.params, { inputs, labels: this.status.labels }) } as ActionSpec;
+    return {
+      action: spec.action,
+      params: renderParams(spec.params, { inputs, labels: this.status.labels }),
+    } as ActionSpec;
   }
 
   refreshStepView(step: PlaybookStep): void {
@@ -187,7 +196,11 @@ export class ResponseContext {
    * Close the response: by a person (the resolve input) or by the playbook when every alert has
    * cleared. Nothing more runs; pending requests are withdrawn; a running step is interrupted.
    */
-  resolveResponse(actor: ActorRef, resolution: string, event: { summary: string; reason?: string; causedBy?: string }): void {
+  resolveResponse(
+    actor: ActorRef,
+    resolution: string,
+    event: { summary: string; reason?: string; causedBy?: string },
+  ): void {
     this.resolved = true;
     this.status.resolution = { actor, summary: resolution, at: now() };
     for (const approval of this.pendingApprovals()) approval.state = 'withdrawn';

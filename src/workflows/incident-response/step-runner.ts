@@ -8,7 +8,13 @@ import { AUTOMATION, now, type ResponseContext } from './state.js';
 export type StepOutcome = 'done' | 'stopped-by-guardrail';
 
 /** Run one action as an activity in its own scope, so an opt-out can interrupt just it. */
-export async function runStep(ctx: ResponseContext, step: PlaybookStep, view: StepStatus, causedBy?: string, consentTier?: string): Promise<StepOutcome> {
+export async function runStep(
+  ctx: ResponseContext,
+  step: PlaybookStep,
+  view: StepStatus,
+  causedBy?: string,
+  consentTier?: string,
+): Promise<StepOutcome> {
   const { audit } = ctx;
   const isMitigation = step.kind === 'mitigation';
   const action = ctx.renderedAction(step, view.inputs);
@@ -18,7 +24,14 @@ export async function runStep(ctx: ResponseContext, step: PlaybookStep, view: St
   if (isMitigation && ctx.dryRun) {
     ctx.setStepState(view, 'simulated', 'dry run: not executed');
     view.endedAt = view.startedAt;
-    audit.record('mitigation.simulated', { actor: AUTOMATION, stepId: step.id, action: step.action, parameters, summary: `Dry run: would have run ${step.id} (${step.action})`, causedBy });
+    audit.record('mitigation.simulated', {
+      actor: AUTOMATION,
+      stepId: step.id,
+      action: step.action,
+      parameters,
+      summary: `Dry run: would have run ${step.id} (${step.action})`,
+      causedBy,
+    });
     return 'done';
   }
   ctx.setStepState(view, 'running');
@@ -34,10 +47,18 @@ export async function runStep(ctx: ResponseContext, step: PlaybookStep, view: St
   ctx.running = { stepId: step.id, action: step.action, scope };
   ctx.haltedBy = undefined;
   try {
-    const request = { incidentId: ctx.input.incidentId, stepId: step.id, kind: step.kind, guard: ctx.factsFor(step), consentTier, ...action };
+    const request = {
+      incidentId: ctx.input.incidentId,
+      stepId: step.id,
+      kind: step.kind,
+      guard: ctx.factsFor(step),
+      consentTier,
+      ...action,
+    };
     view.output = await scope.run(() => actionRunner(step.kind, action)(request));
     ctx.setStepState(view, 'succeeded');
-    if (isMitigation && step.compensation) ctx.compensations.push({ stepId: step.id, action: ctx.renderedAction(step.compensation, view.inputs) });
+    if (isMitigation && step.compensation)
+      ctx.compensations.push({ stepId: step.id, action: ctx.renderedAction(step.compensation, view.inputs) });
     audit.record(isMitigation ? 'mitigation.succeeded' : 'step.succeeded', {
       actor: AUTOMATION,
       stepId: step.id,
@@ -59,14 +80,27 @@ export async function runStep(ctx: ResponseContext, step: PlaybookStep, view: St
  * Why a step did not succeed, recorded: refused or interrupted by a guardrail (decided again once
  * it lifts), interrupted by a person (opt-out, resolve, emergency stop), or failed.
  */
-function classifyFailure(ctx: ResponseContext, step: PlaybookStep, view: StepStatus, started: AuditEvent, err: unknown): StepOutcome {
+function classifyFailure(
+  ctx: ResponseContext,
+  step: PlaybookStep,
+  view: StepStatus,
+  started: AuditEvent,
+  err: unknown,
+): StepOutcome {
   const { audit } = ctx;
   const isMitigation = step.kind === 'mitigation';
   view.error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
   const haltedBy = ctx.haltedBy;
-  const guardrailFailure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+  const guardrailFailure =
+    err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
   if (guardrailFailure?.type === 'BlockedByGuardrail') {
-    audit.record('mitigation.blocked', { actor: AUTOMATION, stepId: step.id, action: step.action, summary: `${step.id} refused at start: ${guardrailFailure.message}`, causedBy: started.eventId });
+    audit.record('mitigation.blocked', {
+      actor: AUTOMATION,
+      stepId: step.id,
+      action: step.action,
+      summary: `${step.id} refused at start: ${guardrailFailure.message}`,
+      causedBy: started.eventId,
+    });
     return 'stopped-by-guardrail';
   }
   if (guardrailFailure?.type === 'InterruptedByGuardrail') {
@@ -74,9 +108,21 @@ function classifyFailure(ctx: ResponseContext, step: PlaybookStep, view: StepSta
     const halted =
       haltedBy?.type === 'guardrail.halted'
         ? haltedBy
-        : audit.record('guardrail.halted', { actor: AUTOMATION, stepId: step.id, action: step.action, summary: `${step.id} interrupted: ${guardrailFailure.message}` });
+        : audit.record('guardrail.halted', {
+            actor: AUTOMATION,
+            stepId: step.id,
+            action: step.action,
+            summary: `${step.id} interrupted: ${guardrailFailure.message}`,
+          });
     ctx.setStepState(view, 'cancelled', halted.summary);
-    audit.record('mitigation.cancelled', { actor: AUTOMATION, stepId: step.id, action: step.action, summary: `${step.kind} ${step.id} interrupted`, outcome: 'cancelled', causedBy: halted.eventId });
+    audit.record('mitigation.cancelled', {
+      actor: AUTOMATION,
+      stepId: step.id,
+      action: step.action,
+      summary: `${step.kind} ${step.id} interrupted`,
+      outcome: 'cancelled',
+      causedBy: halted.eventId,
+    });
     return 'stopped-by-guardrail';
   }
   if (isCancellation(err)) {
@@ -111,11 +157,20 @@ export async function compensate(ctx: ResponseContext, cause: AuditEvent): Promi
   const { audit } = ctx;
   for (const c of [...ctx.compensations].reverse()) {
     if (ctx.dryRun) {
-      audit.record('mitigation.simulated', { actor: AUTOMATION, stepId: c.stepId, action: c.action.action, summary: `Dry run: would have compensated ${c.stepId}`, causedBy: cause.eventId });
+      audit.record('mitigation.simulated', {
+        actor: AUTOMATION,
+        stepId: c.stepId,
+        action: c.action.action,
+        summary: `Dry run: would have compensated ${c.stepId}`,
+        causedBy: cause.eventId,
+      });
       continue;
     }
     try {
-      await actionRunner('mitigation', c.action)({ incidentId: ctx.input.incidentId, stepId: `${c.stepId}:compensation`, kind: 'compensation', ...c.action });
+      await actionRunner(
+        'mitigation',
+        c.action,
+      )({ incidentId: ctx.input.incidentId, stepId: `${c.stepId}:compensation`, kind: 'compensation', ...c.action });
       audit.record('mitigation.compensated', {
         actor: AUTOMATION,
         stepId: c.stepId,
@@ -126,7 +181,13 @@ export async function compensate(ctx: ResponseContext, cause: AuditEvent): Promi
       });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      audit.record('mitigation.compensation-failed', { actor: AUTOMATION, stepId: c.stepId, action: c.action.action, summary: `Compensation for ${c.stepId} failed: ${message}`, causedBy: cause.eventId });
+      audit.record('mitigation.compensation-failed', {
+        actor: AUTOMATION,
+        stepId: c.stepId,
+        action: c.action.action,
+        summary: `Compensation for ${c.stepId} failed: ${message}`,
+        causedBy: cause.eventId,
+      });
     }
   }
 }

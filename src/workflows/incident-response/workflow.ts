@@ -11,7 +11,12 @@ import { startOutbox } from './notify.js';
 import { AUTOMATION, ResponseContext } from './state.js';
 import { compensate, runStep } from './step-runner.js';
 
-const PHASE_FOR_KIND = { diagnostic: 'diagnosing', mitigation: 'mitigating', verification: 'verifying', notification: 'notifying' } as const;
+const PHASE_FOR_KIND = {
+  diagnostic: 'diagnosing',
+  mitigation: 'mitigating',
+  verification: 'verifying',
+  notification: 'notifying',
+} as const;
 
 /**
  * One incident response: wait for its first alert, choose a playbook, run its steps in order
@@ -28,7 +33,11 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
   try {
     await condition(() => ctx.status.deliveries > 0);
     await runPlaybook(ctx);
-    ctx.audit.record('response.completed', { actor: AUTOMATION, summary: `Response ended: ${ctx.status.phase}`, outcome: ctx.status.phase });
+    ctx.audit.record('response.completed', {
+      actor: AUTOMATION,
+      summary: `Response ended: ${ctx.status.phase}`,
+      outcome: ctx.status.phase,
+    });
     await condition(allHandlersFinished);
     if (ctx.outbox) await ctx.outbox.flush();
     await ctx.audit.flush();
@@ -44,16 +53,33 @@ async function runPlaybook(ctx: ResponseContext): Promise<void> {
   const { status, audit } = ctx;
   const selection = await selectPlaybook(status.labels);
   if (!selection) {
-    audit.record('playbook.missing', { actor: AUTOMATION, summary: 'No playbook matches these alerts; nothing is automated' });
+    audit.record('playbook.missing', {
+      actor: AUTOMATION,
+      summary: 'No playbook matches these alerts; nothing is automated',
+    });
     ctx.setPhase('no-playbook');
     return;
   }
   const playbook = (ctx.playbook = selection.playbook);
   ctx.policy = selection.policy;
   status.playbook = { id: playbook.id, version: playbook.version };
-  status.steps = playbook.steps.map((s) => ({ id: s.id, kind: s.kind, action: s.action, title: s.title, impact: s.impact, risk: s.risk, inputs: {}, params: {}, state: 'pending', history: [] }));
+  status.steps = playbook.steps.map((s) => ({
+    id: s.id,
+    kind: s.kind,
+    action: s.action,
+    title: s.title,
+    impact: s.impact,
+    risk: s.risk,
+    inputs: {},
+    params: {},
+    state: 'pending',
+    history: [],
+  }));
   playbook.steps.forEach((s) => ctx.refreshStepView(s));
-  audit.record('playbook.selected', { actor: AUTOMATION, summary: `Playbook ${playbook.id} v${playbook.version} selected` });
+  audit.record('playbook.selected', {
+    actor: AUTOMATION,
+    summary: `Playbook ${playbook.id} v${playbook.version} selected`,
+  });
 
   for (const step of playbook.steps) {
     const view = ctx.stepStatus(step.id)!;
@@ -71,7 +97,8 @@ async function runPlaybook(ctx: ResponseContext): Promise<void> {
   }
   // A halt that came during the last step still leaves the response open until released.
   if (!ctx.resolved && ctx.responseOptOut()) await waitWhileOptedOut(ctx);
-  for (const view of status.steps.filter((s) => UNFINISHED.has(s.state))) ctx.setStepState(view, 'skipped', ctx.resolved ? 'response resolved' : undefined);
+  for (const view of status.steps.filter((s) => UNFINISHED.has(s.state)))
+    ctx.setStepState(view, 'skipped', ctx.resolved ? 'response resolved' : undefined);
   ctx.setPhase(ctx.resolved ? 'resolved' : 'completed');
 }
 
@@ -80,7 +107,9 @@ async function runPlaybook(ctx: ResponseContext): Promise<void> {
  * override skips it. Waits while a kill switch forbids it (diagnostics may be allowed).
  */
 async function clearReadOnlyStep(ctx: ResponseContext, step: PlaybookStep, view: StepStatus): Promise<boolean> {
-  const optOut = ctx.status.optOuts.find((o) => o.active && optOutCovers(o.scope, { stepId: step.id, action: step.action }));
+  const optOut = ctx.status.optOuts.find(
+    (o) => o.active && optOutCovers(o.scope, { stepId: step.id, action: step.action }),
+  );
   if (optOut) {
     ctx.setStepState(view, 'skipped', `opted out by ${optOut.actor.name}: ${optOut.reason}`);
     return false;
@@ -97,7 +126,8 @@ async function clearReadOnlyStep(ctx: ResponseContext, step: PlaybookStep, view:
 /** The emergency stop (workflow cancellation): skip what is left, compensate, record it all. */
 async function emergencyStop(ctx: ResponseContext): Promise<void> {
   const { status, audit } = ctx;
-  for (const view of status.steps.filter((s) => UNFINISHED.has(s.state))) ctx.setStepState(view, 'skipped', 'emergency stop');
+  for (const view of status.steps.filter((s) => UNFINISHED.has(s.state)))
+    ctx.setStepState(view, 'skipped', 'emergency stop');
   for (const approval of ctx.pendingApprovals()) approval.state = 'withdrawn';
   ctx.setPhase('cancelled');
   const cancelled = audit.record('response.cancelled', {

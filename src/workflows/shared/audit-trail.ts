@@ -2,7 +2,20 @@ import { CancellationScope, condition } from '@temporalio/workflow';
 import { eventHash, GENESIS_HASH } from '../../domain/audit/chain.js';
 import type { AuditEvent, AuditEventType } from '../../domain/audit/event.js';
 
-type EventFields = Omit<AuditEvent, 'eventId' | 'sequence' | 'time' | 'incidentId' | 'workflowId' | 'type' | 'service' | 'environment' | 'severity' | 'prevHash' | 'hash'>;
+type EventFields = Omit<
+  AuditEvent,
+  | 'eventId'
+  | 'sequence'
+  | 'time'
+  | 'incidentId'
+  | 'workflowId'
+  | 'type'
+  | 'service'
+  | 'environment'
+  | 'severity'
+  | 'prevHash'
+  | 'hash'
+>;
 
 /**
  * Audit events live in workflow state first (durable with the history), then a background pump

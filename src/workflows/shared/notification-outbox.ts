@@ -31,7 +31,10 @@ export class NotificationOutbox {
         try {
           await this.send(next);
         } catch (err) {
-          this.failed(next, err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err));
+          this.failed(
+            next,
+            err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err),
+          );
         }
       }
     });
