@@ -7,7 +7,8 @@
  * --source  the tree whose workflows, activities and test support to run (default: this clone).
  *           To record from a given commit: `git worktree add /tmp/base <commit>`, link
  *           node_modules into it, and pass `--source /tmp/base`.
- * --out     where to write <scenario>.json (default: test/fixtures/histories of this clone).
+ * --out     where to write <scenario>.json (default: test/fixtures/histories/<source commit>/ of this
+ *           clone: one folder per recorded set, each replayed by the test).
  * --only    record only these scenarios (the others' files are left as they are).
  *
  * Runs against a real Temporal and OpenSearch: TEMPORAL_ADDRESS (default 127.0.0.1:17233) and
@@ -31,12 +32,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     source: { type: 'string', default: path.resolve(here, '..') },
-    out: { type: 'string', default: path.resolve(here, '../test/fixtures/histories') },
+    out: { type: 'string' },
     only: { type: 'string' },
   },
 });
 const source = path.resolve(args.source!);
-const out = path.resolve(args.out!);
+/** One folder per recorded set, named by the commit the workflows came from. */
+const out = path.resolve(args.out ?? path.join(here, '../test/fixtures/histories', sourceRevision().split(' ')[0]!));
 
 /** Import a module of the source tree (its own copy of the test support, hence of src/). */
 const load = async <T>(relative: string): Promise<T> =>

@@ -28,6 +28,8 @@ const REQUIRED = [
 ];
 
 interface Fixture {
+  /** The recorded set (a folder named by the commit its workflows came from). */
+  set: string;
   file: string;
   scenario: string;
   covers: string;
@@ -37,14 +39,26 @@ interface Fixture {
   history: unknown;
 }
 
-const fixtures: Fixture[] = fs
-  .readdirSync(FIXTURES_DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((file) => ({
-    file,
-    ...(JSON.parse(fs.readFileSync(path.join(FIXTURES_DIR, file), 'utf8')) as Omit<Fixture, 'file'>),
-  }));
+/**
+ * One folder per recorded set: the responses of an older deploy (which may still be running
+ * when a new one starts) and those of the code since (e.g. past a `patched()` branch).
+ */
+const sets = fs
+  .readdirSync(FIXTURES_DIR, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+const fixtures: Fixture[] = sets.flatMap((set) =>
+  fs
+    .readdirSync(path.join(FIXTURES_DIR, set))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => ({
+      set,
+      file,
+      ...(JSON.parse(fs.readFileSync(path.join(FIXTURES_DIR, set, file), 'utf8')) as Omit<Fixture, 'set' | 'file'>),
+    })),
+);
 
 const results = new Map<string, ReplayResult>();
 
@@ -61,9 +75,12 @@ beforeAll(async () => {
 }, 180_000);
 
 describe('recorded histories replay against the current workflow code', () => {
-  it('has a fixture for every required scenario, each of an ended workflow', () => {
-    expect(fixtures.length).toBeGreaterThan(0);
-    expect(fixtures.map((f) => f.scenario).sort()).toEqual(expect.arrayContaining([...REQUIRED].sort()));
+  it('has every required scenario in each recorded set, each of an ended workflow', () => {
+    expect(sets.length).toBeGreaterThan(0);
+    for (const set of sets) {
+      const inSet = fixtures.filter((f) => f.set === set);
+      expect(inSet.map((f) => f.scenario).sort(), `set ${set}`).toEqual(expect.arrayContaining([...REQUIRED].sort()));
+    }
     for (const f of fixtures) {
       expect(f.file).toBe(`${f.scenario}.json`);
       expect(['incidentResponse', 'guardrails']).toContain(f.workflowType);
@@ -74,10 +91,10 @@ describe('recorded histories replay against the current workflow code', () => {
     expect(new Set(fixtures.map((f) => f.workflowId)).size).toBe(fixtures.length);
   });
 
-  it.each(fixtures.map((f) => [f.scenario, f] as const))('%s', (_name, fixture) => {
+  it.each(fixtures.map((f) => [`${f.set}/${f.scenario}`, f] as const))('%s', (_name, fixture) => {
     const result = results.get(fixture.workflowId);
     expect(result, `no replay result for ${fixture.file}`).toBeDefined();
     // A failure names the fixture and the SDK's reason (e.g. "[TMPRL1100] Nondeterminism error: …").
-    expect(result!.error?.message, `${fixture.file} (${fixture.covers})`).toBeUndefined();
+    expect(result!.error?.message, `${fixture.set}/${fixture.file} (${fixture.covers})`).toBeUndefined();
   });
 });
