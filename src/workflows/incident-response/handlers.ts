@@ -1,12 +1,11 @@
-import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { setHandler } from '@temporalio/workflow';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import * as msg from '../../contracts/incident-response.js';
 import { controlsChangedSignal } from '../../contracts/guardrails.js';
-import { EnvironmentKey, IncidentIdKey, ServiceKey, SeverityKey } from '../../contracts/search-attributes.js';
 import type { Actor } from '../../domain/actor/actor.js';
 import { redactSecrets } from '../../domain/audit/event.js';
 import { evaluateControls, type Controls } from '../../domain/guardrails/controls.js';
-import { alertDeliverySchema, incidentFacets, type AlertDelivery } from '../../domain/incident/alert.js';
+import { alertDeliverySchema } from '../../domain/incident/alert.js';
 import {
   describeIssues,
   stopRequestSchema,
@@ -16,6 +15,7 @@ import {
 } from '../../domain/response/inputs.js';
 import { optOutCovers, sameInputs } from '../../domain/response/safety.js';
 import type { ActorRef, OptOutRecord, OverrideRecord } from '../../domain/response/status.js';
+import { onAlert } from './alerts.js';
 import { createInputValidators } from './input-validation.js';
 import { queueNotification } from './notify.js';
 import { AUTOMATION, describeScope, now, who, type ResponseContext } from './state.js';
@@ -282,50 +282,6 @@ export function registerHandlers(ctx: ResponseContext): void {
       }),
     );
   });
-}
-
-/** One alert delivery: the first opens the response; later ones join it (and may close it). */
-function onAlert(ctx: ResponseContext, delivery: AlertDelivery): void {
-  const { status, audit } = ctx;
-  // Senders retry: a delivery they identify is recorded once, however often it arrives.
-  if (delivery.deliveryId) {
-    if (ctx.seenDeliveries.has(delivery.deliveryId)) {
-      status.duplicateDeliveries += 1;
-      return;
-    }
-    ctx.seenDeliveries.add(delivery.deliveryId);
-  }
-  const first = status.deliveries === 0;
-  status.deliveries += 1;
-  for (const alert of delivery.alerts) {
-    const known = status.alerts.findIndex((a) => a.fingerprint === alert.fingerprint);
-    if (known >= 0) status.alerts[known] = alert;
-    else status.alerts.push(alert);
-  }
-  if (first) {
-    Object.assign(status, incidentFacets(delivery.labels), { title: delivery.title, labels: delivery.labels });
-    upsertSearchAttributes([
-      { key: IncidentIdKey, value: ctx.input.incidentId },
-      { key: ServiceKey, value: status.service },
-      { key: EnvironmentKey, value: status.environment },
-      { key: SeverityKey, value: status.severity },
-    ]);
-  }
-  const source: ActorRef = { id: delivery.source, name: delivery.source, channel: 'system' };
-  const opened = `Response opened${ctx.dryRun ? ' (dry run)' : ''}`;
-  const event = audit.record(first ? 'response.opened' : 'alert.joined', {
-    actor: source,
-    summary: `${first ? opened : 'Alert joined'}: ${delivery.title} (${delivery.status}, ${delivery.alerts.length} alert(s))`,
-    outcome: delivery.status,
-  });
-  // The playbook may say that the alerts clearing ends the response.
-  const allResolved = status.alerts.every((a) => a.status === 'resolved');
-  if (!first && ctx.playbook?.onResolved === 'close' && !ctx.resolved && allResolved) {
-    ctx.resolveResponse(source, 'all alerts resolved', {
-      summary: 'All alerts resolved: the playbook closes the response',
-      causedBy: event.eventId,
-    });
-  }
 }
 
 /** Best-effort attribution of a malformed signal; it is recorded, never trusted. */
