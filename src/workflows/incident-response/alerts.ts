@@ -47,4 +47,3 @@ export function onAlert(ctx: ResponseContext, delivery: AlertDelivery): void {
     });
   }
 }
-

@@ -1,0 +1,37 @@
+import type { RouteContract } from './schemas.js';
+
+/** What operators and load balancers call: the OpenAPI document, health, readiness, metrics. */
+export const OPERATION_ROUTES = {
+  openapi: {
+    method: 'get',
+    path: '/v1/openapi.json',
+    summary: 'This document',
+    tag: 'operations',
+    access: 'public',
+    responses: { 200: 'OpenAPI 3.1' },
+  },
+  healthz: {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness',
+    tag: 'operations',
+    access: 'public',
+    responses: { 200: 'alive' },
+  },
+  readyz: {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness: Temporal and OpenSearch reachable',
+    tag: 'operations',
+    access: 'public',
+    responses: { 200: 'ready', 503: 'a dependency is unreachable' },
+  },
+  metrics: {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    tag: 'operations',
+    access: 'public',
+    responses: { 200: 'text exposition format' },
+  },
+} satisfies Record<string, RouteContract>;
