@@ -15,6 +15,8 @@ import { perform } from './actions/registry.js';
 import type { Notifier } from '../clients/notify/notifier.js';
 import { notificationLinks, type Notification } from '../domain/notification/notification.js';
 import type { PlaybookCatalog } from '../clients/config/catalog.js';
+import type { SecretProvider } from '../clients/secrets/provider.js';
+import { actWithSecrets } from './secrets.js';
 
 export type ActionRequest = ActionSpec & {
   incidentId: string;
@@ -33,6 +35,8 @@ export interface ActivityDependencies {
   audit: Pick<AuditStore, 'indexEvents'>;
   notifier: Notifier;
   guardrails: GuardrailsClient;
+  /** Resolves `{{secrets.NAME}}` in action parameters as the action starts; without one such a step fails. */
+  secrets?: SecretProvider;
   /** Base URLs for the links in notifications (each optional), and the Temporal namespace. */
   links?: { gatewayUrl?: string; consoleUrl?: string; temporalUiUrl?: string; namespace: string };
 }
@@ -56,7 +60,9 @@ export function createActivities(deps: ActivityDependencies) {
 
     async runAction(request: ActionRequest): Promise<ActionResult> {
       const cancellation = Context.current().cancellationSignal;
-      if (!(request.guard && request.kind === 'mitigation')) return perform(request, cancellation);
+      // Secrets are resolved here, as the action starts, and scrubbed from what it returns or throws.
+      const act = (stop: AbortSignal) => actWithSecrets(request, deps.secrets, (resolved) => perform(resolved, stop));
+      if (!(request.guard && request.kind === 'mitigation')) return act(cancellation);
       // Last line of defence: a control engaged between the workflow's check and this start
       // (a broadcast still on its way) still stops the mitigation before it touches anything.
       const verdict = await deps.guardrails.check(request.guard);
@@ -82,7 +88,7 @@ export function createActivities(deps: ActivityDependencies) {
         ),
       );
       try {
-        return await perform(request, AbortSignal.any([cancellation, interruption.signal]));
+        return await act(AbortSignal.any([cancellation, interruption.signal]));
       } finally {
         unwatch();
       }

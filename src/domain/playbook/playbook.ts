@@ -9,6 +9,8 @@ export {
 } from './actions.js';
 import { actionSchema, actionUnion, type ActionSpec } from './actions.js';
 import { policyDecisionSchema } from '../policy/policy.js';
+import { shellStepIssues } from './shell-safety.js';
+import { defuseSecretReferences, malformedSecretReferences, mentionsSecrets } from '../secrets/references.js';
 
 /**
  * The playbook format. Playbooks are YAML files validated against this schema when the worker
@@ -82,6 +84,8 @@ export const playbookSchema = z
     description: z.string().optional(),
     /** The person accountable for this automation; they may not approve its requests. */
     owner: z.string().min(1).optional(),
+    /** The team that owns this automation: only its people (or every-team people) let it proceed. */
+    team: z.string().min(1).max(100).optional(),
     /** When every alert of the incident has resolved: only record it, or close the response. */
     onResolved: z.enum(['record', 'close']).default('record'),
     /** Alert labels that must all be equal for this playbook to apply. */
@@ -102,6 +106,7 @@ export const playbookSchema = z
         const problem = checkInputValue(spec, spec.default);
         if (problem) ctx.addIssue({ code: 'custom', path: ['steps', i, 'inputs', name, 'default'], message: problem });
       }
+      checkSecretReferences(step, i, ctx);
       for (const ref of placeholders(step.params)) {
         if (ref.scope === 'inputs' && !(ref.name in step.inputs)) {
           ctx.addIssue({
@@ -111,9 +116,39 @@ export const playbookSchema = z
           });
         }
       }
+      // Placeholders may be arguments or env of a shell step, never text a shell evaluates.
+      for (const issue of shellStepIssues(step))
+        ctx.addIssue({ code: 'custom', path: ['steps', i, ...issue.path], message: issue.message });
     });
   });
 export type Playbook = z.infer<typeof playbookSchema>;
+
+/**
+ * `{{secrets.NAME}}` belongs in action parameters (the step's and its compensation's), where the
+ * activity resolves it; anywhere else (a title, an impact, an input's default) it would be shown
+ * or substituted as text, so it is refused, as is a reference that is not exactly that form.
+ */
+function checkSecretReferences(step: PlaybookStep, i: number, ctx: z.RefinementCtx): void {
+  const where: Array<[Array<string | number>, unknown]> = [
+    [['steps', i, 'params'], step.params],
+    [['steps', i, 'compensation', 'params'], step.compensation?.params],
+  ];
+  for (const [path, params] of where)
+    for (const bad of malformedSecretReferences(params))
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${bad} is not a secret reference: write {{secrets.NAME}}, NAME of letters, digits and _ starting with a letter`,
+      });
+  const { params: _p, compensation: _c, ...rest } = step;
+  for (const [field, value] of Object.entries(rest))
+    if (mentionsSecrets(value))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps', i, field],
+        message: 'secret references ({{secrets.NAME}}) are only allowed in action parameters',
+      });
+}
 
 /**
  * The most specific playbook wins (the one matching the most labels), so a catch-all playbook
@@ -173,12 +208,19 @@ function placeholders(value: unknown): Array<{ scope: string; name: string }> {
   return [];
 }
 
-/** Fill `{{inputs.x}}` and `{{labels.x}}` placeholders. Pure: runs inside the workflow. */
+/**
+ * Fill `{{inputs.x}}` and `{{labels.x}}` placeholders. Pure: runs inside the workflow.
+ * `{{secrets.NAME}}` is left as written: only the activity resolves it, so the value never enters
+ * history. A substituted value cannot bring in a secret reference of its own (see defuse).
+ */
 export function renderParams<T>(
   value: T,
   scope: { inputs: Record<string, unknown>; labels: Record<string, string> },
 ): T {
-  const lookup = (kind: string, name: string): unknown => (kind === 'inputs' ? scope.inputs[name] : scope.labels[name]);
+  const lookup = (kind: string, name: string): unknown => {
+    const found = kind === 'inputs' ? scope.inputs[name] : scope.labels[name];
+    return typeof found === 'string' ? defuseSecretReferences(found) : found;
+  };
   const render = (v: unknown): unknown => {
     if (typeof v === 'string') {
       const whole = v.match(WHOLE_PLACEHOLDER);
