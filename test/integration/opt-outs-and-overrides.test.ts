@@ -33,7 +33,7 @@ steps:
     kind: mitigation
     action: shell.command
     params:
-      command: ["/bin/sh", "-c", "echo $$ > ${pidDir}/{{labels.incident_tag}}.pid; sleep 60"]
+      command: ["/bin/sh", "-c", 'echo $$ > "${pidDir}/$1.pid"; sleep 60', "sh", "{{labels.incident_tag}}"]
       timeout: 90s
     policy: { mode: auto }
 `,
