@@ -57,8 +57,8 @@ export default tseslint.config(
               message: 'Workflows may import only @temporalio/workflow and @temporalio/common.',
             },
             {
-              group: ['**/activities/*', '!**/activities/index.js'],
-              message: 'Import activities with `import type` from activities/index.js only.',
+              group: ['**/activities/*', '!**/activities/index.js', '!**/activities/retention.js'],
+              message: 'Import activities with `import type` from activities/index.js (or retention.js) only.',
             },
             {
               group: ['**/domain/incident/incident-id*'],

@@ -19,8 +19,32 @@ const shared = {
 };
 
 export const workerEnvSchema = z.object({
+  ...connectionEnv(),
   ...shared,
   PLAYBOOKS_DIR: z.string().min(1).default('playbooks'),
+/**
+ * How to reach Temporal and OpenSearch in production (TLS, mTLS, API keys, basic auth). Which
+ * combinations make sense, and the files they name, are checked where the connection options
+ * are built (src/clients/temporal/connection.ts, src/clients/opensearch/connection.ts).
+ */
+function connectionEnv() {
+  const file = z.string().min(1).optional();
+  return {
+    /** TLS to Temporal; implied by a CA, a client certificate or an API key. */
+    TEMPORAL_TLS: z.stringbool().optional(),
+    TEMPORAL_TLS_CA_FILE: file,
+    TEMPORAL_TLS_CERT_FILE: file,
+    TEMPORAL_TLS_KEY_FILE: file,
+    TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+    TEMPORAL_API_KEY: z.string().min(1).optional(),
+    TEMPORAL_API_KEY_FILE: file,
+    OPENSEARCH_USERNAME: z.string().min(1).optional(),
+    OPENSEARCH_PASSWORD: z.string().min(1).optional(),
+    OPENSEARCH_PASSWORD_FILE: file,
+    OPENSEARCH_CA_FILE: file,
+  };
+}
+
   POLICY_FILE: z.string().min(1).default('config/policy.yaml'),
   GUARDRAILS_FILE: z.string().min(1).default('config/guardrails.yaml'),
   /** Approval requests, reminders and escalations are POSTed here; unset, they go to the log. */
@@ -34,6 +58,18 @@ export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 
 export const gatewayEnvSchema = z
   .object({
+  /** Replicas of each audit index (0 suits a single node; 1 or more a cluster). */
+  AUDIT_INDEX_REPLICAS: z.coerce.number().int().min(0).max(10).default(0),
+  /** Monthly audit indices older than this many months are deleted; unset: kept forever. */
+  AUDIT_RETENTION_MONTHS: z.coerce.number().int().min(1).max(1200).optional(),
+  AUDIT_RETENTION_SCHEDULE_ID: z.string().min(1).default('interlock-audit-retention'),
+  /** When retention runs (cron, UTC). */
+  AUDIT_RETENTION_CRON: z.string().min(1).default('17 3 * * *'),
+  /** The worker's own HTTP endpoint (/metrics, /readyz): configuration problems show there. */
+  WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** How often the worker looks for edited playbooks, policy and guardrails files. */
+  CONFIG_CHECK_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
     ...shared,
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),

@@ -1,6 +1,8 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { bundlerOptions, workflowsPath } from './workflow-bundle.js';
+import { createRetentionActivities } from '../activities/retention.js';
+import type { AuditRetention } from '../clients/opensearch/audit-retention.js';
 
 export interface IncidentWorkerOptions {
   connection: NativeConnection;
@@ -8,6 +10,8 @@ export interface IncidentWorkerOptions {
   taskQueue: string;
   dependencies: ActivityDependencies;
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
+  /** Deletes expired audit indices for the retention schedule (unset: those activities refuse). */
+  retention?: AuditRetention;
   workflowBundlePath?: string;
   maxConcurrentActivityTaskExecutions?: number;
 }
@@ -20,7 +24,7 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath, bundlerOptions }),
-    activities: createActivities(options.dependencies),
+    activities: { ...createActivities(options.dependencies), ...createRetentionActivities(options.retention) },
     // Cancellation reaches an activity only in a heartbeat response, and heartbeats are
     // throttled (by default up to 30 s). A 200 ms cap keeps "stop" within a fraction of a second.
     maxHeartbeatThrottleInterval: '200ms',

@@ -16,6 +16,7 @@ import { createApp } from '../../src/api/app.js';
 import type { JwtVerifier } from '../../src/api/auth/jwt.js';
 import { hashToken, PrincipalDirectory } from '../../src/api/auth/principals.js';
 import { createAuditStore } from '../../src/clients/opensearch/audit-store.js';
+import { createAuditRetention } from '../../src/clients/opensearch/audit-retention.js';
 import { createIncidentWorker } from '../../src/worker/create-worker.js';
 
 /** Test people. Tokens are random per run; only their hashes go into the principals file. */
@@ -127,6 +128,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       },
       guardrails,
     },
+    retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
     workflowBundlePath: stack.workflowBundlePath,
   });

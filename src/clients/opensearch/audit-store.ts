@@ -28,7 +28,9 @@ export {
  * not silently mapped as something unsearchable. Reasons, summaries and names are `text` (found
  * by their words); everything filtered or aggregated is `keyword` (found exactly).
  */
-export function createAuditStore(client: Client, prefix: string) {
+export function createAuditStore(client: Client, prefix: string, options: { replicas?: number } = {}) {
+  // One node by default (development, tests); a cluster sets AUDIT_INDEX_REPLICAS.
+  const replicas = options.replicas ?? 0;
   const allIndices = `${prefix}-*`;
 
   /** The whole request body of a search page (the benchmark sends the same body raw). */
@@ -82,7 +84,9 @@ export function createAuditStore(client: Client, prefix: string) {
       await client.cluster.putComponentTemplate({
         name: `${prefix}-settings`,
         body: {
-          template: { settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: REFRESH_INTERVAL } },
+          template: {
+            settings: { number_of_shards: 1, number_of_replicas: replicas, refresh_interval: REFRESH_INTERVAL },
+          },
         },
       });
       await client.cluster.putComponentTemplate({
@@ -113,7 +117,8 @@ export function createAuditStore(client: Client, prefix: string) {
         index: allIndices,
         allow_no_indices: true,
         ignore_unavailable: true,
-        body: { index: { refresh_interval: REFRESH_INTERVAL } },
+        // Existing indices follow a changed replica count too (replicas can change on a live index).
+        body: { index: { refresh_interval: REFRESH_INTERVAL, number_of_replicas: replicas } },
       });
     },
 

@@ -51,6 +51,7 @@ export const AUDIT_EVENT_TYPES = [
   'guardrail.freeze-added',
   'guardrail.freeze-removed',
   'guardrail.halted',
+  'audit.retention-applied',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
