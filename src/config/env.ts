@@ -16,12 +16,9 @@ const shared = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The one control workflow holding the kill switch, pauses, rules and freezes. */
   GUARDRAILS_WORKFLOW_ID: z.string().min(1).default('interlock-guardrails'),
+  ...connectionEnv(),
 };
 
-export const workerEnvSchema = z.object({
-  ...connectionEnv(),
-  ...shared,
-  PLAYBOOKS_DIR: z.string().min(1).default('playbooks'),
 /**
  * How to reach Temporal and OpenSearch in production (TLS, mTLS, API keys, basic auth). Which
  * combinations make sense, and the files they name, are checked where the connection options
@@ -45,6 +42,9 @@ function connectionEnv() {
   };
 }
 
+export const workerEnvSchema = z.object({
+  ...shared,
+  PLAYBOOKS_DIR: z.string().min(1).default('playbooks'),
   POLICY_FILE: z.string().min(1).default('config/policy.yaml'),
   GUARDRAILS_FILE: z.string().min(1).default('config/guardrails.yaml'),
   /** Approval requests, reminders and escalations are POSTed here; unset, they go to the log. */
@@ -53,11 +53,6 @@ function connectionEnv() {
   PUBLIC_GATEWAY_URL: z.url().optional(),
   PUBLIC_CONSOLE_URL: z.url().optional(),
   PUBLIC_TEMPORAL_UI_URL: z.url().optional(),
-});
-export type WorkerConfig = z.infer<typeof workerEnvSchema>;
-
-export const gatewayEnvSchema = z
-  .object({
   /** Replicas of each audit index (0 suits a single node; 1 or more a cluster). */
   AUDIT_INDEX_REPLICAS: z.coerce.number().int().min(0).max(10).default(0),
   /** Monthly audit indices older than this many months are deleted; unset: kept forever. */
@@ -70,6 +65,11 @@ export const gatewayEnvSchema = z
   WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** How often the worker looks for edited playbooks, policy and guardrails files. */
   CONFIG_CHECK_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
+});
+export type WorkerConfig = z.infer<typeof workerEnvSchema>;
+
+export const gatewayEnvSchema = z
+  .object({
     ...shared,
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),

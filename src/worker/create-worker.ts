@@ -1,17 +1,17 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
-import { bundlerOptions, workflowsPath } from './workflow-bundle.js';
 import { createRetentionActivities } from '../activities/retention.js';
 import type { AuditRetention } from '../clients/opensearch/audit-retention.js';
+import { bundlerOptions, workflowsPath } from './workflow-bundle.js';
 
 export interface IncidentWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   dependencies: ActivityDependencies;
-  /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   /** Deletes expired audit indices for the retention schedule (unset: those activities refuse). */
   retention?: AuditRetention;
+  /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundlePath?: string;
   maxConcurrentActivityTaskExecutions?: number;
 }
