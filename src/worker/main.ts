@@ -1,8 +1,12 @@
-import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { logNotifier, webhookNotifier } from '../clients/notify/notifier.js';
-import { loadGuardrails, loadPolicy, PlaybookCatalog } from '../clients/config/catalog.js';
+import { createOpenSearchClient } from '../clients/opensearch/connection.js';
+import { createAuditRetention } from '../clients/opensearch/audit-retention.js';
+import { temporalConnectionOptions } from '../clients/temporal/connection.js';
+import { ensureRetentionSchedule } from '../clients/temporal/retention-schedule.js';
+import { loadConfigFiles } from './config-files.js';
+import { createStatusServer } from './status-server.js';
 import { createGuardrailsClient } from '../clients/temporal/guardrails-client.js';
 import { Client, Connection } from '@temporalio/client';
 import { createAuditStore } from '../clients/opensearch/audit-store.js';
@@ -15,18 +19,20 @@ const log = pino({ level: config.LOG_LEVEL, name: 'worker' });
 // Before any connection: the SDK's own messages go through the same logger.
 Runtime.install({ logger: sdkLogger(log.child({ component: 'temporal-sdk' })) });
 
-// A broken playbook, policy or guardrails file stops the worker with the file and the problem.
-const playbooks = orExit(() => PlaybookCatalog.fromDirectory(config.PLAYBOOKS_DIR));
+// Broken playbooks, policy or guardrails stop the worker with every problem (file, field, line);
+// once running, a broken edit is refused and the last good version stays in service.
+const files = orExit(() => loadConfigFiles(config, log));
+const { playbooks } = files;
 log.info({ playbooks: playbooks.all.map((p) => `${p.id}@${p.version}`) }, 'playbooks loaded');
-orExit(() => loadPolicy(config.POLICY_FILE)); // refuse to start on a broken policy file
-const standingRules = orExit(() => loadGuardrails(config.GUARDRAILS_FILE));
+const temporalOptions = orExit(() => temporalConnectionOptions(config));
+const opensearch = orExit(() => createOpenSearchClient(config));
 
-const audit = createAuditStore(new OpenSearchClient({ node: config.OPENSEARCH_URL }), config.AUDIT_INDEX_PREFIX);
+const audit = createAuditStore(opensearch, config.AUDIT_INDEX_PREFIX, { replicas: config.AUDIT_INDEX_REPLICAS });
 await audit.installTemplate();
 
-const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const connection = await NativeConnection.connect(temporalOptions);
 // Activities read and broadcast the guardrails through an ordinary client.
-const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const clientConnection = await Connection.connect(temporalOptions);
 const guardrails = createGuardrailsClient(
   new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
   {
@@ -40,7 +46,7 @@ const worker = await createIncidentWorker({
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   dependencies: {
     playbooks,
-    policy: () => loadPolicy(config.POLICY_FILE),
+    policy: () => files.policy.current(),
     audit,
     notifier: config.NOTIFY_WEBHOOK_URL
       ? webhookNotifier(config.NOTIFY_WEBHOOK_URL)
@@ -53,11 +59,30 @@ const worker = await createIncidentWorker({
       namespace: config.TEMPORAL_NAMESPACE,
     },
   },
+  retention: createAuditRetention(opensearch, config.AUDIT_INDEX_PREFIX),
 });
 log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');
 // Start the control workflow (or hand the running one the current standing rules).
-await guardrails.ensureRunning(standingRules);
+await guardrails.ensureRunning(files.guardrails.current());
+// An edited guardrails file reaches the control workflow without a restart.
+files.watch(config.CONFIG_CHECK_SECONDS, (rules) => {
+  guardrails.ensureRunning(rules).catch((err: Error) => log.error({ err }, 'standing rules not delivered'));
+});
+const retention = await ensureRetentionSchedule(
+  new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
+  {
+    scheduleId: config.AUDIT_RETENTION_SCHEDULE_ID,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    retentionMonths: config.AUDIT_RETENTION_MONTHS,
+    cron: config.AUDIT_RETENTION_CRON,
+  },
+);
+log.info({ retentionMonths: config.AUDIT_RETENTION_MONTHS ?? 'forever', schedule: retention }, 'audit retention');
+const status = createStatusServer({ health: files.health, running: () => worker.getState() === 'RUNNING' });
+if (config.WORKER_HTTP_PORT)
+  log.info({ url: await status.listen(config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST) }, 'worker metrics and readiness');
 // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
 await worker.run();
+await status.close();
 await clientConnection.close();
 await connection.close();

@@ -1,14 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { CHANNELS, ROLES, type Actor, type Channel, type Role } from '../../domain/actor/actor.js';
-import { parseYaml, readConfigFile } from '../../clients/config/catalog.js';
+import { readConfigFile } from '../../clients/config/catalog.js';
+import { validateConfig } from '../../clients/config/yaml-source.js';
 import { ConfigFileError } from '../../clients/config/config-file-error.js';
 
 /**
  * Static API tokens, mapped to people. Only the SHA-256 of each token is stored, so the file
  * can be read by anyone who may see the configuration without handing out credentials.
  */
-const principalsFileSchema = z.object({
+export const principalsFileSchema = z.object({
   principals: z
     .array(
       z
@@ -65,10 +66,9 @@ export class PrincipalDirectory {
     origin = 'principals file',
     env: NodeJS.ProcessEnv = process.env,
   ): PrincipalDirectory {
-    const parsed = principalsFileSchema.safeParse(parseYaml(source, origin));
-    if (!parsed.success) throw ConfigFileError.fromZod(origin, parsed.error);
+    const parsed = validateConfig(principalsFileSchema, source, origin);
     const signing: SigningSource[] = [];
-    const entries = parsed.data.principals.map(({ tokenSha256, signing: sign, ...p }) => {
+    const entries = parsed.principals.map(({ tokenSha256, signing: sign, ...p }) => {
       if (sign) {
         const secret = env[sign.secretEnv];
         if (!secret)

@@ -4,7 +4,8 @@ import { parse } from 'yaml';
 import { playbookSchema, selectPlaybook, type Playbook } from '../../domain/playbook/playbook.js';
 import { policySchema, type Policy } from '../../domain/policy/policy.js';
 import { guardrailsFileSchema, type Rule } from '../../domain/guardrails/controls.js';
-import { ConfigFileError } from './config-file-error.js';
+import { ConfigFileError, ConfigFilesError } from './config-file-error.js';
+import { validateConfig } from './yaml-source.js';
 
 /** A playbook, policy or guardrails file that cannot be used (names the file). */
 export { ConfigFileError as PlaybookError };
@@ -18,17 +19,13 @@ export function parseYaml(source: string, file: string): unknown {
   }
 }
 
-/** Parse and validate one playbook file; the error names the file and the failing field. */
+/** Parse and validate one playbook file; the error names the file and every failing field, with its line. */
 export function parsePlaybook(source: string, file: string): Playbook {
-  const parsed = playbookSchema.safeParse(parseYaml(source, file));
-  if (!parsed.success) throw ConfigFileError.fromZod(file, parsed.error);
-  return parsed.data;
+  return validateConfig(playbookSchema, source, file);
 }
 
 export function parsePolicy(source: string, file: string): Policy {
-  const parsed = policySchema.safeParse(parseYaml(source, file) ?? {});
-  if (!parsed.success) throw ConfigFileError.fromZod(file, parsed.error);
-  return parsed.data;
+  return validateConfig(policySchema, source, file, { empty: {} });
 }
 
 export function loadPolicy(file: string): Policy {
@@ -47,8 +44,13 @@ export class PlaybookCatalog {
     private signature: string,
   ) {}
 
-  static fromDirectory(dir: string): PlaybookCatalog {
-    return new PlaybookCatalog(dir, PlaybookCatalog.load(dir), PlaybookCatalog.signatureOf(dir));
+  /** Told the outcome of every reload that found a change: nothing (accepted) or what was refused. */
+  private onReload: (error?: ConfigFileError | ConfigFilesError) => void = () => undefined;
+
+  static fromDirectory(dir: string, onReload?: (error?: ConfigFileError | ConfigFilesError) => void): PlaybookCatalog {
+    const catalog = new PlaybookCatalog(dir, PlaybookCatalog.load(dir), PlaybookCatalog.signatureOf(dir));
+    if (onReload) catalog.onReload = onReload;
+    return catalog;
   }
 
   static load(dir: string): Playbook[] {
@@ -57,12 +59,25 @@ export class PlaybookCatalog {
       .readdirSync(dir)
       .filter((f) => /\.ya?ml$/.test(f))
       .sort();
-    const playbooks = files.map((f) => parsePlaybook(fs.readFileSync(path.join(dir, f), 'utf8'), path.join(dir, f)));
-    const ids = new Set<string>();
-    for (const p of playbooks) {
-      if (ids.has(p.id)) throw new ConfigFileError(dir, `playbook id "${p.id}" is defined twice`);
-      ids.add(p.id);
+    // Every file is checked, so one run names every problem in every file.
+    const errors: ConfigFileError[] = [];
+    const playbooks: Playbook[] = [];
+    const ids = new Map<string, string>();
+    for (const f of files) {
+      const file = path.join(dir, f);
+      try {
+        const p = parsePlaybook(readConfigFile(file), file);
+        const first = ids.get(p.id);
+        if (first) errors.push(new ConfigFileError(file, `playbook id "${p.id}" is already defined in ${first}`));
+        ids.set(p.id, file);
+        playbooks.push(p);
+      } catch (err) {
+        if (!(err instanceof ConfigFileError)) throw err;
+        errors.push(err);
+      }
     }
+    if (errors.length === 1) throw errors[0]!;
+    if (errors.length > 1) throw new ConfigFilesError(errors);
     return playbooks;
   }
 
@@ -82,12 +97,16 @@ export class PlaybookCatalog {
   refresh(): string | undefined {
     const signature = PlaybookCatalog.signatureOf(this.dir);
     if (signature === this.signature) return undefined;
+    // Taken as seen even when refused: the same broken files are reported once, not on every check.
+    this.signature = signature;
     try {
       this.playbooks = PlaybookCatalog.load(this.dir);
-      this.signature = signature;
+      this.onReload();
       return undefined;
     } catch (err) {
-      return (err as Error).message;
+      if (!(err instanceof ConfigFileError || err instanceof ConfigFilesError)) throw err;
+      this.onReload(err);
+      return err.message;
     }
   }
 
@@ -102,9 +121,7 @@ export class PlaybookCatalog {
 
 /** Standing exclusion rules (config/guardrails.yaml), validated like playbooks. */
 export function parseGuardrails(source: string, file: string): Array<Omit<Rule, 'source'>> {
-  const parsed = guardrailsFileSchema.safeParse(parseYaml(source, file) ?? {});
-  if (!parsed.success) throw ConfigFileError.fromZod(file, parsed.error);
-  return parsed.data.rules;
+  return validateConfig(guardrailsFileSchema, source, file, { empty: {} }).rules;
 }
 
 export function loadGuardrails(file: string): Array<Omit<Rule, 'source'>> {
