@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { temporalConnectionOptionsFromEnv } from '../src/clients/temporal/connection.js';
 import { startDemoTarget } from './demo-target.js';
 import { ensureStack, StackError } from './stack/index.js';
 import { cacheDir } from './stack/profiles.js';
@@ -71,7 +72,7 @@ for (const [name, entry] of [
 
 // Ready means: the gateway answers and a worker polls the task queue.
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-const connection = await Connection.connect({ address: stack.temporal.address });
+const connection = await Connection.connect(temporalConnectionOptionsFromEnv(stack.temporal.address));
 const deadline = Date.now() + 120_000;
 for (;;) {
   const gatewayUp = await fetch(`${gatewayUrl}/healthz`).then(

@@ -1,4 +1,5 @@
-import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
+import type { Client as OpenSearchClient } from '@opensearch-project/opensearch';
+import { createOpenSearchClientFromEnv } from '../../src/clients/opensearch/connection.js';
 import { createAuditStore, indexFor, type AuditQuery } from '../../src/clients/opensearch/audit-store.js';
 import type { AuditEvent } from '../../src/domain/audit/event.js';
 import { restartPlaybook, startInterlock } from '../../test/support/interlock.js';
@@ -122,7 +123,7 @@ export const auditSuite: BenchSuite = {
     'event-to-searchable latency, and search latency over a 1,000,000-event corpus vs the same query sent raw',
   async run({ stack, iterations = 200 }) {
     const log = (m: string) => console.error(`[bench:audit] ${m}`);
-    const client = new OpenSearchClient({ node: stack.opensearchUrl, requestTimeout: 600_000 });
+    const client = createOpenSearchClientFromEnv(stack.opensearchUrl, { requestTimeout: 600_000 });
     await ensureCorpus(client, log);
 
     // 1. Search latency over the corpus: through the gateway, and the same body raw.

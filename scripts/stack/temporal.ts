@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { temporalConnectionOptionsFromEnv } from '../../src/clients/temporal/connection.js';
 import protoPackage from '@temporalio/proto';
 
 // @temporalio/proto is CommonJS; Node's ESM loader only sees its default export.
@@ -45,7 +46,7 @@ export async function ensureTemporalCli(log: (msg: string) => void): Promise<str
 async function temporalReachable(address: string): Promise<boolean> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 2000 });
+    connection = await Connection.connect({ ...temporalConnectionOptionsFromEnv(address), connectTimeout: 2000 });
     await connection.workflowService.getSystemInfo({});
     return true;
   } catch {
@@ -124,7 +125,7 @@ const INDEXED_VALUE_TYPE: Record<string, number> = {
 
 /** Idempotent: registers only the attributes the namespace lacks (a reused server may have none). */
 export async function ensureSearchAttributes(address: string, namespace: string): Promise<void> {
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect(temporalConnectionOptionsFromEnv(address));
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
     const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));

@@ -1,7 +1,8 @@
-import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createAuditStore } from '../clients/opensearch/audit-store.js';
+import { createOpenSearchClient } from '../clients/opensearch/connection.js';
+import { temporalConnectionOptions } from '../clients/temporal/connection.js';
 import { gatewayEnvSchema, loadConfigOrExit, orExit } from '../config/env.js';
 import { createApp } from './app.js';
 import { createJwtVerifier } from './auth/jwt.js';
@@ -14,9 +15,10 @@ const log = pino({ level: config.LOG_LEVEL, name: 'gateway' });
 const principals = orExit(() => PrincipalDirectory.fromFile(config.PRINCIPALS_FILE));
 
 // One Temporal client per process: it multiplexes every request over one connection.
-const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+// TLS, mTLS or an API key as configured; a half-configured setup stops here, naming the variables.
+const connection = await Connection.connect(orExit(() => temporalConnectionOptions(config)));
 const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-const opensearch = new OpenSearchClient({ node: config.OPENSEARCH_URL });
+const opensearch = orExit(() => createOpenSearchClient(config));
 const audit = createAuditStore(opensearch, config.AUDIT_INDEX_PREFIX);
 const app = createApp({
   client,

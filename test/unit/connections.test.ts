@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, workerEnvSchema } from '../../src/config/env.js';
 import { openSearchClientOptions } from '../../src/clients/opensearch/connection.js';
-import { temporalConnectionOptions } from '../../src/clients/temporal/connection.js';
+import { temporalConnectionOptions, temporalConnectionOptionsFromEnv } from '../../src/clients/temporal/connection.js';
 import { expiredIndices } from '../../src/domain/audit/retention.js';
 
 /** Files as a map: what each connection would read, without touching the disk. */
@@ -83,6 +83,17 @@ describe('Temporal connection options', () => {
       );
     expect(attempt).toThrow(
       /TEMPORAL_TLS_KEY_FILE: required[\s\S]*cannot read \/nope-ca\.pem[\s\S]*cannot read \/nope\.pem/,
+    );
+  });
+
+  it('scripts get the same options from the environment, for the address they use', () => {
+    expect(temporalConnectionOptionsFromEnv('127.0.0.1:17233', { TEMPORAL_API_KEY: 'k' })).toEqual({
+      address: '127.0.0.1:17233',
+      tls: {},
+      apiKey: 'k',
+    });
+    expect(() => temporalConnectionOptionsFromEnv('x:1', { TEMPORAL_TLS_KEY_FILE: '/k' })).toThrow(
+      /TEMPORAL_TLS_CERT_FILE: required/,
     );
   });
 

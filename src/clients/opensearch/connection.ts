@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { Client, type ClientOptions } from '@opensearch-project/opensearch';
-import { ConfigError } from '../../config/env.js';
+import { ConfigError, loadConfig, workerEnvSchema } from '../../config/env.js';
 
 /** The environment variables that say how to reach OpenSearch (validated in src/config/env.ts). */
 export interface OpenSearchConnectionSettings {
@@ -66,4 +66,22 @@ export function openSearchClientOptions(
 
 export function createOpenSearchClient(settings: OpenSearchConnectionSettings, extra: Partial<ClientOptions> = {}) {
   return new Client({ ...openSearchClientOptions(settings), ...extra });
+}
+
+/** For scripts (benchmarks): the client for `url` with the credentials and CA of the environment. */
+export function createOpenSearchClientFromEnv(
+  url: string,
+  extra: Partial<ClientOptions> = {},
+  env: NodeJS.ProcessEnv = process.env,
+) {
+  const settings = loadConfig(
+    workerEnvSchema.pick({
+      OPENSEARCH_USERNAME: true,
+      OPENSEARCH_PASSWORD: true,
+      OPENSEARCH_PASSWORD_FILE: true,
+      OPENSEARCH_CA_FILE: true,
+    }),
+    env,
+  );
+  return createOpenSearchClient({ ...settings, OPENSEARCH_URL: url }, extra);
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { TLSConfig } from '@temporalio/client';
-import { ConfigError } from '../../config/env.js';
+import { ConfigError, loadConfig, workerEnvSchema } from '../../config/env.js';
 
 /** The environment variables that say how to reach Temporal (validated in src/config/env.ts). */
 export interface TemporalConnectionSettings {
@@ -90,4 +90,24 @@ export function temporalConnectionOptions(
       : {}),
     ...(apiKey ? { apiKey } : {}),
   };
+}
+
+/**
+ * For scripts (stack, start, benchmarks): the same options from the process environment, for a
+ * given address (the server a script started, or TEMPORAL_ADDRESS).
+ */
+export function temporalConnectionOptionsFromEnv(address: string, env: NodeJS.ProcessEnv = process.env) {
+  const settings = loadConfig(
+    workerEnvSchema.pick({
+      TEMPORAL_TLS: true,
+      TEMPORAL_TLS_CA_FILE: true,
+      TEMPORAL_TLS_CERT_FILE: true,
+      TEMPORAL_TLS_KEY_FILE: true,
+      TEMPORAL_TLS_SERVER_NAME: true,
+      TEMPORAL_API_KEY: true,
+      TEMPORAL_API_KEY_FILE: true,
+    }),
+    env,
+  );
+  return temporalConnectionOptions({ ...settings, TEMPORAL_ADDRESS: address });
 }
