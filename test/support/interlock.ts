@@ -11,6 +11,7 @@ import pino from 'pino';
 import type { Notification } from '../../src/clients/notify/notifier.js';
 import { createGuardrailsClient, type GuardrailsClient } from '../../src/clients/temporal/guardrails-client.js';
 import type { Rule } from '../../src/domain/guardrails/controls.js';
+import type { RefirePolicy } from '../../src/domain/incident/refire-policy.js';
 import { parsePolicy, PlaybookCatalog } from '../../src/clients/config/catalog.js';
 import { createApp } from '../../src/api/app.js';
 import type { JwtVerifier } from '../../src/api/auth/jwt.js';
@@ -69,6 +70,8 @@ export interface InterlockOptions {
   rateLimitPerMinute?: number;
   standingRules?: Array<Omit<Rule, 'source'>>;
   maxConcurrentActivities?: number;
+  /** The gateway's re-fire policy for ended incidents (default: the production default). */
+  refirePolicy?: RefirePolicy;
   /** A channel that is down for these notifications: the send throws (and nothing is recorded as sent). */
   failNotification?: (n: Notification) => boolean;
 }
@@ -144,6 +147,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     log: pino({ level: 'silent' }),
     rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
     guardrailsWorkflowId,
+    refirePolicy: options.refirePolicy,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
