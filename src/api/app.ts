@@ -2,6 +2,7 @@ import express from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { AuditStore } from '../clients/opensearch/audit-store.js';
 import { createAuthenticator } from './auth/authenticator.js';
@@ -12,12 +13,11 @@ import { errorHandler, HttpError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { createMount } from './mount.js';
 import { alertRoutes } from './routes/alerts.js';
-import { createIncidentIntake } from '../clients/temporal/incident-intake.js';
-import { DEFAULT_REFIRE_POLICY, type RefirePolicy } from '../domain/incident/refire-policy.js';
 import { auditRoutes } from './routes/audit.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { guardrailRoutes } from './routes/guardrails.js';
 import { operationsRoutes } from './routes/operations.js';
+import { codecCors, codecRoutes } from './routes/codec.js';
 import { refusedChangeSignal } from '../contracts/guardrails.js';
 import type { Role } from '../domain/actor/actor.js';
 
@@ -36,8 +36,10 @@ export interface GatewayDependencies {
   version?: string;
   /** The control workflow holding the guardrails. */
   guardrailsWorkflowId: string;
-  /** When an alert for an ended incident may open a new response by itself. */
-  refirePolicy?: RefirePolicy;
+  /** The payload codec the Temporal client uses (unset: off), served to the Temporal UI. */
+  payloadCodec?: PayloadCodec;
+  /** Browser origins (the Temporal UI's) allowed to call the codec endpoints. */
+  codecCorsOrigins?: string[];
 }
 
 /**
@@ -59,6 +61,9 @@ export function createApp(deps: GatewayDependencies) {
       verify: (req, _res, buf) => void ((req as express.Request).rawBody = buf),
     }),
   );
+
+  // Before authentication: a browser's CORS preflight carries no token.
+  app.use('/v1/codec', codecCors(deps.codecCorsOrigins ?? []));
 
   const authenticator = createAuthenticator(deps.principals, deps.jwt);
   const perMinute = deps.rateLimitPerMinute ?? 600;
@@ -103,19 +108,11 @@ export function createApp(deps: GatewayDependencies) {
     metrics,
     version: deps.version ?? '0.1.0',
   });
-  alertRoutes(
-    mount,
-    createIncidentIntake({
-      client: deps.client,
-      taskQueue: deps.taskQueue,
-      audit: deps.audit,
-      policy: deps.refirePolicy ?? DEFAULT_REFIRE_POLICY,
-    }),
-    metrics,
-  );
+  alertRoutes(mount, deps.client, deps.taskQueue, metrics);
   incidentRoutes(mount, deps.client, metrics);
   auditRoutes(mount, deps.audit, deps.client);
   guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId);
+  codecRoutes(mount, deps.payloadCodec);
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GUARDRAIL_ROUTES } from './contract/guardrail-routes.js';
 import { INCIDENT_ROUTES } from './contract/incident-routes.js';
 import { OPERATION_ROUTES } from './contract/operation-routes.js';
+import { CODEC_ROUTES } from './contract/codec-routes.js';
 
 import type { RouteContract } from './contract/schemas.js';
 
@@ -12,7 +13,7 @@ export { bodies, queries, type RouteContract } from './contract/schemas.js';
  * (src/api/contract/). The routers validate with these schemas and /v1/openapi.json is generated
  * from them, so the document and the behaviour cannot drift apart.
  */
-export const ROUTES = { ...INCIDENT_ROUTES, ...GUARDRAIL_ROUTES, ...OPERATION_ROUTES };
+export const ROUTES = { ...INCIDENT_ROUTES, ...GUARDRAIL_ROUTES, ...OPERATION_ROUTES, ...CODEC_ROUTES };
 export type RouteName = keyof typeof ROUTES;
 
 const errorBody = {

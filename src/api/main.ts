@@ -1,15 +1,17 @@
 import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
 import { createAuditStore } from '../clients/opensearch/audit-store.js';
 import { createOpenSearchClient } from '../clients/opensearch/connection.js';
 import { temporalConnectionOptions } from '../clients/temporal/connection.js';
 import { gatewayEnvSchema, loadConfigOrExit, orExit } from '../config/env.js';
+import { createLogger } from '../config/logger.js';
+import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload-codec.js';
 import { createApp } from './app.js';
 import { createJwtVerifier } from './auth/jwt.js';
 import { PrincipalDirectory } from './auth/principals.js';
 
 const config = loadConfigOrExit(gatewayEnvSchema);
-const log = pino({ level: config.LOG_LEVEL, name: 'gateway' });
+const log = createLogger({ level: config.LOG_LEVEL, name: 'gateway' });
+const payloadCodec = config.PAYLOAD_CODEC_KEYS && createEncryptionCodec(config.PAYLOAD_CODEC_KEYS);
 
 // Files first: a broken principals file stops the gateway before it connects to anything.
 const principals = orExit(() => PrincipalDirectory.fromFile(config.PRINCIPALS_FILE));
@@ -17,7 +19,7 @@ const principals = orExit(() => PrincipalDirectory.fromFile(config.PRINCIPALS_FI
 // One Temporal client per process: it multiplexes every request over one connection.
 // TLS, mTLS or an API key as configured; a half-configured setup stops here, naming the variables.
 const connection = await Connection.connect(orExit(() => temporalConnectionOptions(config)));
-const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...codecOptions(payloadCodec) });
 const opensearch = orExit(() => createOpenSearchClient(config));
 const audit = createAuditStore(opensearch, config.AUDIT_INDEX_PREFIX);
 const app = createApp({
@@ -40,7 +42,8 @@ const app = createApp({
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   signatureToleranceSeconds: config.SIGNATURE_TOLERANCE_SECONDS,
   guardrailsWorkflowId: config.GUARDRAILS_WORKFLOW_ID,
-  refirePolicy: { quietPeriodMs: config.REFIRE_QUIET_PERIOD, maxAutomatedPerHour: config.REFIRE_MAX_PER_HOUR },
+  payloadCodec,
+  codecCorsOrigins: config.CODEC_CORS_ORIGINS,
 });
 
 const server = app.listen(config.PORT, config.HOST, () => {

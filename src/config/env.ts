@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../domain/playbook/duration.js';
+import { parseCodecKeys, type CodecKey } from '../clients/temporal/payload-codec.js';
 
 /**
  * Configuration comes from environment variables only, validated once at start: a typo fails
@@ -15,6 +15,8 @@ const shared = {
     .regex(/^[a-z0-9][a-z0-9-]*$/)
     .default('audit-events'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Temporal payload encryption keys, `id:base64key,...` (the first encrypts, all decrypt); unset: off. */
+  PAYLOAD_CODEC_KEYS: z.string().optional().transform(codecKeys),
   /** The one control workflow holding the kill switch, pauses, rules and freezes. */
   GUARDRAILS_WORKFLOW_ID: z.string().min(1).default('interlock-guardrails'),
   ...connectionEnv(),
@@ -48,6 +50,8 @@ export const workerEnvSchema = z.object({
   PLAYBOOKS_DIR: z.string().min(1).default('playbooks'),
   POLICY_FILE: z.string().min(1).default('config/policy.yaml'),
   GUARDRAILS_FILE: z.string().min(1).default('config/guardrails.yaml'),
+  /** One file per secret (Kubernetes/Docker secrets); unset: secrets come from INTERLOCK_SECRET_<NAME>. */
+  SECRETS_DIR: z.string().min(1).optional(),
   /** Approval requests, reminders and escalations are POSTed here; unset, they go to the log. */
   NOTIFY_WEBHOOK_URL: z.url().optional(),
   /** Where people reach the gateway, the web console and the Temporal UI: links in notifications. */
@@ -84,10 +88,8 @@ export const gatewayEnvSchema = z
     OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
     SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
-    /** After a response ended, how long until an alert for its incident may open a new one by itself. */
-    REFIRE_QUIET_PERIOD: durationSchema.prefault('15m'),
-    /** Responses an incident key may get from alerts per hour; past that a responder restarts it (0: always). */
-    REFIRE_MAX_PER_HOUR: z.coerce.number().int().min(0).max(1000).default(3),
+    /** Origins (the Temporal UI's) allowed to call the payload codec endpoints from a browser. */
+    CODEC_CORS_ORIGINS: z.string().optional().transform(origins),
   })
   .superRefine((env, ctx) => {
     if (!env.OIDC_ISSUER) return;
@@ -101,6 +103,34 @@ export const gatewayEnvSchema = z
       });
   });
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;
+
+function codecKeys(text: string | undefined, ctx: z.RefinementCtx<string | undefined>): CodecKey[] | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    return parseCodecKeys(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+}
+
+function origins(text: string | undefined, ctx: z.RefinementCtx<string | undefined>): string[] {
+  const list = (text ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of list) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (parsed?.origin !== origin)
+      ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin (scheme://host[:port], no path)` });
+  }
+  return list;
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

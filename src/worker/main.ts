@@ -1,5 +1,4 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import pino from 'pino';
 import { logNotifier, webhookNotifier } from '../clients/notify/notifier.js';
 import { createOpenSearchClient } from '../clients/opensearch/connection.js';
 import { createAuditRetention } from '../clients/opensearch/audit-retention.js';
@@ -11,11 +10,21 @@ import { createGuardrailsClient } from '../clients/temporal/guardrails-client.js
 import { Client, Connection } from '@temporalio/client';
 import { createAuditStore } from '../clients/opensearch/audit-store.js';
 import { loadConfigOrExit, orExit, workerEnvSchema } from '../config/env.js';
+import { createLogger } from '../config/logger.js';
+import { secretProviderFor } from '../clients/secrets/provider.js';
+import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload-codec.js';
 import { createIncidentWorker } from './create-worker.js';
 import { sdkLogger } from './sdk-logger.js';
 
 const config = loadConfigOrExit(workerEnvSchema);
-const log = pino({ level: config.LOG_LEVEL, name: 'worker' });
+const log = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
+// Every payload this worker and its client send is encrypted when keys are configured.
+const codec = codecOptions(config.PAYLOAD_CODEC_KEYS && createEncryptionCodec(config.PAYLOAD_CODEC_KEYS));
+const secrets = secretProviderFor(config);
+log.info(
+  { secrets: secrets.description, payloadCodec: Boolean(codec.dataConverter) },
+  'secrets and payload encryption',
+);
 // Before any connection: the SDK's own messages go through the same logger.
 Runtime.install({ logger: sdkLogger(log.child({ component: 'temporal-sdk' })) });
 
@@ -34,7 +43,7 @@ const connection = await NativeConnection.connect(temporalOptions);
 // Activities read and broadcast the guardrails through an ordinary client.
 const clientConnection = await Connection.connect(temporalOptions);
 const guardrails = createGuardrailsClient(
-  new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
+  new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, ...codec }),
   {
     workflowId: config.GUARDRAILS_WORKFLOW_ID,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -44,6 +53,7 @@ const worker = await createIncidentWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
+  ...codec,
   dependencies: {
     playbooks,
     policy: () => files.policy.current(),
@@ -52,6 +62,7 @@ const worker = await createIncidentWorker({
       ? webhookNotifier(config.NOTIFY_WEBHOOK_URL)
       : logNotifier((m, attrs) => log.info(attrs, m)),
     guardrails,
+    secrets,
     links: {
       gatewayUrl: config.PUBLIC_GATEWAY_URL,
       consoleUrl: config.PUBLIC_CONSOLE_URL,
@@ -69,7 +80,7 @@ files.watch(config.CONFIG_CHECK_SECONDS, (rules) => {
   guardrails.ensureRunning(rules).catch((err: Error) => log.error({ err }, 'standing rules not delivered'));
 });
 const retention = await ensureRetentionSchedule(
-  new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
+  new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, ...codec }),
   {
     scheduleId: config.AUDIT_RETENTION_SCHEDULE_ID,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -80,7 +91,10 @@ const retention = await ensureRetentionSchedule(
 log.info({ retentionMonths: config.AUDIT_RETENTION_MONTHS ?? 'forever', schedule: retention }, 'audit retention');
 const status = createStatusServer({ health: files.health, running: () => worker.getState() === 'RUNNING' });
 if (config.WORKER_HTTP_PORT)
-  log.info({ url: await status.listen(config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST) }, 'worker metrics and readiness');
+  log.info(
+    { url: await status.listen(config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST) },
+    'worker metrics and readiness',
+  );
 // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
 await worker.run();
 await status.close();

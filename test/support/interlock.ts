@@ -7,11 +7,13 @@ import type { Server } from 'node:http';
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import pino from 'pino';
+import pino, { type Logger as PinoLogger } from 'pino';
+import type { Logger as SdkLogger, PayloadCodec } from '@temporalio/common';
+import type { SecretProvider } from '../../src/clients/secrets/provider.js';
+import { codecOptions } from '../../src/clients/temporal/payload-codec.js';
 import type { Notification } from '../../src/clients/notify/notifier.js';
 import { createGuardrailsClient, type GuardrailsClient } from '../../src/clients/temporal/guardrails-client.js';
 import type { Rule } from '../../src/domain/guardrails/controls.js';
-import type { RefirePolicy } from '../../src/domain/incident/refire-policy.js';
 import { parsePolicy, PlaybookCatalog } from '../../src/clients/config/catalog.js';
 import { createApp } from '../../src/api/app.js';
 import type { JwtVerifier } from '../../src/api/auth/jwt.js';
@@ -70,17 +72,22 @@ export interface InterlockOptions {
   rateLimitPerMinute?: number;
   standingRules?: Array<Omit<Rule, 'source'>>;
   maxConcurrentActivities?: number;
-  /** The gateway's re-fire policy for ended incidents (default: the production default). */
-  refirePolicy?: RefirePolicy;
   /** A channel that is down for these notifications: the send throws (and nothing is recorded as sent). */
   failNotification?: (n: Notification) => boolean;
+  /** Where `{{secrets.NAME}}` is resolved from (unset: steps that use a secret fail). */
+  secrets?: SecretProvider;
+  /** Encrypt payloads: the worker and the client (and the gateway's codec endpoints) use it. */
+  payloadCodec?: PayloadCodec;
+  codecCorsOrigins?: string[];
+  /** The gateway's logger (default: silent). */
+  gatewayLog?: PinoLogger;
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
-export function installTestRuntime(): void {
+export function installTestRuntime(logger?: SdkLogger): void {
   if (!runtimeInstalled) {
     // Worker state chatter at INFO buries test failures; warnings and errors still show.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: logger ?? new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
 }
@@ -107,7 +114,8 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   const audit = createAuditStore(opensearch, stack.auditIndexPrefix);
   await audit.installTemplate(); // as the worker does at start (idempotent)
   const connection = stack.temporal ? undefined : await Connection.connect({ address: stack.temporalAddress });
-  const client = stack.temporal?.client ?? new Client({ connection, namespace: 'default' });
+  const client =
+    stack.temporal?.client ?? new Client({ connection, namespace: 'default', ...codecOptions(options.payloadCodec) });
   // A control workflow per harness: files running in parallel must not share one kill switch.
   const guardrailsWorkflowId = `guardrails-${taskQueue}`;
   const guardrailsClient = createGuardrailsClient(client, { workflowId: guardrailsWorkflowId, taskQueue });
@@ -118,6 +126,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
+    ...codecOptions(options.payloadCodec),
     dependencies: {
       playbooks: PlaybookCatalog.fromDirectory(playbookDir),
       policy: () => parsePolicy(options.policy ?? '{}', 'test policy'),
@@ -130,6 +139,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
         },
       },
       guardrails,
+      secrets: options.secrets,
     },
     retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
@@ -144,10 +154,11 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     jwt: options.jwt,
     audit,
     opensearchPing: () => opensearch.ping(),
-    log: pino({ level: 'silent' }),
+    log: options.gatewayLog ?? pino({ level: 'silent' }),
     rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
     guardrailsWorkflowId,
-    refirePolicy: options.refirePolicy,
+    payloadCodec: options.payloadCodec,
+    codecCorsOrigins: options.codecCorsOrigins,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -35,6 +35,8 @@ export interface RouteContract {
   tag: 'alerts' | 'incidents' | 'audit' | 'guardrails' | 'operations';
   /** Roles that may call it; 'public' needs no authentication; 'alert-source' also accepts signed bodies. */
   access: Role[] | 'public' | 'alert-source';
+  /** A POST that changes nothing (its input is too large for a query string): readers may call it. */
+  readOnly?: true;
   params?: Record<string, string>;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -145,8 +147,7 @@ export const intake = (summary: string, body: z.ZodType): RouteContract => ({
   query: queries.intake,
   body,
   responses: {
-    200: 'the incident\'s response had ended: recorded on it ({outcome: "recorded", recorded: true, started: false, reason}), nothing started (re-fire policy, or a resolved notification)',
-    202: 'accepted ({outcome}): "delivered" (the running response has it, or it opened the first one), "reopened" (the response had ended and the re-fire policy opened a new one; with reason), "dry-run" (a dry run of its own, incidentId dryrun-…); Location: the incident',
+    202: 'accepted: the response was opened or joined (Location: the incident)',
     400: 'malformed JSON or a wrong shape',
     401: 'not authenticated',
     403: 'not an alert source',
