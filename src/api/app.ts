@@ -13,6 +13,8 @@ import { errorHandler, HttpError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { createMount } from './mount.js';
 import { alertRoutes } from './routes/alerts.js';
+import { createIncidentIntake } from '../clients/temporal/incident-intake.js';
+import { DEFAULT_REFIRE_POLICY, type RefirePolicy } from '../domain/incident/refire-policy.js';
 import { auditRoutes } from './routes/audit.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { guardrailRoutes } from './routes/guardrails.js';
@@ -36,6 +38,8 @@ export interface GatewayDependencies {
   version?: string;
   /** The control workflow holding the guardrails. */
   guardrailsWorkflowId: string;
+  /** When an alert for an ended incident may open a new response by itself. */
+  refirePolicy?: RefirePolicy;
   /** The payload codec the Temporal client uses (unset: off), served to the Temporal UI. */
   payloadCodec?: PayloadCodec;
   /** Browser origins (the Temporal UI's) allowed to call the codec endpoints. */
@@ -108,7 +112,16 @@ export function createApp(deps: GatewayDependencies) {
     metrics,
     version: deps.version ?? '0.1.0',
   });
-  alertRoutes(mount, deps.client, deps.taskQueue, metrics);
+  alertRoutes(
+    mount,
+    createIncidentIntake({
+      client: deps.client,
+      taskQueue: deps.taskQueue,
+      audit: deps.audit,
+      policy: deps.refirePolicy ?? DEFAULT_REFIRE_POLICY,
+    }),
+    metrics,
+  );
   incidentRoutes(mount, deps.client, metrics);
   auditRoutes(mount, deps.audit, deps.client);
   guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId);

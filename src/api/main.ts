@@ -42,6 +42,7 @@ const app = createApp({
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   signatureToleranceSeconds: config.SIGNATURE_TOLERANCE_SECONDS,
   guardrailsWorkflowId: config.GUARDRAILS_WORKFLOW_ID,
+  refirePolicy: { quietPeriodMs: config.REFIRE_QUIET_PERIOD, maxAutomatedPerHour: config.REFIRE_MAX_PER_HOUR },
   payloadCodec,
   codecCorsOrigins: config.CODEC_CORS_ORIGINS,
 });

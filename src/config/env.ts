@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationSchema } from '../domain/playbook/duration.js';
 import { parseCodecKeys, type CodecKey } from '../clients/temporal/payload-codec.js';
 
 /**
@@ -88,6 +89,10 @@ export const gatewayEnvSchema = z
     OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
     SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+    /** After a response ended, how long until an alert for its incident may open a new one by itself. */
+    REFIRE_QUIET_PERIOD: durationSchema.prefault('15m'),
+    /** Responses an incident key may get from alerts per hour; past that a responder restarts it (0: always). */
+    REFIRE_MAX_PER_HOUR: z.coerce.number().int().min(0).max(1000).default(3),
     /** Origins (the Temporal UI's) allowed to call the payload codec endpoints from a browser. */
     CODEC_CORS_ORIGINS: z.string().optional().transform(origins),
   })

@@ -117,6 +117,7 @@ describe('who may call what', () => {
     note: { body: {}, status: 400 },
     resolve: { body: {}, status: 400 },
     cancel: { body: {}, status: 400 },
+    restart: { body: {}, status: 400 },
     auditSearch: { query: 'limit=1', status: 200 },
     auditExport: { query: 'incident=am-000000000000000000000000', status: 200 },
     auditVerify: { query: 'incident=nope', status: 400 },

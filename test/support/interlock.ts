@@ -14,6 +14,7 @@ import { codecOptions } from '../../src/clients/temporal/payload-codec.js';
 import type { Notification } from '../../src/clients/notify/notifier.js';
 import { createGuardrailsClient, type GuardrailsClient } from '../../src/clients/temporal/guardrails-client.js';
 import type { Rule } from '../../src/domain/guardrails/controls.js';
+import type { RefirePolicy } from '../../src/domain/incident/refire-policy.js';
 import { parsePolicy, PlaybookCatalog } from '../../src/clients/config/catalog.js';
 import { createApp } from '../../src/api/app.js';
 import type { JwtVerifier } from '../../src/api/auth/jwt.js';
@@ -72,6 +73,8 @@ export interface InterlockOptions {
   rateLimitPerMinute?: number;
   standingRules?: Array<Omit<Rule, 'source'>>;
   maxConcurrentActivities?: number;
+  /** The gateway's re-fire policy for ended incidents (default: the production default). */
+  refirePolicy?: RefirePolicy;
   /** A channel that is down for these notifications: the send throws (and nothing is recorded as sent). */
   failNotification?: (n: Notification) => boolean;
   /** Where `{{secrets.NAME}}` is resolved from (unset: steps that use a secret fail). */
@@ -157,6 +160,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     log: options.gatewayLog ?? pino({ level: 'silent' }),
     rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
     guardrailsWorkflowId,
+    refirePolicy: options.refirePolicy,
     payloadCodec: options.payloadCodec,
     codecCorsOrigins: options.codecCorsOrigins,
   });

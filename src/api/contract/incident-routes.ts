@@ -2,6 +2,7 @@ import { alertmanagerWebhookSchema } from '../../domain/incident/alertmanager.js
 import { genericAlertSchema } from '../../domain/incident/generic.js';
 import { grafanaWebhookSchema } from '../../domain/incident/grafana.js';
 import { pagerDutyWebhookSchema } from '../../domain/incident/pagerduty.js';
+import { restartInputSchema } from '../../domain/incident/refire-policy.js';
 import { bodies, commonErrors, id, intake, queries, reader, responder, type RouteContract } from './schemas.js';
 
 /** Alert intake, incidents (status and every human input) and the audit trail. */
@@ -96,6 +97,20 @@ export const INCIDENT_ROUTES = {
     params: id,
     body: bodies.resolve,
     responses: { 200: 'resolved', ...commonErrors },
+  },
+  restart: {
+    method: 'post',
+    path: '/v1/incidents/:id/restart',
+    summary: 'Start a new response for an ended incident, past the re-fire policy (audited)',
+    tag: 'incidents',
+    access: responder,
+    params: id,
+    body: restartInputSchema,
+    responses: {
+      202: 'a new response started ({outcome: "restarted", runId, eventId})',
+      ...commonErrors,
+      409: 'the response is still running',
+    },
   },
   cancel: {
     method: 'post',

@@ -147,7 +147,8 @@ export const intake = (summary: string, body: z.ZodType): RouteContract => ({
   query: queries.intake,
   body,
   responses: {
-    202: 'accepted: the response was opened or joined (Location: the incident)',
+    200: 'the incident\'s response had ended: recorded on it ({outcome: "recorded", recorded: true, started: false, reason}), nothing started (re-fire policy, or a resolved notification)',
+    202: 'accepted ({outcome}): "delivered" (the running response has it, or it opened the first one), "reopened" (the response had ended and the re-fire policy opened a new one; with reason), "dry-run" (a dry run of its own, incidentId dryrun-…); Location: the incident',
     400: 'malformed JSON or a wrong shape',
     401: 'not authenticated',
     403: 'not an alert source',

@@ -1,4 +1,5 @@
-import type { Client } from '@temporalio/client';
+import type { Response } from 'express';
+import type { IncidentIntake } from '../../clients/temporal/incident-intake.js';
 import type { AlertDelivery } from '../../domain/incident/alert.js';
 import {
   alertmanagerIncidentKey,
@@ -7,61 +8,84 @@ import {
 } from '../../domain/incident/alertmanager.js';
 import { genericAlertSchema, genericIncidentKey, normalizeGeneric } from '../../domain/incident/generic.js';
 import { grafanaWebhookSchema, normalizeGrafana } from '../../domain/incident/grafana.js';
-import { incidentIdFor, workflowIdFor, type AlertSource } from '../../domain/incident/incident-id.js';
+import {
+  INCIDENT_ID_PATTERN,
+  incidentIdFor,
+  isDryRunId,
+  workflowIdFor,
+  type AlertSource,
+} from '../../domain/incident/incident-id.js';
+import { restartInputSchema } from '../../domain/incident/refire-policy.js';
 import {
   normalizePagerDuty,
   PAGERDUTY_HANDLED_EVENTS,
   pagerDutyIncidentKey,
   pagerDutyWebhookSchema,
 } from '../../domain/incident/pagerduty.js';
-import { alertSignal, INCIDENT_RESPONSE_WORKFLOW } from '../../contracts/incident-response.js';
 import { queries, ROUTES } from '../contract.js';
+import { HttpError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { withDeadline, type Mount } from '../mount.js';
 import { parseOr400 } from '../validate.js';
 
 /**
- * Alert intake. Each format normalizes to one incident key and one delivery; the workflow ID
- * comes from the key, and signal-with-start is atomic on the server, so every delivery for an
- * incident, however many arrive at once, lands in the one running response.
+ * Alert intake. Each format normalizes to one incident key and one delivery; the incident's
+ * response takes it (src/clients/temporal/incident-intake.ts: one signal-with-start while the
+ * response runs or before it exists; the re-fire policy once it has ended; dry runs apart).
  */
-export function alertRoutes(mount: Mount, client: Client, taskQueue: string, metrics: GatewayMetrics) {
+export function alertRoutes(mount: Mount, intake: IncidentIntake, metrics: GatewayMetrics) {
   async function ingest(
+    res: Response,
     source: AlertSource,
     key: string,
     dryRun: string | undefined,
     toDelivery: (incidentId: string) => AlertDelivery,
   ) {
-    const incidentId = incidentIdFor(source, key);
-    const workflowId = workflowIdFor(incidentId);
-    const handle = await withDeadline(
-      client.workflow.signalWithStart(INCIDENT_RESPONSE_WORKFLOW, {
-        workflowId,
-        taskQueue,
-        // Only a new response takes these; a delivery that joins one leaves its mode alone.
-        args: [{ incidentId, dryRun: dryRun === 'true' }],
-        signal: alertSignal,
-        signalArgs: [toDelivery(incidentId)],
-      }),
+    const out = await withDeadline(
+      intake.deliver(incidentIdFor(source, key), toDelivery, { dryRun: dryRun === 'true' }),
     );
     metrics.alerts.inc({ source });
-    return { incidentId, workflowId, runId: handle.signaledRunId };
+    // Recorded only: the request is complete, nothing was started to act on it.
+    res
+      .status(out.outcome === 'recorded' ? 200 : 202)
+      .location(`/v1/incidents/${out.incidentId}`)
+      .json(out.outcome === 'recorded' ? { ...out, recorded: true } : out);
   }
+
+  /** A responder starts a new response for an ended incident, past the re-fire policy. */
+  mount(ROUTES.restart, async (req, res) => {
+    const body = parseOr400(restartInputSchema, req.body, 'restart');
+    const id = String(req.params.id);
+    if (!INCIDENT_ID_PATTERN.test(id) || isDryRunId(id))
+      throw new HttpError(404, 'not_found', `no incident "${id}" (incident ids look like am-<24 hex digits>)`);
+    const out = await withDeadline(intake.restart(id, req.actor!, body.reason));
+    if (out.state === 'not-found') throw new HttpError(404, 'not_found', `no response for incident ${id} ever ran`);
+    if (out.state === 'running')
+      throw new HttpError(409, 'ResponseRunning', 'the response is still running: steer it instead of restarting it');
+    res
+      .status(202)
+      .location(`/v1/incidents/${id}`)
+      .json({
+        outcome: 'restarted',
+        incidentId: id,
+        workflowId: workflowIdFor(id),
+        runId: out.runId,
+        eventId: out.eventId,
+      });
+  });
 
   mount(ROUTES.alertmanager, async (req, res) => {
     const body = parseOr400(alertmanagerWebhookSchema, req.body, 'Alertmanager webhook');
     const { dryRun } = parseOr400(queries.intake, req.query, 'query string');
-    const out = await ingest('alertmanager', alertmanagerIncidentKey(body), dryRun, (id) =>
+    await ingest(res, 'alertmanager', alertmanagerIncidentKey(body), dryRun, (id) =>
       normalizeAlertmanager(body, id, new Date()),
     );
-    res.status(202).location(`/v1/incidents/${out.incidentId}`).json(out);
   });
 
   mount(ROUTES.grafana, async (req, res) => {
     const body = parseOr400(grafanaWebhookSchema, req.body, 'Grafana webhook');
     const { dryRun } = parseOr400(queries.intake, req.query, 'query string');
-    const out = await ingest('grafana', body.groupKey, dryRun, (id) => normalizeGrafana(body, id, new Date()));
-    res.status(202).location(`/v1/incidents/${out.incidentId}`).json(out);
+    await ingest(res, 'grafana', body.groupKey, dryRun, (id) => normalizeGrafana(body, id, new Date()));
   });
 
   mount(ROUTES.pagerduty, async (req, res) => {
@@ -73,18 +97,14 @@ export function alertRoutes(mount: Mount, client: Client, taskQueue: string, met
       res.status(202).json({ ignored: true, eventType: body.event.event_type });
       return;
     }
-    const out = await ingest('pagerduty', pagerDutyIncidentKey(body), dryRun, (id) =>
+    await ingest(res, 'pagerduty', pagerDutyIncidentKey(body), dryRun, (id) =>
       normalizePagerDuty(body, id, new Date()),
     );
-    res.status(202).location(`/v1/incidents/${out.incidentId}`).json(out);
   });
 
   mount(ROUTES.generic, async (req, res) => {
     const body = parseOr400(genericAlertSchema, req.body, 'alert');
     const { dryRun } = parseOr400(queries.intake, req.query, 'query string');
-    const out = await ingest('generic', genericIncidentKey(body), dryRun, (id) =>
-      normalizeGeneric(body, id, new Date()),
-    );
-    res.status(202).location(`/v1/incidents/${out.incidentId}`).json(out);
+    await ingest(res, 'generic', genericIncidentKey(body), dryRun, (id) => normalizeGeneric(body, id, new Date()));
   });
 }

@@ -136,6 +136,25 @@ export function createAuditStore(client: Client, prefix: string, options: { repl
         );
     },
 
+    /**
+     * Store one event unless its ID is taken, and say which: true if this call stored it. Events
+     * written outside a workflow (alert re-fires) use it as a claim that only one caller can win.
+     */
+    async createEvent(event: AuditEvent): Promise<boolean> {
+      try {
+        await client.create({
+          index: indexFor(prefix, event.time),
+          id: event.eventId,
+          body: event,
+          refresh: 'wait_for',
+        });
+        return true;
+      } catch (err) {
+        if ((err as { meta?: { statusCode?: number } }).meta?.statusCode === 409) return false;
+        throw err;
+      }
+    },
+
     queryBody,
 
     searchBody,

@@ -18,4 +18,24 @@ export function workflowIdFor(incidentId: string): string {
   return `incident-${incidentId}`;
 }
 
-export const INCIDENT_ID_PATTERN = /^(am|gf|pd|gn)-[0-9a-f]{24}$/;
+/** A real incident (`am-<24 hex>`), or a dry run of one (`dryrun-am-<24 hex>-<n>`). */
+export const INCIDENT_ID_PATTERN = /^(?:(?:am|gf|pd|gn)-[0-9a-f]{24}|dryrun-(?:am|gf|pd|gn)-[0-9a-f]{24}-[0-9]{1,16})$/;
+
+/**
+ * Dry runs live in their own ID space, so a rehearsal never takes (or joins, or blocks) the real
+ * incident's workflow ID: `dryrun-<incidentId>-<n>`, n the start time in milliseconds (two dry
+ * runs of one incident within the same millisecond share one response).
+ */
+export function dryRunIncidentId(incidentId: string, at: Date): string {
+  return `dryrun-${incidentId}-${at.getTime()}`;
+}
+
+export const isDryRunId = (incidentId: string) => incidentId.startsWith('dryrun-');
+
+/** The alert source an incident ID came from (its prefix). */
+export function sourceOf(incidentId: string): AlertSource {
+  const prefix = incidentId.replace(/^dryrun-/, '').slice(0, 2);
+  const found = (Object.keys(SOURCE_PREFIX) as AlertSource[]).find((s) => SOURCE_PREFIX[s] === prefix);
+  if (!found) throw new Error(`not an incident ID: ${incidentId}`);
+  return found;
+}
