@@ -47,7 +47,13 @@ export const controlSuite: BenchSuite = {
                 approvalId: pb.id,
                 decision: 'approve',
                 reason: 'benchmark',
-                actor: { ...PEOPLE.bob, roles: [...PEOPLE.bob.roles], groups: [...PEOPLE.bob.groups], channel: 'api' },
+                actor: {
+                  ...PEOPLE.bob,
+                  roles: [...PEOPLE.bob.roles],
+                  groups: [...PEOPLE.bob.groups],
+                  teams: [],
+                  channel: 'api',
+                },
               },
             ],
           });

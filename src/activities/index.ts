@@ -12,6 +12,7 @@ import type { ActionResult, ActionSpec } from '../domain/playbook/actions.js';
 import type { Playbook } from '../domain/playbook/playbook.js';
 import type { Policy } from '../domain/policy/policy.js';
 import { perform } from './actions/registry.js';
+import type { Trust } from '../domain/trust/rules.js';
 import type { Notifier } from '../clients/notify/notifier.js';
 import { notificationLinks, type Notification } from '../domain/notification/notification.js';
 import type { PlaybookCatalog } from '../clients/config/catalog.js';
@@ -39,7 +40,17 @@ export interface ActivityDependencies {
   secrets?: SecretProvider;
   /** Base URLs for the links in notifications (each optional), and the Temporal namespace. */
   links?: { gatewayUrl?: string; consoleUrl?: string; temporalUiUrl?: string; namespace: string };
+  /** The gateway's public keys and the trust settings the workflows verify decisions with. */
+  trust?: Trust;
 }
+
+/** Without configured keys nothing verifies: inputs that let automation proceed are refused. */
+const NO_TRUST: Trust = {
+  keys: {},
+  maxAgeMs: 300_000,
+  trustTemporalIdentity: false,
+  lift: { roles: ['admin'], engager: true },
+};
 
 /**
  * Every activity the worker registers, built from injected clients so workflow code never sees
@@ -96,6 +107,14 @@ export function createActivities(deps: ActivityDependencies) {
 
     async indexAuditEvents(events: AuditEvent[]): Promise<void> {
       await deps.audit.indexEvents(events);
+    },
+
+    /**
+     * What the workflows trust, from the worker's configuration. An activity, so it can never come
+     * from a workflow's input (which anyone who can start a workflow controls).
+     */
+    async loadTrust(): Promise<Trust> {
+      return deps.trust ?? NO_TRUST;
     },
 
     async checkGuardrails(facts: GuardrailFacts): Promise<GuardrailVerdict & { version: number }> {

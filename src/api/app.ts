@@ -21,6 +21,9 @@ import { guardrailRoutes } from './routes/guardrails.js';
 import { operationsRoutes } from './routes/operations.js';
 import { codecCors, codecRoutes } from './routes/codec.js';
 import { refusedChangeSignal } from '../contracts/guardrails.js';
+import { refusedInputSignal } from '../contracts/incident-response.js';
+import { INCIDENT_ID_PATTERN, workflowIdFor } from '../domain/incident/incident-id.js';
+import type { DecisionSigner } from './auth/decision-signer.js';
 import type { Role } from '../domain/actor/actor.js';
 
 export interface GatewayDependencies {
@@ -40,6 +43,11 @@ export interface GatewayDependencies {
   guardrailsWorkflowId: string;
   /** When an alert for an ended incident may open a new response by itself. */
   refirePolicy?: RefirePolicy;
+  /**
+   * Signs every decision forwarded to a workflow (who, as authenticated here). Without it the
+   * workflows refuse every input that lets automation proceed (see README, Security model).
+   */
+  signer?: DecisionSigner;
   /** The payload codec the Temporal client uses (unset: off), served to the Temporal UI. */
   payloadCodec?: PayloadCodec;
   /** Browser origins (the Temporal UI's) allowed to call the codec endpoints. */
@@ -81,6 +89,21 @@ export function createApp(deps: GatewayDependencies) {
     handler: (_req, _res, next, options) =>
       next(new HttpError(options.statusCode, 'rate_limited', `more than ${perMinute} requests a minute; slow down`)),
   });
+  /** A person refused at the door of a response (their role) is recorded in its trail too. */
+  const reportRefusedInput = (req: express.Request) => {
+    const id = req.params.id;
+    if (typeof id !== 'string' || !INCIDENT_ID_PATTERN.test(id)) return;
+    const input = `${req.method} ${req.route?.path ?? req.path}`;
+    void deps.client.workflow
+      .getHandle(workflowIdFor(id))
+      .signal(refusedInputSignal, {
+        actor: { id: req.actor!.id, name: req.actor!.name, channel: req.actor!.channel },
+        input,
+        reason: `the role(s) ${req.actor!.roles.join(', ') || 'none'} may not do this`,
+      })
+      .catch((err: unknown) => deps.log.warn({ err, input }, 'could not record a refused input'));
+  };
+
   const mount = createMount(app, {
     bearer: [authenticate(authenticator)],
     alertSource: [
@@ -91,17 +114,19 @@ export function createApp(deps: GatewayDependencies) {
     role: (roles, route) =>
       requireRole(
         roles as Role[],
-        route.startsWith('/v1/guardrails')
-          ? (req) =>
-              // A refused guardrail change is itself audited, in the control workflow's trail.
-              void deps.client.workflow
-                .getHandle(deps.guardrailsWorkflowId)
-                .signal(refusedChangeSignal, {
-                  actor: { id: req.actor!.id, name: req.actor!.name, channel: req.actor!.channel },
-                  attempted: `${req.method} ${req.path}`,
-                })
-                .catch((err: unknown) => deps.log.warn({ err }, 'could not record a refused guardrail change'))
-          : undefined,
+        route.startsWith('/v1/incidents/:id/')
+          ? (req) => reportRefusedInput(req)
+          : route.startsWith('/v1/guardrails')
+            ? (req) =>
+                // A refused guardrail change is itself audited, in the control workflow's trail.
+                void deps.client.workflow
+                  .getHandle(deps.guardrailsWorkflowId)
+                  .signal(refusedChangeSignal, {
+                    actor: { id: req.actor!.id, name: req.actor!.name, channel: req.actor!.channel },
+                    attempted: `${req.method} ${req.path}`,
+                  })
+                  .catch((err: unknown) => deps.log.warn({ err }, 'could not record a refused guardrail change'))
+            : undefined,
       ),
     limit,
   });
@@ -122,9 +147,9 @@ export function createApp(deps: GatewayDependencies) {
     }),
     metrics,
   );
-  incidentRoutes(mount, deps.client, metrics);
+  incidentRoutes(mount, deps.client, metrics, deps.signer, deps.log);
   auditRoutes(mount, deps.audit, deps.client);
-  guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId);
+  guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log);
   codecRoutes(mount, deps.payloadCodec);
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));

@@ -65,5 +65,14 @@ export const addNoteSignal = defineSignal<[NoteInput]>('addNote');
 export const resolveUpdate = defineUpdate<void, [ResolveInput]>('resolve');
 export const resolveSignal = defineSignal<[ResolveInput]>('resolve');
 
+/**
+ * An input the gateway refused (wrong role, tier, team, an unverifiable signature, …): recorded
+ * in the response's trail, so auditors find every attempt, granted or refused. It only records.
+ */
+export const refusedInputSignal =
+  defineSignal<
+    [{ actor: { id: string; name: string; channel: string }; input: string; reason: string; target?: string }]
+  >('refusedInput');
+
 /** Who pressed the emergency stop and why; sent just before the workflow is cancelled. */
 export const stopRequestSignal = defineSignal<[StopRequestInput]>('stopRequest');

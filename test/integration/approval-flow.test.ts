@@ -137,38 +137,49 @@ describe('a response that needs approval', () => {
       { as: 'audrey' },
     );
     expect(byReason.body.events).toEqual([
-      expect.objectContaining({ type: 'approval.granted', actor: { id: 'bob', name: 'Bob Approver', channel: 'api' } }),
+      // Verified: the gateway signed the decision, and the workflow checked the signature.
+      expect.objectContaining({
+        type: 'approval.granted',
+        actor: { id: 'bob', name: 'Bob Approver', channel: 'api', verified: true },
+      }),
     ]);
   });
 
-  it('takes decisions sent as signals (Temporal UI / CLI), recording the channel, and records refused ones', async () => {
+  it('takes a rejection sent as a signal (Temporal UI / CLI) as declared and unverified, never an approval', async () => {
+    const before = target.requestsTo('/mitigations/restart').length;
     const { incidentId } = await openResponse('signal');
     const handle = h.client.workflow.getHandle(`incident-${incidentId}`);
-    // Malformed and unauthorized signals are recorded, and the workflow carries on.
+    // Malformed and unsigned approving signals are recorded, and the workflow carries on.
     await handle.signal('decide', { approvalId: 'restart-replica-1', decision: 'approve' });
-    await handle.signal('decide', {
-      approvalId: 'restart-replica-1',
-      decision: 'approve',
-      reason: 'I am not in tier1',
-      actor: { id: 'mallory', name: 'Mallory', channel: 'api', roles: ['approver'], groups: ['tier9'] },
-    });
     await handle.signal('decide', {
       approvalId: 'restart-replica-1',
       decision: 'approve',
       reason: 'approved from the Temporal UI',
       actor: { id: 'erin', name: 'Erin Approver', channel: 'api', roles: ['approver'], groups: ['tier1'] },
     });
-    expect(await resultOf(incidentId)).toEqual({ phase: 'completed', stepsRun: ['check-lag', 'restart-replica'] });
+    // Stopping is open: a rejection from the same place counts, marked unverified.
+    await handle.signal('decide', {
+      approvalId: 'restart-replica-1',
+      decision: 'reject',
+      reason: 'rejected from the Temporal UI',
+      actor: { id: 'erin', name: 'Erin Approver', channel: 'api', roles: ['approver'], groups: ['tier1'] },
+    });
+    expect(await resultOf(incidentId)).toEqual({ phase: 'completed', stepsRun: ['check-lag'] });
+    expect(target.requestsTo('/mitigations/restart')).toHaveLength(before);
     const status = (await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body;
     const rejected = status.timeline.filter((e: { type: string }) => e.type === 'input.rejected');
     expect(rejected).toHaveLength(2);
-    expect(rejected[0].summary).toMatch(/reason/);
+    expect(rejected[0].summary).toMatch(/decide signal refused: decide needs a verified person/);
     expect(rejected[1]).toMatchObject({
-      actor: { id: 'mallory', channel: 'temporal-ui' },
-      summary: expect.stringMatching(/tier1/),
+      actor: { id: 'erin', channel: 'temporal-ui' },
+      summary: expect.stringMatching(/decide signal refused: decide needs a verified person/),
     });
+    expect(status.approvals[0]).toMatchObject({ state: 'rejected' });
     expect(status.approvals[0].decisions).toEqual([
-      expect.objectContaining({ actor: { id: 'erin', name: 'Erin Approver', channel: 'temporal-ui' } }),
+      expect.objectContaining({
+        decision: 'reject',
+        actor: { id: 'erin', name: 'Erin Approver', channel: 'temporal-ui', verified: false },
+      }),
     ]);
   });
 

@@ -109,7 +109,7 @@ describe('kill switch', () => {
 
 describe('pauses, rules and freezes', () => {
   it('a scoped pause holds what it matches, not the rest, and expires by itself (audited)', async () => {
-    const expiresAt = new Date(Date.now() + 2500).toISOString();
+    const expiresAt = new Date(Date.now() + 6000).toISOString();
     const paused = await guard('POST', '/pauses', {
       selector: { service: 'payments-db', environment: 'prod' },
       reason: 'payments maintenance',

@@ -1,3 +1,6 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { createDecisionSigner } from '../../src/api/auth/decision-signer.js';
+import type { Trust } from '../../src/domain/trust/rules.js';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -84,6 +87,10 @@ export interface InterlockOptions {
   codecCorsOrigins?: string[];
   /** The gateway's logger (default: silent). */
   gatewayLog?: PinoLogger;
+  /** How old a signed decision may be (a time-skipping server's clock runs ahead of the gateway's). */
+  decisionMaxAgeMs?: number;
+  /** Trust Temporal's own identities: unsigned inputs may let automation proceed. */
+  trustTemporalIdentity?: boolean;
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
@@ -97,6 +104,17 @@ export function installTestRuntime(logger?: SdkLogger): void {
 
 export async function startInterlock(stack: StackAddresses, options: InterlockOptions) {
   installTestRuntime();
+  // The gateway signs decisions with a key of its own; the worker trusts its public half.
+  const signingKey = generateKeyPairSync('ed25519');
+  const signer = createDecisionSigner({ keyId: 'test-gateway', privateKey: signingKey.privateKey });
+  const trust: Trust = {
+    keys: {
+      'test-gateway': Buffer.from(signingKey.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex'),
+    },
+    maxAgeMs: options.decisionMaxAgeMs ?? 300_000,
+    trustTemporalIdentity: options.trustTemporalIdentity ?? false,
+    lift: { roles: ['admin'], engager: true },
+  };
   const taskQueue = `test-${randomUUID()}`;
   const playbookDir = fs.mkdtempSync(path.join(os.tmpdir(), 'interlock-playbooks-'));
   for (const [file, yaml] of Object.entries(options.playbooks)) fs.writeFileSync(path.join(playbookDir, file), yaml);
@@ -143,6 +161,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       },
       guardrails,
       secrets: options.secrets,
+      trust,
     },
     retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
@@ -160,6 +179,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     log: options.gatewayLog ?? pino({ level: 'silent' }),
     rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
     guardrailsWorkflowId,
+    signer,
     refirePolicy: options.refirePolicy,
     payloadCodec: options.payloadCodec,
     codecCorsOrigins: options.codecCorsOrigins,
@@ -194,6 +214,8 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   return {
     taskQueue,
     guardrailsWorkflowId,
+    signer,
+    trust,
     playbookDir,
     notifications,
     client,

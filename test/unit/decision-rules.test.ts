@@ -28,6 +28,7 @@ const actor = (over: Partial<Actor> = {}): Actor => ({
   channel: 'api',
   roles: ['approver'],
   groups: ['tier1'],
+  teams: [],
   ...over,
 });
 const decide = (over: Partial<Actor> = {}): DecisionInput => ({

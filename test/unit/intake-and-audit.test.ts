@@ -79,7 +79,13 @@ describe('static API tokens', () => {
   });
   it('authenticates by token and never by anything in a request body', () => {
     const dir = PrincipalDirectory.fromYaml(yaml);
-    expect(dir.authenticate('s3cret')).toEqual({ id: 'bob', name: 'Bob', roles: ['approver'], groups: ['tier1'] });
+    expect(dir.authenticate('s3cret')).toEqual({
+      id: 'bob',
+      name: 'Bob',
+      roles: ['approver'],
+      groups: ['tier1'],
+      teams: [],
+    });
     expect(dir.authenticate('s3cret ')).toBeUndefined();
     expect(dir.authenticate('')).toBeUndefined();
   });

@@ -11,6 +11,8 @@ export interface OidcConfig {
   jwksFile?: string;
   rolesClaim: string;
   groupsClaim: string;
+  /** The claim listing the teams whose incidents the person acts on (absent: none). */
+  teamsClaim?: string;
 }
 
 export type JwtOutcome = { ok: true; principal: Principal } | { ok: false; reason: string };
@@ -48,7 +50,16 @@ export function createJwtVerifier(config: OidcConfig) {
           : typeof payload.preferred_username === 'string'
             ? payload.preferred_username
             : payload.sub!;
-      return { ok: true, principal: { id: payload.sub!, name, roles, groups: claimList(config.groupsClaim) } };
+      return {
+        ok: true,
+        principal: {
+          id: payload.sub!,
+          name,
+          roles,
+          groups: claimList(config.groupsClaim),
+          teams: claimList(config.teamsClaim ?? 'teams'),
+        },
+      };
     } catch (err) {
       // The reason goes to the caller as a 401 message: say what is wrong, never echo the token.
       if (err instanceof errors.JWTExpired) return { ok: false, reason: 'the token has expired' };

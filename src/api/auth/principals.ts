@@ -18,6 +18,8 @@ export const principalsFileSchema = z.object({
           name: z.string().min(1),
           roles: z.array(z.enum(ROLES)).min(1),
           groups: z.array(z.string().min(1)).default([]),
+          /** Teams whose incidents this person acts on ("*": every team). */
+          teams: z.array(z.string().min(1)).default([]),
           tokenSha256: z
             .string()
             .regex(/^[0-9a-f]{64}$/, 'hex SHA-256 of the token')
@@ -49,6 +51,7 @@ export interface Principal {
   name: string;
   roles: Role[];
   groups: string[];
+  teams?: string[];
 }
 
 export function hashToken(token: string): string {
@@ -102,5 +105,12 @@ export function actorFor(principal: Principal, channelHeader: string | undefined
     CHANNELS.includes(channelHeader as Channel) && channelHeader !== 'system' && channelHeader !== 'temporal-ui'
       ? (channelHeader as Channel)
       : 'api';
-  return { id: principal.id, name: principal.name, channel, roles: principal.roles, groups: principal.groups };
+  return {
+    id: principal.id,
+    name: principal.name,
+    channel,
+    roles: principal.roles,
+    groups: principal.groups,
+    teams: principal.teams ?? [],
+  };
 }

@@ -1,4 +1,8 @@
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
+import type { Actor } from '../../domain/actor/actor.js';
+import type { DecisionSigner } from '../auth/decision-signer.js';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Request } from 'express';
 import { INCIDENT_ID_PATTERN, workflowIdFor } from '../../domain/incident/incident-id.js';
@@ -9,7 +13,13 @@ import type { GatewayMetrics } from '../metrics.js';
 import { withDeadline, type Mount } from '../mount.js';
 import { parseOr400 } from '../validate.js';
 
-export function incidentRoutes(mount: Mount, client: Client, metrics: GatewayMetrics) {
+export function incidentRoutes(
+  mount: Mount,
+  client: Client,
+  metrics: GatewayMetrics,
+  signer: DecisionSigner | undefined,
+  log: Logger,
+) {
   const handleFor = (id: unknown) => {
     if (typeof id !== 'string' || !INCIDENT_ID_PATTERN.test(id))
       throw new HttpError(404, 'not_found', `no incident "${String(id)}" (incident ids look like am-<24 hex digits>)`);
@@ -18,13 +28,22 @@ export function incidentRoutes(mount: Mount, client: Client, metrics: GatewayMet
   const actorOf = (req: Request) => req.actor!;
 
   /**
-   * Send an update straight away (one round trip on the hot path); only when the server says
-   * "not found" do we look closer, because that is also its answer for a response that ended.
+   * Send an update straight away (one round trip on the hot path), signed: the workflow takes the
+   * person from the signature (src/api/auth/decision-signer.ts). A refusal is recorded in the
+   * response's trail before it is answered. Only when the server says "not found" do we look
+   * closer, because that is also its answer for a response that ended.
    */
-  async function update<R, A>(handle: WorkflowHandle, def: UpdateDefinition<R, [A]>, arg: A): Promise<R> {
+  async function update<R, A extends { actor: Actor }>(
+    handle: WorkflowHandle,
+    def: UpdateDefinition<R, [A]>,
+    arg: A,
+  ): Promise<R> {
+    const signed = signer ? { ...arg, attestation: signer.attest(arg.actor, handle.workflowId, def.name, arg) } : arg;
     try {
-      return await withDeadline(handle.executeUpdate(def, { args: [arg] }));
+      return await withDeadline(handle.executeUpdate(def, { args: [signed] }));
     } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure)
+        reportRefusal(handle, arg.actor, def.name, err.cause.message);
       if (
         err instanceof HttpError ||
         (!(err instanceof WorkflowNotFoundError) && !/not found|already completed/i.test((err as Error).message ?? ''))
@@ -38,6 +57,17 @@ export function incidentRoutes(mount: Mount, client: Client, metrics: GatewayMet
         `the response has already ended (${description.status.name.toLowerCase()})`,
       );
     }
+  }
+
+  /** Record a refused attempt in the response's trail; a failure to record is logged, not fatal. */
+  function reportRefusal(handle: WorkflowHandle, actor: Actor, input: string, reason: string) {
+    void handle
+      .signal(msg.refusedInputSignal, {
+        actor: { id: actor.id, name: actor.name, channel: actor.channel },
+        input,
+        reason,
+      })
+      .catch((err: unknown) => log.warn({ err, input }, 'could not record a refused input'));
   }
 
   /** Lists responses through Temporal visibility on the custom search attributes. */
@@ -129,7 +159,9 @@ export function incidentRoutes(mount: Mount, client: Client, metrics: GatewayMet
         'ResponseClosed',
         `the response has already ended (${description.status.name.toLowerCase()})`,
       );
-    await withDeadline(handle.signal(msg.stopRequestSignal, { ...body, actor: actorOf(req) }));
+    const stop = { ...body, actor: actorOf(req) };
+    const attestation = signer?.attest(stop.actor, handle.workflowId, msg.stopRequestSignal.name, stop);
+    await withDeadline(handle.signal(msg.stopRequestSignal, attestation ? { ...stop, attestation } : stop));
     await withDeadline(handle.cancel());
     res.status(202).location(`/v1/incidents/${req.params.id}`).json({ cancelRequested: true });
   });

@@ -60,7 +60,15 @@ export const MAPPINGS = {
     incidentId: keyword,
     workflowId: keyword,
     type: keyword,
-    actor: { properties: { id: keyword, name: { ...text, fields: { raw: keyword } }, channel: keyword } },
+    // `verified`: the gateway's signature vouched for the person (absent on events from before).
+    actor: {
+      properties: {
+        id: keyword,
+        name: { ...text, fields: { raw: keyword } },
+        channel: keyword,
+        verified: { type: 'boolean' },
+      },
+    },
     summary: text,
     reason: text,
     service: keyword,

@@ -14,6 +14,8 @@ export const actorSchema = z.object({
   roles: z.array(z.enum(ROLES)).default([]),
   /** Approver tiers and teams, e.g. "tier1", "sme:postgres", "lead". */
   groups: z.array(z.string().min(1).max(100)).default([]),
+  /** The teams whose incidents this person acts on; "*" for every team. */
+  teams: z.array(z.string().min(1).max(100)).default([]),
 });
 export type Actor = z.infer<typeof actorSchema>;
 
@@ -24,4 +26,5 @@ export const SYSTEM_ACTOR: Actor = {
   channel: 'system',
   roles: [],
   groups: [],
+  teams: [],
 };

@@ -21,7 +21,12 @@ export type StepState =
   | 'cancelled'
   | 'manual-only';
 
-export type ActorRef = Pick<Actor, 'id' | 'name' | 'channel'>;
+/**
+ * Who did something, as recorded. `verified` is true when the gateway's signature vouched for
+ * them, false when the channel only declared them (a Temporal UI signal), absent in responses
+ * recorded before verification existed.
+ */
+export type ActorRef = Pick<Actor, 'id' | 'name' | 'channel'> & { verified?: boolean };
 
 export interface StepStatus {
   id: string;
@@ -118,6 +123,8 @@ export interface OverrideRecord {
 export interface ResponseStatus {
   incidentId: string;
   workflowId: string;
+  /** The owning team (the playbook's `team`): who may let this response proceed. */
+  team?: string;
   phase: ResponsePhase;
   dryRun: boolean;
   title: string;

@@ -9,6 +9,10 @@ import {
   removeControlSchema,
   ruleInputSchema,
 } from '../../domain/guardrails/controls.js';
+import type { infer as zInfer, ZodType } from 'zod';
+import type { Actor } from '../../domain/actor/actor.js';
+import { liftRefusal } from '../../domain/trust/rules.js';
+import { checkActor, withoutAttestation } from '../shared/verification.js';
 import { parse, who, type GuardrailsState } from './state.js';
 
 /** Every query, update and signal of the control workflow; registered before its first await. */
@@ -17,12 +21,32 @@ export function registerHandlers(g: GuardrailsState): void {
   const changed = g.changed.bind(g);
   const nextId = g.nextId.bind(g);
 
+  /**
+   * Parse a change and take its person: verified from the gateway's signature, or declared and
+   * marked unverified (enough to engage a control, never to lift one; see shared/verification.ts).
+   * `apply` remembers the signature's nonce, so a replayed decision is refused.
+   */
+  function take<S extends ZodType<{ actor: Actor }>>(name: string, schema: S, raw: unknown, apply = true): zInfer<S> {
+    const checked = checkActor(g.trust, g.nonces, { workflowId, input: name }, raw, Date.now());
+    if (!checked) return parse(schema, withoutAttestation(raw));
+    const i = parse(schema, { ...(withoutAttestation(raw) as object), actor: checked.actor });
+    if (apply && checked.nonce) g.nonces.remember(checked.nonce.value, checked.nonce.keepUntilMs, Date.now());
+    return { ...i, actor: { ...i.actor, verified: checked.actor.verified } };
+  }
+
+  /** Lifting a control is policy (default: admins, or whoever engaged it), decided here. */
+  function mayLift(actor: Actor, engagedBy: string | undefined): void {
+    if (typeof g.trust !== 'object') return; // legacy runs lifted as they did
+    const refusal = liftRefusal(actor, engagedBy, g.trust.lift);
+    if (refusal) throw ApplicationFailure.create({ type: 'NotAuthorized', message: refusal, nonRetryable: true });
+  }
+
   setHandler(msg.controlsQuery, () => controls);
 
   setHandler(
     msg.engageKillSwitchUpdate,
     (raw) => {
-      const i = parse(killSwitchInputSchema, raw);
+      const i = take('engageKillSwitch', killSwitchInputSchema, raw);
       controls.killSwitch = {
         engaged: true,
         allowDiagnostics: i.allowDiagnostics,
@@ -53,12 +77,13 @@ export function registerHandlers(g: GuardrailsState): void {
         `${i.actor.name} engaged the kill switch${i.allowDiagnostics ? ' (diagnostics allowed)' : ''}`,
       );
     },
-    { validator: (raw) => void parse(killSwitchInputSchema, raw) },
+    { validator: (raw) => void take('engageKillSwitch', killSwitchInputSchema, raw, false) },
   );
   setHandler(
     msg.releaseKillSwitchUpdate,
     (raw) => {
-      const i = parse(releaseInputSchema, raw);
+      const i = take('releaseKillSwitch', releaseInputSchema, raw);
+      mayLift(i.actor, controls.killSwitch.actor?.id);
       controls.killSwitch = { engaged: false, allowDiagnostics: controls.killSwitch.allowDiagnostics };
       return changed(
         'guardrail.killswitch-released',
@@ -69,20 +94,21 @@ export function registerHandlers(g: GuardrailsState): void {
     },
     {
       validator: (raw) => {
-        parse(releaseInputSchema, raw);
+        const i = take('releaseKillSwitch', releaseInputSchema, raw, false);
         if (!controls.killSwitch.engaged)
           throw ApplicationFailure.create({
             type: 'NotEngaged',
             message: 'the kill switch is not engaged',
             nonRetryable: true,
           });
+        mayLift(i.actor, controls.killSwitch.actor?.id);
       },
     },
   );
   setHandler(
     msg.addPauseUpdate,
     (raw) => {
-      const i = parse(pauseInputSchema, raw);
+      const i = take('addPause', pauseInputSchema, raw);
       const pause = {
         id: nextId('pause'),
         selector: i.selector,
@@ -101,7 +127,7 @@ export function registerHandlers(g: GuardrailsState): void {
     },
     {
       validator: (raw) => {
-        const i = parse(pauseInputSchema, raw);
+        const i = take('addPause', pauseInputSchema, raw, false);
         if (i.expiresAt && Date.parse(i.expiresAt) <= Date.now())
           throw ApplicationFailure.create({
             type: 'InvalidInput',
@@ -114,7 +140,7 @@ export function registerHandlers(g: GuardrailsState): void {
   setHandler(
     msg.addRuleUpdate,
     (raw) => {
-      const i = parse(ruleInputSchema, raw);
+      const i = take('addRule', ruleInputSchema, raw);
       const rule = {
         id: nextId('rule'),
         selector: i.selector,
@@ -133,12 +159,12 @@ export function registerHandlers(g: GuardrailsState): void {
         `${i.actor.name} added exclusion rule ${rule.id}: ${i.effect} for ${JSON.stringify(i.selector)}`,
       );
     },
-    { validator: (raw) => void parse(ruleInputSchema, raw) },
+    { validator: (raw) => void take('addRule', ruleInputSchema, raw, false) },
   );
   setHandler(
     msg.addFreezeUpdate,
     (raw) => {
-      const i = parse(freezeInputSchema, raw);
+      const i = take('addFreeze', freezeInputSchema, raw);
       const freeze = {
         id: nextId('freeze'),
         selector: i.selector,
@@ -158,7 +184,7 @@ export function registerHandlers(g: GuardrailsState): void {
         `${i.actor.name} declared change freeze ${freeze.id} from ${i.start} to ${i.end} (${i.mode})`,
       );
     },
-    { validator: (raw) => void parse(freezeInputSchema, raw) },
+    { validator: (raw) => void take('addFreeze', freezeInputSchema, raw, false) },
   );
   const listOf = (kind: 'pause' | 'rule' | 'freeze') =>
     (kind === 'pause' ? controls.pauses : kind === 'rule' ? controls.rules : controls.freezes) as Array<{
@@ -168,8 +194,9 @@ export function registerHandlers(g: GuardrailsState): void {
   setHandler(
     msg.removeControlUpdate,
     (raw) => {
-      const i = parse(removeControlSchema, raw);
+      const i = take('removeControl', removeControlSchema, raw);
       const list = listOf(i.kind);
+      mayLift(i.actor, (list.find((x) => x.id === i.id) as { actor?: { id: string } } | undefined)?.actor?.id);
       list.splice(
         list.findIndex((x) => x.id === i.id),
         1,
@@ -183,7 +210,7 @@ export function registerHandlers(g: GuardrailsState): void {
     },
     {
       validator: (raw) => {
-        const i = parse(removeControlSchema, raw);
+        const i = take('removeControl', removeControlSchema, raw, false);
         const found = listOf(i.kind).find((x) => x.id === i.id);
         if (!found)
           throw ApplicationFailure.create({
@@ -197,6 +224,7 @@ export function registerHandlers(g: GuardrailsState): void {
             message: `${raw.id} is a standing rule from config/guardrails.yaml: change the file`,
             nonRetryable: true,
           });
+        mayLift(i.actor, (found as { actor?: { id: string } }).actor?.id);
       },
     },
   );

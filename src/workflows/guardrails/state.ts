@@ -8,10 +8,16 @@ import { EMPTY_CONTROLS, type Controls } from '../../domain/guardrails/controls.
 import { describeIssues } from '../../domain/response/inputs.js';
 import { AuditTrail } from '../shared/audit-trail.js';
 import { NotificationOutbox } from '../shared/notification-outbox.js';
+import { NonceMemory, type TrustState } from '../shared/verification.js';
 
 export const { indexAuditEvents, broadcastControls } = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '60s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+export const { loadTrust } = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
 const { sendNotification } = proxyActivities<IncidentActivities>({
@@ -25,8 +31,15 @@ export function copy<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-export function who(actor: Actor) {
-  return { id: actor.id, name: actor.name, channel: actor.channel };
+/** The actor as recorded; `verified` only when verification applies to this run. */
+export function who(actor: Actor & { verified?: boolean }) {
+  const ref: { id: string; name: string; channel: Actor['channel']; verified?: boolean } = {
+    id: actor.id,
+    name: actor.name,
+    channel: actor.channel,
+  };
+  if (actor.verified !== undefined) ref.verified = actor.verified;
+  return ref;
 }
 
 /** Validate an update's payload; the refusal names the field (the gateway answers 400/422). */
@@ -50,6 +63,9 @@ export class GuardrailsState {
   readonly outbox: NotificationOutbox | undefined;
   /** Set by every change; the main loop wakes on it (pause expiry, continue-as-new). */
   wake = false;
+  /** What the worker says to trust; runs from before verification existed stay 'legacy'. */
+  trust: TrustState = 'legacy';
+  readonly nonces = new NonceMemory();
   private counter: number;
 
   constructor(input: GuardrailsInput) {

@@ -1,7 +1,14 @@
-import { allHandlersFinished, CancellationScope, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  patched,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type * as msg from '../../contracts/guardrails.js';
 import { registerHandlers } from './handlers.js';
-import { broadcastControls, copy, GuardrailsState } from './state.js';
+import { broadcastControls, copy, GuardrailsState, loadTrust } from './state.js';
 
 /** History stays bounded: the state moves to a fresh run well before Temporal's limits. */
 const MAX_HISTORY_EVENTS = 2000;
@@ -18,6 +25,11 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
 
   audit.start();
   outbox?.start();
+  // Runs recorded before changes were verified replay as they ran ('legacy').
+  if (patched('verified-inputs')) {
+    g.trust = 'loading';
+    g.trust = await loadTrust();
+  }
 
   // Broadcast the newest controls whenever they change (coalescing bursts of changes).
   let broadcastVersion = -1;

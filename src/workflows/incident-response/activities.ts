@@ -16,6 +16,12 @@ export const { sendNotification } = proxyActivities<IncidentActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
 });
 
+export const { loadTrust } = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '10s',
+  // Without the keys nothing can be verified: inputs that proceed are refused until they arrive.
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
 export const { checkGuardrails } = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '10s',
   // Unreachable guardrails mean "cannot tell": the mitigation waits (fails closed) meanwhile.

@@ -1,8 +1,6 @@
 import { setHandler } from '@temporalio/workflow';
-import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import * as msg from '../../contracts/incident-response.js';
 import { controlsChangedSignal } from '../../contracts/guardrails.js';
-import type { Actor } from '../../domain/actor/actor.js';
 import { redactSecrets } from '../../domain/audit/event.js';
 import { evaluateControls, type Controls } from '../../domain/guardrails/controls.js';
 import { alertDeliverySchema } from '../../domain/incident/alert.js';
@@ -14,9 +12,11 @@ import {
   type OverrideInput,
 } from '../../domain/response/inputs.js';
 import { optOutCovers, sameInputs } from '../../domain/response/safety.js';
-import type { ActorRef, OptOutRecord, OverrideRecord } from '../../domain/response/status.js';
+import type { OptOutRecord, OverrideRecord } from '../../domain/response/status.js';
 import { onAlert } from './alerts.js';
 import { createInputValidators } from './input-validation.js';
+import { channelOf, inputGate, signalActor } from './input-gate.js';
+import { checkActor, withoutAttestation } from '../shared/verification.js';
 import { queueNotification } from './notify.js';
 import { AUTOMATION, describeScope, now, who, type ResponseContext } from './state.js';
 
@@ -28,31 +28,7 @@ import { AUTOMATION, describeScope, now, who, type ResponseContext } from './sta
 export function registerHandlers(ctx: ResponseContext): void {
   const { status, audit } = ctx;
   const validate = createInputValidators(() => ({ status, playbook: ctx.playbook }));
-
-  /**
-   * Register an update and its same-named signal over one validator and one handler. The signal
-   * form records the channel as temporal-ui (its actor is self-declared: signals never come from
-   * the gateway) and turns a refusal into an `input.rejected` audit event.
-   */
-  function handle<I extends { actor: Actor }, R>(
-    update: UpdateDefinition<R, [I]>,
-    signal: SignalDefinition<[I]>,
-    check: (raw: unknown) => I,
-    apply: (input: I) => R,
-  ) {
-    setHandler(update, (i) => apply(check(i)), { validator: (i) => void check(i) });
-    setHandler(signal, (raw) => {
-      try {
-        const valid = check(raw);
-        apply({ ...valid, actor: { ...valid.actor, channel: 'temporal-ui' } });
-      } catch (err) {
-        audit.record('input.rejected', {
-          actor: signalActor(raw),
-          summary: `${signal.name} signal refused: ${err instanceof Error ? err.message : String(err)}`,
-        });
-      }
-    });
-  }
+  const handle = inputGate(ctx);
 
   setHandler(msg.alertSignal, (raw) => {
     const parsed = alertDeliverySchema.safeParse(raw);
@@ -249,7 +225,7 @@ export function registerHandlers(ctx: ResponseContext): void {
   });
 
   setHandler(msg.stopRequestSignal, (raw) => {
-    const parsed = stopRequestSchema.safeParse(raw);
+    const parsed = stopRequestSchema.safeParse(withoutAttestation(raw));
     if (!parsed.success) {
       audit.record('input.rejected', {
         actor: signalActor(raw),
@@ -257,12 +233,31 @@ export function registerHandlers(ctx: ResponseContext): void {
       });
       return;
     }
+    // Stopping is open: a signed request is recorded as verified, any other as declared.
+    const checked = checkActor(
+      ctx.trust,
+      ctx.nonces,
+      { workflowId: ctx.workflowId, input: msg.stopRequestSignal.name },
+      raw,
+      Date.now(),
+    );
+    const actor = who(checked ? { ...parsed.data.actor, ...checked.actor } : parsed.data.actor);
     const event = audit.record('response.stop-requested', {
-      actor: who(parsed.data.actor),
+      actor,
       reason: parsed.data.reason,
-      summary: `${parsed.data.actor.name} requested an emergency stop`,
+      summary: `${actor.name} requested an emergency stop`,
     });
-    ctx.stopRequest = { actor: who(parsed.data.actor), reason: parsed.data.reason, event };
+    ctx.stopRequest = { actor, reason: parsed.data.reason, event };
+  });
+
+  // The gateway refused an input (role, tier, team, signature): auditors must find the attempt.
+  setHandler(msg.refusedInputSignal, (raw) => {
+    const r = raw as { actor?: unknown; input?: unknown; reason?: unknown } | null;
+    const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 500) : 'unknown');
+    audit.record('input.rejected', {
+      actor: { ...signalActor(r), channel: channelOf(r?.actor) },
+      summary: `${text((r?.actor as { name?: unknown } | undefined)?.name)}'s ${text(r?.input)} refused: ${text(r?.reason)}`,
+    });
   });
 
   // A control engaged somewhere reaches this response at once: interrupt what it now forbids.
@@ -282,14 +277,4 @@ export function registerHandlers(ctx: ResponseContext): void {
       }),
     );
   });
-}
-
-/** Best-effort attribution of a malformed signal; it is recorded, never trusted. */
-function signalActor(raw: unknown): ActorRef {
-  const actor = (raw as { actor?: Partial<Actor> } | null)?.actor;
-  return {
-    id: typeof actor?.id === 'string' ? actor.id : 'unknown',
-    name: typeof actor?.name === 'string' ? actor.name : 'unknown',
-    channel: 'temporal-ui',
-  };
 }

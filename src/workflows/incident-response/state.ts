@@ -19,12 +19,16 @@ import type { ActorRef, ResponseStatus, StepState, StepStatus } from '../../doma
 import { indexAuditEvents } from './activities.js';
 import { AuditTrail } from '../shared/audit-trail.js';
 import type { NotificationOutbox } from '../shared/notification-outbox.js';
+import { NonceMemory, type TrustState } from '../shared/verification.js';
 
 /** The automation as recorded in audit events (no roles or groups: those are not audit fields). */
 export const AUTOMATION: ActorRef = { id: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name, channel: SYSTEM_ACTOR.channel };
 
-export function who(actor: Actor): ActorRef {
-  return { id: actor.id, name: actor.name, channel: actor.channel };
+/** The actor as recorded; `verified` only when verification applies to this response. */
+export function who(actor: Actor & { verified?: boolean }): ActorRef {
+  const ref: ActorRef = { id: actor.id, name: actor.name, channel: actor.channel };
+  if (actor.verified !== undefined) ref.verified = actor.verified;
+  return ref;
 }
 
 export function now(): string {
@@ -63,6 +67,10 @@ export class ResponseContext {
   outbox: NotificationOutbox | undefined;
   /** How many notifications this response has sent (their ids count up). */
   notificationsSent = 0;
+  /** What the worker says to trust (keys, Temporal identities); see shared/verification.ts. */
+  trust: TrustState = 'legacy';
+  /** Nonces of signed decisions already taken: a replayed decision is refused. */
+  readonly nonces = new NonceMemory();
   /** The newest controls broadcast to this response (the check before scheduling reads them fresh). */
   controlsVersion = 0;
 

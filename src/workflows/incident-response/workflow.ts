@@ -3,7 +3,7 @@ import type { IncidentResponseInput, IncidentResponseOutcome } from '../../contr
 import { optOutCovers } from '../../domain/response/safety.js';
 import type { StepStatus } from '../../domain/response/status.js';
 import type { PlaybookStep } from '../../domain/playbook/playbook.js';
-import { selectPlaybook } from './activities.js';
+import { loadTrust, selectPlaybook } from './activities.js';
 import { registerHandlers } from './handlers.js';
 import { UNFINISHED } from './input-validation.js';
 import { awaitClearance, mitigate, waitWhileOptedOut } from './mitigation.js';
@@ -31,6 +31,11 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
   // no outbox (see README, "Changing workflow code").
   if (patched('notification-outbox')) startOutbox(ctx);
   try {
+    // Responses recorded before decisions were verified replay as they ran ('legacy').
+    if (patched('verified-inputs')) {
+      ctx.trust = 'loading';
+      ctx.trust = await loadTrust();
+    }
     await condition(() => ctx.status.deliveries > 0);
     await runPlaybook(ctx);
     ctx.audit.record('response.completed', {
@@ -63,6 +68,7 @@ async function runPlaybook(ctx: ResponseContext): Promise<void> {
   const playbook = (ctx.playbook = selection.playbook);
   ctx.policy = selection.policy;
   status.playbook = { id: playbook.id, version: playbook.version };
+  if (playbook.team) status.team = playbook.team;
   status.steps = playbook.steps.map((s) => ({
     id: s.id,
     kind: s.kind,
