@@ -18,6 +18,10 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY playbooks ./playbooks
 COPY config ./config
+# `npm run keys` for the decision-keys service; /keys exists owned by the app user, so the named
+# volume mounted there is writable by it.
+COPY scripts/decision-keys.ts ./scripts/decision-keys.ts
+RUN mkdir /keys && chown node:node /keys
 
 # The files stay owned by root and read-only to the process; tsx caches in /tmp.
 USER node

@@ -2,6 +2,7 @@
  * `npm start`: provision and start the whole local stack (Temporal, OpenSearch, worker, gateway,
  * and a demo target for the example playbook), print where to go, and stop it all on Ctrl-C.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -51,6 +52,7 @@ const env = {
   TEMPORAL_TASK_QUEUE: TASK_QUEUE,
   OPENSEARCH_URL: stack.opensearch.url,
   PORT: String(gatewayPort),
+  ...devDecisionKeys(),
 };
 // `node --import tsx` runs the TypeScript sources directly: no build step to forget.
 for (const [name, entry] of [
@@ -113,3 +115,22 @@ Try it (development tokens from config/principals.dev.yaml):
 
 Press Ctrl-C to stop everything this command started.
 `);
+
+/**
+ * A development key pair for signed decisions, made once in the cache (never in the clone): the
+ * gateway signs with it, the worker verifies. Keys set in the environment win.
+ */
+function devDecisionKeys(): Record<string, string> {
+  if (process.env.DECISION_SIGNING_KEY_FILE || process.env.DECISION_KEYS_FILE) return {};
+  const dir = path.join(cacheDir(), 'keys');
+  const privateFile = path.join(dir, 'decision-signing.pem');
+  const publicFile = path.join(dir, 'decision-keys.yaml');
+  if (!fs.existsSync(privateFile) || !fs.existsSync(publicFile)) {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString().trim();
+    fs.writeFileSync(publicFile, `keys:\n  - id: dev\n    publicKey: |\n${pem.replace(/^/gm, '      ')}\n`);
+  }
+  return { DECISION_SIGNING_KEY_FILE: privateFile, DECISION_SIGNING_KEY_ID: 'dev', DECISION_KEYS_FILE: publicFile };
+}

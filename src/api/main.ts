@@ -3,6 +3,7 @@ import { createAuditStore } from '../clients/opensearch/audit-store.js';
 import { createOpenSearchClient } from '../clients/opensearch/connection.js';
 import { temporalConnectionOptions } from '../clients/temporal/connection.js';
 import { gatewayEnvSchema, loadConfigOrExit, orExit } from '../config/env.js';
+import { loadDecisionSigner } from './auth/decision-signer.js';
 import { createLogger } from '../config/logger.js';
 import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload-codec.js';
 import { createApp } from './app.js';
@@ -15,6 +16,9 @@ const payloadCodec = config.PAYLOAD_CODEC_KEYS && createEncryptionCodec(config.P
 
 // Files first: a broken principals file stops the gateway before it connects to anything.
 const principals = orExit(() => PrincipalDirectory.fromFile(config.PRINCIPALS_FILE));
+const signer = config.DECISION_SIGNING_KEY_FILE
+  ? orExit(() => loadDecisionSigner(config.DECISION_SIGNING_KEY_FILE!, config.DECISION_SIGNING_KEY_ID))
+  : undefined;
 
 // One Temporal client per process: it multiplexes every request over one connection.
 // TLS, mTLS or an API key as configured; a half-configured setup stops here, naming the variables.
@@ -34,6 +38,7 @@ const app = createApp({
         jwksFile: config.OIDC_JWKS_FILE,
         rolesClaim: config.OIDC_ROLES_CLAIM,
         groupsClaim: config.OIDC_GROUPS_CLAIM,
+        teamsClaim: config.OIDC_TEAMS_CLAIM,
       })
     : undefined,
   audit,
@@ -42,6 +47,7 @@ const app = createApp({
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   signatureToleranceSeconds: config.SIGNATURE_TOLERANCE_SECONDS,
   guardrailsWorkflowId: config.GUARDRAILS_WORKFLOW_ID,
+  signer,
   refirePolicy: { quietPeriodMs: config.REFIRE_QUIET_PERIOD, maxAutomatedPerHour: config.REFIRE_MAX_PER_HOUR },
   payloadCodec,
   codecCorsOrigins: config.CODEC_CORS_ORIGINS,
@@ -49,6 +55,8 @@ const app = createApp({
 
 const server = app.listen(config.PORT, config.HOST, () => {
   log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'gateway listening');
+  if (!signer)
+    log.warn('DECISION_SIGNING_KEY_FILE is not set: approvals, opt-ins and lifts will be refused by the workers');
 });
 // Slow or stalled clients must not hold sockets forever.
 server.requestTimeout = 30_000;

@@ -59,6 +59,23 @@ export const workerEnvSchema = z.object({
   PUBLIC_GATEWAY_URL: z.url().optional(),
   PUBLIC_CONSOLE_URL: z.url().optional(),
   PUBLIC_TEMPORAL_UI_URL: z.url().optional(),
+  /** The gateway public keys decisions must be signed with (`npm run keys`); unset: none verify. */
+  DECISION_KEYS_FILE: z.string().min(1).optional(),
+  /** How old a signed decision may be when it arrives. */
+  DECISION_MAX_AGE_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
+  /** Let unsigned Temporal signals and updates proceed (only where Temporal enforces its own authorization). */
+  TRUST_TEMPORAL_IDENTITY: z.stringbool().default(false),
+  /** Who may release the kill switch or remove a pause, rule or freeze (besides, when allowed, its engager). */
+  GUARDRAILS_LIFT_ROLES: z
+    .string()
+    .default('admin')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    ),
+  GUARDRAILS_ENGAGER_MAY_LIFT: z.stringbool().default(true),
   /** Replicas of each audit index (0 suits a single node; 1 or more a cluster). */
   AUDIT_INDEX_REPLICAS: z.coerce.number().int().min(0).max(10).default(0),
   /** Monthly audit indices older than this many months are deleted; unset: kept forever. */
@@ -87,6 +104,10 @@ export const gatewayEnvSchema = z
     OIDC_JWKS_FILE: z.string().min(1).optional(),
     OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
     OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
+    OIDC_TEAMS_CLAIM: z.string().min(1).default('teams'),
+    /** The gateway's Ed25519 private key (PEM) signing every decision it forwards, and its id. */
+    DECISION_SIGNING_KEY_FILE: z.string().min(1).optional(),
+    DECISION_SIGNING_KEY_ID: z.string().min(1).max(100).default('gateway'),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
     SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
     /** After a response ended, how long until an alert for its incident may open a new one by itself. */

@@ -10,6 +10,7 @@ import { createGuardrailsClient } from '../clients/temporal/guardrails-client.js
 import { Client, Connection } from '@temporalio/client';
 import { createAuditStore } from '../clients/opensearch/audit-store.js';
 import { loadConfigOrExit, orExit, workerEnvSchema } from '../config/env.js';
+import { loadTrust } from '../clients/config/trust.js';
 import { createLogger } from '../config/logger.js';
 import { secretProviderFor } from '../clients/secrets/provider.js';
 import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload-codec.js';
@@ -31,6 +32,18 @@ Runtime.install({ logger: sdkLogger(log.child({ component: 'temporal-sdk' })) })
 // Broken playbooks, policy or guardrails stop the worker with every problem (file, field, line);
 // once running, a broken edit is refused and the last good version stays in service.
 const files = orExit(() => loadConfigFiles(config, log));
+// The gateway keys signed decisions are verified with; without them nothing lets automation proceed.
+const trust = orExit(() =>
+  loadTrust({
+    keysFile: config.DECISION_KEYS_FILE,
+    maxAgeSeconds: config.DECISION_MAX_AGE_SECONDS,
+    trustTemporalIdentity: config.TRUST_TEMPORAL_IDENTITY,
+    liftRoles: config.GUARDRAILS_LIFT_ROLES,
+    engagerMayLift: config.GUARDRAILS_ENGAGER_MAY_LIFT,
+  }),
+);
+if (Object.keys(trust.keys).length === 0 && !trust.trustTemporalIdentity)
+  log.warn('DECISION_KEYS_FILE is not set: approvals, opt-ins and lifts will be refused (see README, Security model)');
 const { playbooks } = files;
 log.info({ playbooks: playbooks.all.map((p) => `${p.id}@${p.version}`) }, 'playbooks loaded');
 const temporalOptions = orExit(() => temporalConnectionOptions(config));
@@ -63,6 +76,7 @@ const worker = await createIncidentWorker({
       : logNotifier((m, attrs) => log.info(attrs, m)),
     guardrails,
     secrets,
+    trust,
     links: {
       gatewayUrl: config.PUBLIC_GATEWAY_URL,
       consoleUrl: config.PUBLIC_CONSOLE_URL,

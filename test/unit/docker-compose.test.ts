@@ -133,10 +133,26 @@ describe('docker-compose.yml, loaded by compose-go (Compose specification schema
 });
 
 describe('docker-compose.yml, structural checks on the loaded model', () => {
-  it('defines the seven services of the stack', () => {
+  it('defines the eight services of the stack', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['gateway', 'opensearch', 'postgresql', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'worker'].sort(),
+      [
+        'decision-keys',
+        'gateway',
+        'opensearch',
+        'postgresql',
+        'temporal',
+        'temporal-admin-tools',
+        'temporal-ui',
+        'worker',
+      ].sort(),
     );
+  });
+
+  it('makes the decision keys once and gives the gateway the private half, the worker the public half', () => {
+    expect(commandText(service('decision-keys'))).toContain('scripts/decision-keys.ts /keys');
+    expect(envOf('gateway')).toMatchObject({ DECISION_SIGNING_KEY_FILE: '/keys/decision-signing.pem' });
+    expect(envOf('worker')).toMatchObject({ DECISION_KEYS_FILE: '/keys/decision-keys.yaml' });
+    expect(dependsOn(service('worker'))).toMatchObject({ 'decision-keys': 'service_completed_successfully' });
   });
 
   it('builds the app from the Dockerfile or uses a pinned image tag for every service', () => {
