@@ -28,6 +28,8 @@ const REFUSAL_STATUS: Record<RefusalType, number> = {
   NotAuthorized: 403,
   DuplicateApprover: 409,
   ResponseClosed: 409,
+  // Not signed by this gateway (or a signature that failed): only a verified person may proceed.
+  Unverified: 403,
 };
 
 /** Temporal and body-parser errors in HTTP terms; anything unexpected is a 500 without details. */

@@ -12,8 +12,15 @@ export const RESPONSE_REFUSAL_TYPES = [
   'NotAuthorized',
   'DuplicateApprover',
   'ResponseClosed',
+  'Unverified',
 ] as const;
-export const GUARDRAILS_REFUSAL_TYPES = ['InvalidInput', 'UnknownControl', 'NotEngaged'] as const;
+export const GUARDRAILS_REFUSAL_TYPES = [
+  'InvalidInput',
+  'UnknownControl',
+  'NotEngaged',
+  'NotAuthorized',
+  'Unverified',
+] as const;
 
 export type ResponseRefusalType = (typeof RESPONSE_REFUSAL_TYPES)[number];
 export type GuardrailsRefusalType = (typeof GUARDRAILS_REFUSAL_TYPES)[number];

@@ -31,10 +31,10 @@ export const PEOPLE = {
   alertmanager: { id: 'alertmanager', name: 'Alertmanager', roles: ['alert-source'], groups: [] },
   alice: { id: 'alice', name: 'Alice Responder', roles: ['responder'], groups: [] },
   ada: { id: 'ada', name: 'Ada Admin', roles: ['admin'], groups: [] },
-  bob: { id: 'bob', name: 'Bob Approver', roles: ['responder', 'approver'], groups: ['tier1'] },
+  bob: { id: 'bob', name: 'Bob Approver', roles: ['responder', 'approver'], groups: ['tier1'], teams: ['payments'] },
   dana: { id: 'dana', name: 'Dana Dba', roles: ['responder', 'approver'], groups: ['sme:postgres'] },
-  erin: { id: 'erin', name: 'Erin Approver', roles: ['approver'], groups: ['tier1'] },
-  lee: { id: 'lee', name: 'Lee Lead', roles: ['responder', 'approver'], groups: ['lead'] },
+  erin: { id: 'erin', name: 'Erin Approver', roles: ['approver'], groups: ['tier1'], teams: ['search'] },
+  lee: { id: 'lee', name: 'Lee Lead', roles: ['responder', 'approver'], groups: ['lead'], teams: ['*'] },
   audrey: { id: 'audrey', name: 'Audrey Auditor', roles: ['auditor'], groups: [] },
 } as const;
 export type Person = keyof typeof PEOPLE;
@@ -215,6 +215,8 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     taskQueue,
     guardrailsWorkflowId,
     signer,
+    /** The gateway's private key, for tests that sign as it would (expired, replayed, …). */
+    signingKey: signingKey.privateKey,
     trust,
     playbookDir,
     notifications,

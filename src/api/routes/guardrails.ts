@@ -30,7 +30,11 @@ export function guardrailRoutes(
       return await withDeadline(handle().executeUpdate(def, { args: [signed] }));
     } catch (err) {
       // A refused change is recorded in the control workflow's trail, as a 403 at the door is.
-      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+      if (
+        err instanceof WorkflowUpdateFailedError &&
+        err.cause instanceof ApplicationFailure &&
+        err.cause.type !== 'Unverified'
+      ) {
         const { id, name, channel } = arg.actor;
         void handle()
           .signal(g.refusedChangeSignal, {

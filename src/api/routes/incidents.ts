@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { Logger } from 'pino';
 import type { Actor } from '../../domain/actor/actor.js';
 import type { DecisionSigner } from '../auth/decision-signer.js';
@@ -42,7 +43,12 @@ export function incidentRoutes(
     try {
       return await withDeadline(handle.executeUpdate(def, { args: [signed] }));
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure)
+      // An Unverified refusal was recorded by the workflow itself (see input-gate.ts).
+      if (
+        err instanceof WorkflowUpdateFailedError &&
+        err.cause instanceof ApplicationFailure &&
+        err.cause.type !== 'Unverified'
+      )
         reportRefusal(handle, arg.actor, def.name, err.cause.message);
       if (
         err instanceof HttpError ||
@@ -80,24 +86,40 @@ export function incidentRoutes(
     if (q.phase) clauses.push(`ResponsePhase = '${q.phase}'`);
     if (q.awaitingApproval) clauses.push(`AwaitingApproval = ${q.awaitingApproval}`);
     if (q.open) clauses.push(q.open === 'true' ? `ExecutionStatus = 'Running'` : `ExecutionStatus != 'Running'`);
+    // The raw visibility call, decoding search attributes only: they are never encrypted, while
+    // a memo may be (payload codec), and a listing must not fail on one it cannot read.
+    const query = clauses.join(' AND ');
     const incidents = [];
-    for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: q.limit })) {
-      const attr = (name: string) => (wf.searchAttributes[name] as unknown[] | undefined)?.[0];
-      incidents.push({
-        incidentId: attr('IncidentId') ?? wf.workflowId.replace(/^incident-/, ''),
-        workflowId: wf.workflowId,
-        runId: wf.runId,
-        status: wf.status.name,
-        phase: attr('ResponsePhase'),
-        service: attr('Service'),
-        environment: attr('Environment'),
-        severity: attr('Severity'),
-        awaitingApproval: attr('AwaitingApproval') ?? false,
-        startTime: wf.startTime.toISOString(),
-        closeTime: wf.closeTime?.toISOString(),
-      });
-      if (incidents.length >= q.limit) break;
-    }
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await withDeadline(
+        client.workflowService.listWorkflowExecutions({
+          namespace: client.options.namespace,
+          query,
+          pageSize: q.limit,
+          nextPageToken,
+        }),
+      );
+      for (const wf of page.executions ?? []) {
+        const attr = (name: string) => searchAttribute(wf.searchAttributes?.indexedFields?.[name]);
+        const workflowId = wf.execution?.workflowId ?? '';
+        incidents.push({
+          incidentId: attr('IncidentId') ?? workflowId.replace(/^incident-/, ''),
+          workflowId,
+          runId: wf.execution?.runId,
+          status: statusName(wf.status),
+          phase: attr('ResponsePhase'),
+          service: attr('Service'),
+          environment: attr('Environment'),
+          severity: attr('Severity'),
+          awaitingApproval: attr('AwaitingApproval') ?? false,
+          startTime: timeOf(wf.startTime),
+          closeTime: timeOf(wf.closeTime),
+        });
+        if (incidents.length >= q.limit) break;
+      }
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken && incidents.length < q.limit);
     res.json({ incidents, query: clauses.join(' AND ') });
   });
 
@@ -165,4 +187,21 @@ export function incidentRoutes(
     await withDeadline(handle.cancel());
     res.status(202).location(`/v1/incidents/${req.params.id}`).json({ cancelRequested: true });
   });
+}
+
+/** One search attribute's value (the server stores them as JSON, some as one-element lists). */
+function searchAttribute(payload: temporal.api.common.v1.IPayload | undefined): unknown {
+  if (!payload) return undefined;
+  const value = defaultPayloadConverter.fromPayload(payload);
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function statusName(status: temporal.api.enums.v1.WorkflowExecutionStatus | null | undefined): string {
+  const name = temporal.api.enums.v1.WorkflowExecutionStatus[status ?? 0] ?? 'UNSPECIFIED';
+  return name.replace(/^WORKFLOW_EXECUTION_STATUS_/, '');
+}
+
+function timeOf(ts: { seconds?: unknown; nanos?: number | null } | null | undefined): string | undefined {
+  if (!ts) return undefined;
+  return new Date(Number(ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString();
 }

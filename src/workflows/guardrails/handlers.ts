@@ -12,7 +12,7 @@ import {
 import type { infer as zInfer, ZodType } from 'zod';
 import type { Actor } from '../../domain/actor/actor.js';
 import { liftRefusal } from '../../domain/trust/rules.js';
-import { checkActor, withoutAttestation } from '../shared/verification.js';
+import { checkActor, isUnverified, withoutAttestation } from '../shared/verification.js';
 import { parse, who, type GuardrailsState } from './state.js';
 
 /** Every query, update and signal of the control workflow; registered before its first await. */
@@ -27,11 +27,39 @@ export function registerHandlers(g: GuardrailsState): void {
    * `apply` remembers the signature's nonce, so a replayed decision is refused.
    */
   function take<S extends ZodType<{ actor: Actor }>>(name: string, schema: S, raw: unknown, apply = true): zInfer<S> {
-    const checked = checkActor(g.trust, g.nonces, { workflowId, input: name }, raw, Date.now());
+    let checked: ReturnType<typeof checkActor>;
+    try {
+      checked = checkActor(g.trust, g.nonces, { workflowId, input: name }, raw, Date.now());
+    } catch (err) {
+      // A refused update leaves no trace in history: the handler records the attempt, then refuses.
+      if (apply && isUnverified(err)) {
+        const declared = (raw as { actor?: { id?: unknown; name?: unknown } } | null)?.actor;
+        const text = (v: unknown) => (typeof v === 'string' ? v : 'unknown');
+        audit.record('input.rejected', {
+          actor: { id: text(declared?.id), name: text(declared?.name), channel: 'temporal-ui' },
+          summary: `${name} update refused: ${err.message}`,
+        });
+      }
+      throw err;
+    }
     if (!checked) return parse(schema, withoutAttestation(raw));
     const i = parse(schema, { ...(withoutAttestation(raw) as object), actor: checked.actor });
     if (apply && checked.nonce) g.nonces.remember(checked.nonce.value, checked.nonce.keepUntilMs, Date.now());
     return { ...i, actor: { ...i.actor, verified: checked.actor.verified } };
+  }
+
+  /** For validators: an unverified attempt passes, so that its handler can record it. */
+  function takeToValidate<S extends ZodType<{ actor: Actor }>>(
+    name: string,
+    schema: S,
+    raw: unknown,
+  ): zInfer<S> | undefined {
+    try {
+      return take(name, schema, raw, false);
+    } catch (err) {
+      if (isUnverified(err)) return undefined;
+      throw err;
+    }
   }
 
   /** Lifting a control is policy (default: admins, or whoever engaged it), decided here. */
@@ -94,7 +122,8 @@ export function registerHandlers(g: GuardrailsState): void {
     },
     {
       validator: (raw) => {
-        const i = take('releaseKillSwitch', releaseInputSchema, raw, false);
+        const i = takeToValidate('releaseKillSwitch', releaseInputSchema, raw);
+        if (!i) return;
         if (!controls.killSwitch.engaged)
           throw ApplicationFailure.create({
             type: 'NotEngaged',
@@ -210,7 +239,8 @@ export function registerHandlers(g: GuardrailsState): void {
     },
     {
       validator: (raw) => {
-        const i = take('removeControl', removeControlSchema, raw, false);
+        const i = takeToValidate('removeControl', removeControlSchema, raw);
+        if (!i) return;
         const found = listOf(i.kind).find((x) => x.id === i.id);
         if (!found)
           throw ApplicationFailure.create({

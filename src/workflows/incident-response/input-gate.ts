@@ -3,7 +3,7 @@ import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { CHANNELS, type Actor } from '../../domain/actor/actor.js';
 import type { ActorRef } from '../../domain/response/status.js';
 import { letsAutomationProceed, teamRefusal } from '../../domain/trust/rules.js';
-import { checkActor, withoutAttestation } from '../shared/verification.js';
+import { checkActor, isUnverified, withoutAttestation } from '../shared/verification.js';
 import { refuse } from './input-validation.js';
 import type { ResponseContext } from './state.js';
 
@@ -56,7 +56,32 @@ export function inputGate(ctx: ResponseContext) {
       if (nonce) ctx.nonces.remember(nonce.value, nonce.keepUntilMs, Date.now());
       return apply(input);
     };
-    setHandler(update, (i) => take(i, false), { validator: (i) => void accept(update.name, check, i, false) });
+    // An unverified attempt to proceed passes the validator on purpose: a refused update leaves
+    // no trace in history, and auditors must find it. The handler records it, then refuses.
+    setHandler(
+      update,
+      (i) => {
+        try {
+          return take(i, false);
+        } catch (err) {
+          if (isUnverified(err))
+            audit.record('input.rejected', {
+              actor: { ...signalActor(i), channel: channelOf((i as { actor?: unknown } | null)?.actor) },
+              summary: `${update.name} update refused: ${err.message}`,
+            });
+          throw err;
+        }
+      },
+      {
+        validator: (i) => {
+          try {
+            accept(update.name, check, i, false);
+          } catch (err) {
+            if (!isUnverified(err)) throw err;
+          }
+        },
+      },
+    );
     setHandler(signal, (raw) => {
       try {
         take(raw, true);

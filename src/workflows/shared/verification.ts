@@ -43,7 +43,7 @@ export interface ActorCheck {
  * The person an input is taken from. A decision the gateway signed is taken from its claims
  * (verified, whatever the payload declares). Without a valid signature, an input that makes
  * automation safer is taken as declared and marked unverified; one that lets it go ahead is
- * refused (NotAuthorized), unless the deployment trusts Temporal's own identities.
+ * refused (Unverified), unless the deployment trusts Temporal's own identities.
  */
 export function checkActor(
   trust: TrustState,
@@ -77,5 +77,10 @@ export function checkActor(
 }
 
 function refuseUnverified(message: string): never {
-  throw ApplicationFailure.create({ type: 'NotAuthorized', message, nonRetryable: true });
+  throw ApplicationFailure.create({ type: 'Unverified', message, nonRetryable: true });
+}
+
+/** A refusal for want of a verified person (recorded by the handler, see input-gate.ts). */
+export function isUnverified(err: unknown): err is ApplicationFailure {
+  return err instanceof ApplicationFailure && err.type === 'Unverified';
 }
