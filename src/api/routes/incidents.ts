@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto, { type temporal as protoTypes } from '@temporalio/proto';
 import type { Logger } from 'pino';
 import type { Actor } from '../../domain/actor/actor.js';
 import type { DecisionSigner } from '../auth/decision-signer.js';
@@ -189,14 +189,17 @@ export function incidentRoutes(
   });
 }
 
+// A CommonJS package: its namespace comes off the default export under Node's ESM loader.
+const { temporal } = proto;
+
 /** One search attribute's value (the server stores them as JSON, some as one-element lists). */
-function searchAttribute(payload: temporal.api.common.v1.IPayload | undefined): unknown {
+function searchAttribute(payload: protoTypes.api.common.v1.IPayload | undefined): unknown {
   if (!payload) return undefined;
   const value = defaultPayloadConverter.fromPayload(payload);
   return Array.isArray(value) ? value[0] : value;
 }
 
-function statusName(status: temporal.api.enums.v1.WorkflowExecutionStatus | null | undefined): string {
+function statusName(status: protoTypes.api.enums.v1.WorkflowExecutionStatus | null | undefined): string {
   const name = temporal.api.enums.v1.WorkflowExecutionStatus[status ?? 0] ?? 'UNSPECIFIED';
   return name.replace(/^WORKFLOW_EXECUTION_STATUS_/, '');
 }
