@@ -4,6 +4,7 @@
  * and whether they completed or were aborted) and from what each caller was told (status and
  * time of every acknowledgement). Shared by the vitest property test and `npm run safety`.
  */
+import * as msg from '../../src/contracts/incident-response.js';
 import fc from 'fast-check';
 import { restartPlaybook, type Interlock, type Person } from '../support/interlock.js';
 import { responses } from '../support/responses.js';
@@ -29,7 +30,9 @@ export type Command =
   | { kind: 'unpause'; delayMs: number }
   /** A change freeze on this response, active from now for durationMs: blocking, or needing the lead tier. */
   | { kind: 'freeze'; mode: 'block' | 'require-approval'; durationMs: number; delayMs: number }
-  | { kind: 'unfreeze'; delayMs: number };
+  | { kind: 'unfreeze'; delayMs: number }
+  /** An approval sent straight to Temporal (Temporal UI, CLI): no gateway signature. */
+  | { kind: 'forge'; as: 'erin' | 'lee' | 'ghost'; via: 'signal' | 'update'; delayMs: number };
 
 export interface Scenario {
   quorum: 1 | 2;
@@ -38,6 +41,15 @@ export interface Scenario {
 
 const delay = fc.integer({ min: 0, max: 350 });
 const command: fc.Arbitrary<Command> = fc.oneof(
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('forge' as const),
+      as: fc.constantFrom('erin' as const, 'lee' as const, 'ghost' as const),
+      via: fc.constantFrom('signal' as const, 'update' as const),
+      delayMs: delay,
+    }),
+  },
   {
     weight: 6,
     arbitrary: fc.record({
@@ -150,7 +162,7 @@ export async function runScenario(
   for (const c of scenario.commands) {
     await sleep(c.delayMs);
     const entry: Sent = { command: c, sentAt: 0, ackAt: 0, status: 0 };
-    if (c.kind === 'approve' || c.kind === 'reject') {
+    if (c.kind === 'approve' || c.kind === 'reject' || c.kind === 'forge') {
       const pending = (await r.status(id)).approvals?.find((a: any) => a.state === 'pending');
       entry.approvalId = pending?.id ?? 'restart-replica-1';
       entry.expiresAt = pending ? Date.parse(pending.expiresAt) : undefined;
@@ -231,6 +243,24 @@ function send(
   const { approvalId, removes, tag = '', sentAt = Date.now(), n = 0 } = at;
   const thisResponse = { labels: { incident_tag: tag } };
   switch (c.kind) {
+    case 'forge': {
+      // What anyone who reaches the namespace can send: a declared approver, unsigned.
+      const groups = c.as === 'lee' ? ['lead'] : ['tier1'];
+      const forged = {
+        approvalId: approvalId ?? 'restart-replica-1',
+        decision: 'approve' as const,
+        reason: 'forged approval',
+        actor: { id: c.as, name: c.as, channel: 'cli' as const, roles: ['approver' as const], groups, teams: ['*'] },
+      };
+      const handle = h.client.workflow.getHandle(`incident-${id}`);
+      if (c.via === 'signal')
+        // Sent; whether it was taken, the arrivals tell.
+        return handle.signal(msg.decideSignal, forged).then(() => ({ status: 202, headers: new Headers(), body: {} }));
+      return handle.executeUpdate(msg.decideUpdate, { args: [forged] }).then(
+        () => ({ status: 200, headers: new Headers(), body: {} }),
+        () => ({ status: 403, headers: new Headers(), body: {} }),
+      );
+    }
     case 'approve':
       return h.request('POST', `/v1/incidents/${id}/approvals/${approvalId}`, {
         as: c.as,
@@ -324,6 +354,11 @@ export function judge(scenario: Scenario, sent: Sent[], arrivals: Array<Arrival 
   const violations: string[] = [];
   const ok = (s: Sent) => s.status >= 200 && s.status < 300;
   const approvals = sent.filter((s) => s.command.kind === 'approve' && ok(s));
+  // A forged (unsigned) approval is never taken. One that was would also show below as a
+  // mitigation without consent: forged approvals never count as consent.
+  for (const s of sent)
+    if (s.command.kind === 'forge' && s.command.via === 'update' && s.status === 200)
+      violations.push(`forged approval by ${s.command.as} (unsigned update) was accepted`);
 
   // Only tier1 approvers may count; nobody counts twice on one request.
   for (const s of approvals) {

@@ -19,6 +19,21 @@ const approve = (as: 'bob' | 'erin' | 'dana' | 'alice' | 'lee', adjust = false) 
 const arrival = (arrivedAt: number, answered = true) => ({ arrivedAt, answered, aborted: !answered });
 
 describe('the safety oracle', () => {
+  it('never counts a forged (unsigned) approval as consent, and flags one that was taken', () => {
+    const forged = (via: 'signal' | 'update') => ({ kind: 'forge' as const, as: 'lee' as const, via, delayMs: 0 });
+    // Taken as a signal: the mitigation that followed had no consent.
+    expect(judge({ quorum: 1, commands: [] }, [at(forged('signal'), 1000, 202)], [arrival(1100)])).toEqual([
+      expect.stringMatching(/without consent/),
+    ]);
+    // Acknowledged as an update: a violation in itself.
+    expect(judge({ quorum: 1, commands: [] }, [at(forged('update'), 1000, 200)], [])).toEqual([
+      'forged approval by lee (unsigned update) was accepted',
+    ]);
+    // Refused, with a real approval after it: fine.
+    expect(
+      judge({ quorum: 1, commands: [] }, [at(forged('update'), 900, 403), at(approve('bob'), 1000)], [arrival(1100)]),
+    ).toEqual([]);
+  });
   it('accepts a mitigation after a full quorum', () => {
     expect(
       judge({ quorum: 2, commands: [] }, [at(approve('bob'), 1000), at(approve('erin'), 2000)], [arrival(2050)]),
