@@ -255,7 +255,11 @@ function send(
       const handle = h.client.workflow.getHandle(`incident-${id}`);
       if (c.via === 'signal')
         // Sent; whether it was taken, the arrivals tell.
-        return handle.signal(msg.decideSignal, forged).then(() => ({ status: 202, headers: new Headers(), body: {} }));
+        return handle.signal(msg.decideSignal, forged).then(
+          () => ({ status: 202, headers: new Headers(), body: {} }),
+          // The response already ended: nothing was taken.
+          () => ({ status: 409, headers: new Headers(), body: {} }),
+        );
       return handle.executeUpdate(msg.decideUpdate, { args: [forged] }).then(
         () => ({ status: 200, headers: new Headers(), body: {} }),
         () => ({ status: 403, headers: new Headers(), body: {} }),
