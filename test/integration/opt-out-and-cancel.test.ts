@@ -161,4 +161,22 @@ describe('emergency stop (cancel)', () => {
       'response.stop-requested',
     ]);
   });
+
+  it('a Cancel straight from Temporal (no reason, no person) is recorded as such, stops the mitigation and flushes the trail', async () => {
+    const { incidentId, request, handle } = await responseWithMitigationInFlight('cancel-ui');
+    await handle.cancel();
+    await target.waitFor(() => request.aborted, 5_000);
+    await handle.result().catch(() => undefined);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    const status = (await h.request('GET', `/v1/incidents/${incidentId}`, { as: 'alice' })).body;
+    const stop = status.timeline.find((e: { type: string }) => e.type === 'response.cancelled');
+    expect(stop).toMatchObject({
+      actor: { id: 'unknown', channel: 'temporal-ui' },
+      summary: expect.stringContaining('from Temporal, without a reason'),
+    });
+    expect(stop.reason).toBeUndefined();
+    // Flushed before the workflow ended: every event is in OpenSearch, and the chain verifies.
+    const verify = await h.request('GET', `/v1/audit/verify?incident=${incidentId}`, { as: 'audrey' });
+    expect(verify.body).toMatchObject({ intact: true, events: status.timeline.length, head: { checked: true } });
+  });
 });

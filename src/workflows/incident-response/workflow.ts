@@ -139,7 +139,10 @@ async function emergencyStop(ctx: ResponseContext): Promise<void> {
   const cancelled = audit.record('response.cancelled', {
     actor: ctx.stopRequest?.actor ?? { id: 'unknown', name: 'Temporal cancel request', channel: 'temporal-ui' },
     reason: ctx.stopRequest?.reason,
-    summary: 'Response cancelled (emergency stop)',
+    // A Cancel straight from Temporal (UI, CLI) carries no person and no reason: say so.
+    summary: ctx.stopRequest
+      ? 'Response cancelled (emergency stop)'
+      : 'Response cancelled (emergency stop) from Temporal, without a reason or a stop request through Interlock',
     outcome: 'cancelled',
     causedBy: ctx.stopRequest?.event.eventId,
   });
