@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { AuditStore } from '../../clients/opensearch/audit-store.js';
 import { AuditQueryError } from '../../clients/opensearch/audit-store.js';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { chainOf, verifyChains, type ChainHead } from '../../domain/audit/chain.js';
+import { chainOf, closingProblem, verifyChains, type ChainHead, type RunEnd } from '../../domain/audit/chain.js';
 import type { AuditEvent } from '../../domain/audit/event.js';
 import { INCIDENT_ID_PATTERN, workflowIdFor } from '../../domain/incident/incident-id.js';
 import { queries, ROUTES } from '../contract.js';
@@ -100,11 +100,22 @@ export function auditRoutes(mount: Mount, store: AuditStore, client?: Client) {
    */
   async function recordedHeads(
     incidentId: string,
-  ): Promise<{ heads: ChainHead[]; head: { checked: boolean; reason?: string } }> {
-    if (!client) return { heads: [], head: { checked: false, reason: 'no Temporal client' } };
-    const handle = client.workflow.getHandle(workflowIdFor(incidentId));
+  ): Promise<{ heads: ChainHead[]; head: { checked: boolean; reason?: string }; endOf: (chain: string) => RunEnd }> {
+    // Runs other than Temporal's latest have ended (a newer one started); so has one it forgot.
+    const ended = (): RunEnd => 'ended';
+    if (!client) return { heads: [], head: { checked: false, reason: 'no Temporal client' }, endOf: () => 'running' };
+    const workflowId = workflowIdFor(incidentId);
+    const handle = client.workflow.getHandle(workflowId);
     try {
-      const { status } = await withDeadline(handle.describe(), 5000);
+      const { status, runId } = await withDeadline(handle.describe(), 5000);
+      const latest = `${workflowId}:${runId}`;
+      const latestEnd: RunEnd =
+        status.name === 'RUNNING'
+          ? 'running'
+          : status.name === 'COMPLETED' || status.name === 'CANCELLED'
+            ? 'ended'
+            : 'bypassed';
+      const endOf = (chain: string): RunEnd => (chain === latest ? latestEnd : 'ended');
       // Only these end after the trail's final flush; a running response may not be indexed yet.
       if (status.name !== 'COMPLETED' && status.name !== 'CANCELLED')
         return {
@@ -113,12 +124,13 @@ export function auditRoutes(mount: Mount, store: AuditStore, client?: Client) {
             checked: false,
             reason: `the response is ${status.name.toLowerCase()}: its newest events may not be indexed`,
           },
+          endOf,
         };
       const { timeline } = await withDeadline(handle.query<{ timeline: AuditEvent[] }>('status'), 5000);
       const last = new Map(
         timeline.map((e) => [chainOf(e), { eventId: e.eventId, sequence: e.sequence, hash: e.hash }]),
       );
-      return { heads: [...last.values()], head: { checked: true } };
+      return { heads: [...last.values()], head: { checked: true }, endOf };
     } catch (err) {
       return {
         heads: [],
@@ -129,6 +141,7 @@ export function auditRoutes(mount: Mount, store: AuditStore, client?: Client) {
               ? 'Temporal no longer holds the response'
               : `Temporal did not answer: ${(err as Error).message}`,
         },
+        endOf: err instanceof WorkflowNotFoundError ? ended : () => 'running',
       };
     }
   }
@@ -137,8 +150,17 @@ export function auditRoutes(mount: Mount, store: AuditStore, client?: Client) {
     const q = parseOr400(queries.auditVerify, req.query, 'verify query');
     const events = await store.incidentEvents(q.incident);
     if (events.length === 0) throw new HttpError(404, 'not_found', `no audit events for incident ${q.incident}`);
-    const { heads, head } = await recordedHeads(q.incident);
-    res.json({ incidentId: q.incident, ...verifyChains(events, heads), head });
+    const { heads, head, endOf } = await recordedHeads(q.incident);
+    const verdict = verifyChains(events, heads);
+    // Links intact: does each ended response's trail end with its closing event?
+    const unclosed = verdict.intact ? closingProblem(events, endOf) : undefined;
+    res.json({
+      incidentId: q.incident,
+      ...(unclosed
+        ? { intact: false, chains: verdict.chains, events: verdict.events, firstBroken: unclosed }
+        : verdict),
+      head,
+    });
   });
 
   mount(ROUTES.timeline, async (req, res) => {

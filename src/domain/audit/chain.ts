@@ -102,3 +102,39 @@ export function verifyChains(events: readonly AuditEvent[], heads: readonly Chai
   }
   return { intact: true, chains: chains.size, events: events.length };
 }
+
+/** The events a response's trail ends with when its workflow code ran to the end. */
+export const CLOSING_TYPES: ReadonlySet<string> = new Set(['response.completed', 'response.cancelled']);
+
+/** How Temporal says a run ended, as far as the trail is concerned. */
+export type RunEnd = 'running' | 'ended' | 'bypassed';
+
+/**
+ * A response's chain must end with its closing event once the response has ended. Without it,
+ * its newest events were deleted from the store, or the run was ended from Temporal (terminate,
+ * reset, timeout), which bypasses workflow code and so records nothing. `endOf` tells how each
+ * chain's run ended; runs Temporal no longer holds count as ended.
+ */
+export function closingProblem(
+  events: readonly AuditEvent[],
+  endOf: (chain: string) => RunEnd,
+): { eventId: string; sequence: number; problem: string } | undefined {
+  const chains = new Map<string, AuditEvent[]>();
+  for (const e of events) chains.set(chainOf(e), [...(chains.get(chainOf(e)) ?? []), e]);
+  for (const [key, chain] of chains) {
+    chain.sort((a, b) => a.sequence - b.sequence);
+    if (chain[0]?.type !== 'response.opened') continue; // not a response's own trail
+    const last = chain.at(-1)!;
+    const end = endOf(key);
+    if (end === 'running' || CLOSING_TYPES.has(last.type)) continue;
+    return {
+      eventId: last.eventId,
+      sequence: last.sequence,
+      problem:
+        end === 'bypassed'
+          ? 'the response was ended from Temporal (terminated, reset or timed out): workflow code did not run, and its trail ends without a closing event'
+          : 'the response ended, but its trail ends without its closing event (the newest events were removed, or it was ended from Temporal)',
+    };
+  }
+  return undefined;
+}
