@@ -25,7 +25,7 @@ const signer = config.DECISION_SIGNING_KEY_FILE
 const connection = await Connection.connect(orExit(() => temporalConnectionOptions(config)));
 const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...codecOptions(payloadCodec) });
 const opensearch = orExit(() => createOpenSearchClient(config));
-const audit = createAuditStore(opensearch, config.AUDIT_INDEX_PREFIX);
+const audit = createAuditStore(opensearch, config.AUDIT_INDEX_PREFIX, { macKeys: config.AUDIT_MAC_KEYS });
 const app = createApp({
   client,
   taskQueue: config.TEMPORAL_TASK_QUEUE,

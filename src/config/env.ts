@@ -1,3 +1,4 @@
+import { parseAuditKeys, type AuditKeys } from '../domain/audit/seal.js';
 import { z } from 'zod';
 import { durationSchema } from '../domain/playbook/duration.js';
 import { parseCodecKeys, type CodecKey } from '../clients/temporal/payload-codec.js';
@@ -18,6 +19,8 @@ const shared = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Temporal payload encryption keys, `id:base64key,...` (the first encrypts, all decrypt); unset: off. */
   PAYLOAD_CODEC_KEYS: z.string().optional().transform(codecKeys),
+  /** Audit seal keys, `id:base64key,...` (the first seals, all verify); unset: events are not sealed. */
+  AUDIT_MAC_KEYS: z.string().optional().transform(auditKeys),
   /** The one control workflow holding the kill switch, pauses, rules and freezes. */
   GUARDRAILS_WORKFLOW_ID: z.string().min(1).default('interlock-guardrails'),
   ...connectionEnv(),
@@ -129,6 +132,16 @@ export const gatewayEnvSchema = z
       });
   });
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;
+
+function auditKeys(text: string | undefined, ctx: z.RefinementCtx<string | undefined>): AuditKeys | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    return parseAuditKeys(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+}
 
 function codecKeys(text: string | undefined, ctx: z.RefinementCtx<string | undefined>): CodecKey[] | undefined {
   if (text === undefined || text.trim() === '') return undefined;

@@ -49,7 +49,10 @@ log.info({ playbooks: playbooks.all.map((p) => `${p.id}@${p.version}`) }, 'playb
 const temporalOptions = orExit(() => temporalConnectionOptions(config));
 const opensearch = orExit(() => createOpenSearchClient(config));
 
-const audit = createAuditStore(opensearch, config.AUDIT_INDEX_PREFIX, { replicas: config.AUDIT_INDEX_REPLICAS });
+const audit = createAuditStore(opensearch, config.AUDIT_INDEX_PREFIX, {
+  replicas: config.AUDIT_INDEX_REPLICAS,
+  macKeys: config.AUDIT_MAC_KEYS,
+});
 await audit.installTemplate();
 
 const connection = await NativeConnection.connect(temporalOptions);

@@ -1,3 +1,4 @@
+import type { AuditKeys } from '../../src/domain/audit/seal.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { createDecisionSigner } from '../../src/api/auth/decision-signer.js';
 import type { Trust } from '../../src/domain/trust/rules.js';
@@ -91,6 +92,8 @@ export interface InterlockOptions {
   decisionMaxAgeMs?: number;
   /** Trust Temporal's own identities: unsigned inputs may let automation proceed. */
   trustTemporalIdentity?: boolean;
+  /** Seal audit events as they are stored (AUDIT_MAC_KEYS). */
+  auditMacKeys?: AuditKeys;
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
@@ -132,7 +135,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   });
 
   const opensearch = new OpenSearchClient({ node: stack.opensearchUrl });
-  const audit = createAuditStore(opensearch, stack.auditIndexPrefix);
+  const audit = createAuditStore(opensearch, stack.auditIndexPrefix, { macKeys: options.auditMacKeys });
   await audit.installTemplate(); // as the worker does at start (idempotent)
   const connection = stack.temporal ? undefined : await Connection.connect({ address: stack.temporalAddress });
   const client =

@@ -2,6 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { AuditStore } from '../../clients/opensearch/audit-store.js';
 import { AuditQueryError } from '../../clients/opensearch/audit-store.js';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { sealProblem } from '../../domain/audit/seal.js';
 import { chainOf, closingProblem, verifyChains, type ChainHead, type RunEnd } from '../../domain/audit/chain.js';
 import type { AuditEvent } from '../../domain/audit/event.js';
 import { INCIDENT_ID_PATTERN, workflowIdFor } from '../../domain/incident/incident-id.js';
@@ -152,8 +153,15 @@ export function auditRoutes(mount: Mount, store: AuditStore, client?: Client) {
     if (events.length === 0) throw new HttpError(404, 'not_found', `no audit events for incident ${q.incident}`);
     const { heads, head, endOf } = await recordedHeads(q.incident);
     const verdict = verifyChains(events, heads);
-    // Links intact: does each ended response's trail end with its closing event?
-    const unclosed = verdict.intact ? closingProblem(events, endOf) : undefined;
+    // Links intact: is every event sealed with the audit key (when one is configured), and does
+    // each ended response's trail end with its closing event?
+    const keys = store.macKeys;
+    const unsealed = verdict.intact && keys ? events.find((e) => sealProblem(e, keys)) : undefined;
+    const unclosed = unsealed
+      ? { eventId: unsealed.eventId, sequence: unsealed.sequence, problem: sealProblem(unsealed, keys!)! }
+      : verdict.intact
+        ? closingProblem(events, endOf)
+        : undefined;
     res.json({
       incidentId: q.incident,
       ...(unclosed

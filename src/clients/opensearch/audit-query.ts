@@ -83,6 +83,8 @@ export const MAPPINGS = {
     causedBy: keyword,
     prevHash: { type: 'keyword', index: false },
     hash: { type: 'keyword', index: false },
+    mac: { type: 'keyword', index: false },
+    macKeyId: keyword,
   },
 } as const;
 

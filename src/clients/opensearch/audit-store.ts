@@ -1,3 +1,4 @@
+import { seal, type AuditKeys } from '../../domain/audit/seal.js';
 import type { Client } from '@opensearch-project/opensearch';
 import type { AuditEvent } from '../../domain/audit/event.js';
 import {
@@ -28,7 +29,13 @@ export {
  * not silently mapped as something unsearchable. Reasons, summaries and names are `text` (found
  * by their words); everything filtered or aggregated is `keyword` (found exactly).
  */
-export function createAuditStore(client: Client, prefix: string, options: { replicas?: number } = {}) {
+export function createAuditStore(
+  client: Client,
+  prefix: string,
+  options: { replicas?: number; macKeys?: AuditKeys } = {},
+) {
+  // Sealed as stored: the key stays with Interlock, never in OpenSearch (see domain/audit/seal.ts).
+  const sealed = (e: AuditEvent) => (options.macKeys ? seal(e, options.macKeys) : e);
   // One node by default (development, tests); a cluster sets AUDIT_INDEX_REPLICAS.
   const replicas = options.replicas ?? 0;
   const allIndices = `${prefix}-*`;
@@ -125,7 +132,7 @@ export function createAuditStore(client: Client, prefix: string, options: { repl
     /** `create` with the event's own ID: a 409 means an earlier attempt already stored it. */
     async indexEvents(events: readonly AuditEvent[], options: { refresh?: 'wait_for' | false } = {}): Promise<void> {
       if (events.length === 0) return;
-      const body = events.flatMap((e) => [{ create: { _index: indexFor(prefix, e.time), _id: e.eventId } }, e]);
+      const body = events.flatMap((e) => [{ create: { _index: indexFor(prefix, e.time), _id: e.eventId } }, sealed(e)]);
       const response = await client.bulk({ body, refresh: options.refresh ?? 'wait_for' });
       const failures = (response.body.items ?? [])
         .map((item) => item.create)
@@ -145,7 +152,7 @@ export function createAuditStore(client: Client, prefix: string, options: { repl
         await client.create({
           index: indexFor(prefix, event.time),
           id: event.eventId,
-          body: event,
+          body: sealed(event),
           refresh: 'wait_for',
         });
         return true;
@@ -156,6 +163,8 @@ export function createAuditStore(client: Client, prefix: string, options: { repl
     },
 
     queryBody,
+    /** The seal keys verify checks events with (undefined: events are not sealed). */
+    macKeys: options.macKeys,
 
     searchBody,
 

@@ -27,7 +27,8 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function eventHash(event: Omit<AuditEvent, 'hash'> & { hash?: string }): string {
-  const { hash: _ignored, ...content } = event;
+  // The seal is added after hashing, when the event is stored: it is not part of the content.
+  const { hash: _ignored, mac: _mac, macKeyId: _macKeyId, ...content } = event;
   return bytesToHex(sha256(utf8ToBytes(canonicalJson(content))));
 }
 

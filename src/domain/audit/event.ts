@@ -86,6 +86,9 @@ export interface AuditEvent {
   /** Tamper evidence (see chain.ts): the previous event's hash, and this event's own. */
   prevHash?: string;
   hash?: string;
+  /** HMAC-SHA256 of `hash` with the audit key `macKeyId`, added as the event is stored (seal.ts). */
+  mac?: string;
+  macKeyId?: string;
 }
 
 const SECRET_KEY = /pass(word)?|secret|token|authorization|api[-_]?key|credential|cookie/i;
