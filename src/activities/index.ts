@@ -13,6 +13,7 @@ import type { Playbook } from '../domain/playbook/playbook.js';
 import type { Policy } from '../domain/policy/policy.js';
 import { perform } from './actions/registry.js';
 import type { Trust } from '../domain/trust/rules.js';
+import { onCall, type Rotation } from '../domain/oncall/rotation.js';
 import type { Notifier } from '../clients/notify/notifier.js';
 import { notificationLinks, type Notification } from '../domain/notification/notification.js';
 import type { PlaybookCatalog } from '../clients/config/catalog.js';
@@ -40,6 +41,8 @@ export interface ActivityDependencies {
   secrets?: SecretProvider;
   /** Base URLs for the links in notifications (each optional), and the Temporal namespace. */
   links?: { gatewayUrl?: string; consoleUrl?: string; temporalUiUrl?: string; namespace: string };
+  /** The on-call rotation (ONCALL_FILE), read as each notification is sent. */
+  onCall?: () => Rotation | undefined;
   /** The gateway's public keys and the trust settings the workflows verify decisions with. */
   trust?: Trust;
 }
@@ -128,7 +131,12 @@ export function createActivities(deps: ActivityDependencies) {
     /** The workflow knows no URLs: the links a person follows are added here, from configuration. */
     async sendNotification(notification: Notification): Promise<void> {
       const links = deps.links ? notificationLinks(deps.links, notification) : undefined;
-      await deps.notifier.send({ ...notification, links });
+      // Who is on call is read as the notification goes out, not when the request was made.
+      const rotation = deps.onCall?.();
+      const recipients = rotation
+        ? notification.recipients.map((r) => ({ ...r, people: onCall(rotation, r.tier, Date.now()) }))
+        : notification.recipients;
+      await deps.notifier.send({ ...notification, links, recipients });
     },
   };
 }

@@ -62,6 +62,8 @@ export const workerEnvSchema = z.object({
   PUBLIC_GATEWAY_URL: z.url().optional(),
   PUBLIC_CONSOLE_URL: z.url().optional(),
   PUBLIC_TEMPORAL_UI_URL: z.url().optional(),
+  /** Who is on call for each approver tier (a rotation file); unset: notifications name tiers only. */
+  ONCALL_FILE: z.string().min(1).optional(),
   /** The gateway public keys decisions must be signed with (`npm run keys`); unset: none verify. */
   DECISION_KEYS_FILE: z.string().min(1).optional(),
   /** How old a signed decision may be when it arrives. */

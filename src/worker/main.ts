@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createAuditStore } from '../clients/opensearch/audit-store.js';
 import { loadConfigOrExit, orExit, workerEnvSchema } from '../config/env.js';
 import { loadTrust } from '../clients/config/trust.js';
+import { loadRotation } from '../clients/config/oncall.js';
 import { createLogger } from '../config/logger.js';
 import { secretProviderFor } from '../clients/secrets/provider.js';
 import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload-codec.js';
@@ -32,6 +33,7 @@ Runtime.install({ logger: sdkLogger(log.child({ component: 'temporal-sdk' })) })
 // Broken playbooks, policy or guardrails stop the worker with every problem (file, field, line);
 // once running, a broken edit is refused and the last good version stays in service.
 const files = orExit(() => loadConfigFiles(config, log));
+const rotation = config.ONCALL_FILE ? orExit(() => loadRotation(config.ONCALL_FILE!)) : undefined;
 // The gateway keys signed decisions are verified with; without them nothing lets automation proceed.
 const trust = orExit(() =>
   loadTrust({
@@ -80,6 +82,7 @@ const worker = await createIncidentWorker({
     guardrails,
     secrets,
     trust,
+    onCall: () => rotation,
     links: {
       gatewayUrl: config.PUBLIC_GATEWAY_URL,
       consoleUrl: config.PUBLIC_CONSOLE_URL,

@@ -1,3 +1,4 @@
+import { onCall, rotationFileSchema } from '../../src/domain/oncall/rotation.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { restartPlaybook, startHarness, type Harness } from '../support/harness.js';
 import { responses } from '../support/responses.js';
@@ -21,6 +22,17 @@ beforeAll(async () => {
         'id: expire\n',
       ),
     },
+    // tier1 rotates daily between bob and erin from a fixed day (UTC), so today's person is known;
+    // nobody is scheduled for "responders".
+    onCall: rotationFileSchema.parse({
+      tiers: {
+        tier1: {
+          timeZone: 'UTC',
+          layers: [{ name: 'day', start: '2026-01-01T00:00', handoff: 'daily', people: ['bob', 'erin'] }],
+        },
+        responders: { timeZone: 'UTC', layers: [] },
+      },
+    }),
     // Every notification about an incident tagged "down" fails, as if its channel were unreachable.
     failNotification: (n) => n.approval?.context.alerts.some((a) => a.labels.incident_tag === 'down') === true,
   });
@@ -39,10 +51,13 @@ describe('notifications', () => {
     const approval = await r.pendingApproval(id);
     await vi.waitFor(() => expect(kindsOf(id)).toEqual(['approval.requested']), { timeout: 5_000, interval: 50 });
     const requested = h.notifications.find((n) => n.incidentId === id)!;
+    const today = onCall(h.onCallRotation!, 'tier1', Date.now());
+    expect(today).toHaveLength(1);
     expect(requested).toMatchObject({
       kind: 'approval.requested',
       workflowId: `incident-${id}`,
-      recipients: [{ tier: 'tier1' }],
+      // Routed to whoever is on call for the tier as it was sent.
+      recipients: [{ tier: 'tier1', people: today }],
       approval: {
         id: approval.id,
         stepId: 'restart-replica',
@@ -90,7 +105,7 @@ describe('notifications', () => {
     expect(h.notifications.find((n) => n.incidentId === other && n.kind === 'optout.engaged')).toMatchObject({
       actor: { id: 'alice' },
       reason: 'customer migration tonight',
-      recipients: [{ tier: 'responders' }],
+      recipients: [{ tier: 'responders', people: [] }], // nobody on call: said, not silently dropped
     });
   });
 

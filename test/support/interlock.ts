@@ -1,3 +1,4 @@
+import type { Rotation } from '../../src/domain/oncall/rotation.js';
 import type { AuditKeys } from '../../src/domain/audit/seal.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { createDecisionSigner } from '../../src/api/auth/decision-signer.js';
@@ -94,6 +95,8 @@ export interface InterlockOptions {
   trustTemporalIdentity?: boolean;
   /** Seal audit events as they are stored (AUDIT_MAC_KEYS). */
   auditMacKeys?: AuditKeys;
+  /** The on-call rotation notifications are routed by (ONCALL_FILE). */
+  onCall?: Rotation;
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
@@ -165,6 +168,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       guardrails,
       secrets: options.secrets,
       trust,
+      onCall: () => options.onCall,
     },
     retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
@@ -221,6 +225,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     /** The gateway's private key, for tests that sign as it would (expired, replayed, …). */
     signingKey: signingKey.privateKey,
     trust,
+    onCallRotation: options.onCall,
     playbookDir,
     notifications,
     client,

@@ -83,6 +83,14 @@ describe('notification rendering', () => {
     ).toBe('Kill switch engaged by Alice: bad deploy: no mitigation starts until it is released');
   });
 
+  it('names who is on call, or says that nobody is', () => {
+    expect(renderText({ ...base, recipients: [{ tier: 'tier1', people: ['bob', 'erin'] }] })).toContain(
+      'from tier1 (on call: bob, erin) (restart-1',
+    );
+    expect(renderText({ ...base, recipients: [{ tier: 'tier1', people: [] }] })).toContain('(nobody is on call)');
+    expect(renderText(base)).not.toContain('on call');
+  });
+
   it('builds links from the configured bases only', () => {
     expect(notificationLinks({ namespace: 'default' }, base)).toEqual({
       status: undefined,

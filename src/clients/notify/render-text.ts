@@ -10,13 +10,14 @@ export function renderText(n: Notification): string {
   const link = n.links?.console ?? n.links?.status ?? n.links?.temporalUi;
   const tail = link ? `\n${link}` : '';
   const by = n.actor ? ` by ${n.actor.name}${n.reason ? `: ${n.reason}` : ''}` : '';
+  const asked = onCallText(n);
   switch (n.kind) {
     case 'approval.requested':
-      return `${head}: approval needed for ${a?.stepId} from ${a?.tier} (${a?.id}, until ${a?.expiresAt})${describeAction(n)}${tail}`;
+      return `${head}: approval needed for ${a?.stepId} from ${a?.tier}${asked} (${a?.id}, until ${a?.expiresAt})${describeAction(n)}${tail}`;
     case 'approval.reminder':
       return `${head}: reminder, approval for ${a?.stepId} still needed from ${a?.tier} (${a?.id}, until ${a?.expiresAt})${tail}`;
     case 'approval.escalated':
-      return `${head}: approval for ${a?.stepId} escalated to ${a?.tier} (${a?.id}, until ${a?.expiresAt})${describeAction(n)}${tail}`;
+      return `${head}: approval for ${a?.stepId} escalated to ${a?.tier}${asked} (${a?.id}, until ${a?.expiresAt})${describeAction(n)}${tail}`;
     case 'approval.decided':
       return `${head}: ${a?.id} for ${a?.stepId} is ${a?.state}${by}${tail}`;
     case 'approval.expired':
@@ -34,4 +35,11 @@ function describeAction(n: Notification): string {
   const c = n.approval?.context;
   if (!c) return '';
   return `\n${c.action}: ${JSON.stringify(c.params)}${c.impact ? `\nImpact: ${c.impact}` : ''}`;
+}
+
+/** ` (on call: bob, erin)`, ` (nobody is on call)`, or nothing when no rotation is configured. */
+function onCallText(n: Notification): string {
+  const people = n.recipients[0]?.people;
+  if (!people) return '';
+  return people.length ? ` (on call: ${people.join(', ')})` : ' (nobody is on call)';
 }

@@ -35,8 +35,11 @@ export interface Notification {
   /** Who acted, for decisions, opt-outs and the kill switch. */
   actor?: ActorRef;
   reason?: string;
-  /** Who should hear it: today the approver tier (on-call routing will name people). */
-  recipients: Array<{ tier: string }>;
+  /**
+   * Who should hear it: the tier asked and, when an on-call rotation is configured, the people on
+   * call for it as the notification is sent (an empty list: nobody is on call).
+   */
+  recipients: Array<{ tier: string; people?: string[] }>;
   /** Filled by the sending activity from the worker's configuration (the workflow knows no URLs). */
   links?: NotificationLinks;
 }
