@@ -4,12 +4,15 @@ import { principalsFileSchema } from '../src/api/auth/principals.js';
 import { parseGuardrails, parsePolicy, PlaybookCatalog, readConfigFile } from '../src/clients/config/catalog.js';
 import { validateConfig } from '../src/clients/config/yaml-source.js';
 import { ConfigError } from '../src/config/env.js';
+import { loadRotation } from '../src/clients/config/oncall.js';
 
 export interface ConfigPaths {
   playbooksDir: string;
   policyFile: string;
   guardrailsFile: string;
   principalsFile: string;
+  /** The on-call rotation (ONCALL_FILE), when one is used. */
+  oncallFile?: string;
 }
 
 /**
@@ -40,6 +43,10 @@ export function checkConfigFiles(paths: ConfigPaths): { checked: string[]; probl
   check(paths.principalsFile, () =>
     validateConfig(principalsFileSchema, readConfigFile(paths.principalsFile), paths.principalsFile),
   );
+  if (paths.oncallFile) {
+    const file = paths.oncallFile;
+    check(file, () => loadRotation(file));
+  }
   return { checked, problems };
 }
 

@@ -3,6 +3,7 @@ import { principalsFileSchema } from '../src/api/auth/principals.js';
 import { guardrailsFileSchema } from '../src/domain/guardrails/controls.js';
 import { playbookSchema } from '../src/domain/playbook/playbook.js';
 import { policySchema } from '../src/domain/policy/policy.js';
+import { rotationFileSchema } from '../src/domain/oncall/rotation.js';
 
 /**
  * JSON Schemas of the configuration files, generated from the same zod schemas that validate
@@ -15,6 +16,7 @@ export const CONFIG_SCHEMAS = {
   policy: { schema: policySchema, title: 'Interlock policy (config/policy.yaml)' },
   guardrails: { schema: guardrailsFileSchema, title: 'Interlock standing guardrails (config/guardrails.yaml)' },
   principals: { schema: principalsFileSchema, title: 'Interlock principals (config/principals*.yaml)' },
+  oncall: { schema: rotationFileSchema, title: 'Interlock on-call rotation (ONCALL_FILE)' },
 } as const;
 
 export const SCHEMAS_DIR = new URL('../schemas/', import.meta.url);

@@ -8,6 +8,7 @@ const { values } = parseArgs({
     policy: { type: 'string', default: process.env.POLICY_FILE ?? 'config/policy.yaml' },
     guardrails: { type: 'string', default: process.env.GUARDRAILS_FILE ?? 'config/guardrails.yaml' },
     principals: { type: 'string', default: process.env.PRINCIPALS_FILE ?? 'config/principals.dev.yaml' },
+    oncall: { type: 'string', default: process.env.ONCALL_FILE },
   },
 });
 const { checked, problems } = checkConfigFiles({
@@ -15,6 +16,7 @@ const { checked, problems } = checkConfigFiles({
   policyFile: values.policy,
   guardrailsFile: values.guardrails,
   principalsFile: values.principals,
+  oncallFile: values.oncall,
 });
 for (const line of problems) console.error(line);
 console.log(

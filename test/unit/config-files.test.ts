@@ -203,8 +203,17 @@ describe('the shipped configuration', () => {
       policyFile: repo('config/policy.yaml'),
       guardrailsFile: repo('config/guardrails.yaml'),
       principalsFile: repo('config/principals.dev.yaml'),
+      oncallFile: repo('config/oncall.example.yaml'),
     };
     expect(checkConfigFiles(shipped).problems).toEqual([]);
+    // A broken rotation is reported with its field and line, beside the other files' problems.
+    const rotation = checkConfigFiles({
+      ...shipped,
+      oncallFile: write('oncall.yaml', 'tiers:\n  tier1:\n    timeZone: Mars/Olympus\n'),
+    }).problems;
+    expect(rotation).toEqual([
+      expect.stringMatching(/oncall\.yaml: tiers\.tier1\.timeZone: an IANA time zone.*\(line 3\)/),
+    ]);
     write('pb/a.yaml', 'id: a\n');
     const broken = checkConfigFiles({
       playbooksDir: path.join(dir, 'pb'),
