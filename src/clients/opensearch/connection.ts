@@ -1,3 +1,4 @@
+import { settingFileReader } from '../setting-files.js';
 import fs from 'node:fs';
 import { Client, type ClientOptions } from '@opensearch-project/opensearch';
 import { ConfigError, loadConfig, workerEnvSchema } from '../../config/env.js';
@@ -23,17 +24,7 @@ export function openSearchClientOptions(
 ): ClientOptions {
   const s = settings;
   const problems: string[] = [];
-  const read = (variable: string, file: string | undefined): Buffer | undefined => {
-    if (file === undefined) return undefined;
-    try {
-      return readFile(file);
-    } catch (err) {
-      problems.push(
-        `${variable}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      );
-      return undefined;
-    }
-  };
+  const read = settingFileReader(problems, readFile);
   const hasPassword = Boolean(s.OPENSEARCH_PASSWORD || s.OPENSEARCH_PASSWORD_FILE);
   if (s.OPENSEARCH_PASSWORD && s.OPENSEARCH_PASSWORD_FILE)
     problems.push('OPENSEARCH_PASSWORD_FILE: set either OPENSEARCH_PASSWORD or OPENSEARCH_PASSWORD_FILE, not both');

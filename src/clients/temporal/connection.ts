@@ -1,3 +1,4 @@
+import { settingFileReader } from '../setting-files.js';
 import fs from 'node:fs';
 import type { TLSConfig } from '@temporalio/client';
 import { ConfigError, loadConfig, workerEnvSchema } from '../../config/env.js';
@@ -34,17 +35,7 @@ export function temporalConnectionOptions(
   readFile: (file: string) => Buffer = fs.readFileSync,
 ): TemporalConnectionOptions {
   const problems: string[] = [];
-  const read = (variable: string, file: string | undefined): Buffer | undefined => {
-    if (file === undefined) return undefined;
-    try {
-      return readFile(file);
-    } catch (err) {
-      problems.push(
-        `${variable}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      );
-      return undefined;
-    }
-  };
+  const read = settingFileReader(problems, readFile);
   const s = settings;
   if (!s.TEMPORAL_TLS_CERT_FILE !== !s.TEMPORAL_TLS_KEY_FILE)
     problems.push(
