@@ -13,8 +13,11 @@ import type { Playbook } from '../domain/playbook/playbook.js';
 import type { Policy } from '../domain/policy/policy.js';
 import { perform } from './actions/registry.js';
 import type { Trust } from '../domain/trust/rules.js';
-import { onCall, type Rotation } from '../domain/oncall/rotation.js';
+import type { OnCallLookup } from '../clients/oncall/lookup.js';
 import type { Notifier } from '../clients/notify/notifier.js';
+import type { Contact, NotificationChannel } from '../clients/notify/channel.js';
+import { fanOut, type FanOutOptions } from '../clients/notify/fan-out.js';
+import type { DeliveryReport } from '../domain/notification/delivery.js';
 import { notificationLinks, type Notification } from '../domain/notification/notification.js';
 import type { PlaybookCatalog } from '../clients/config/catalog.js';
 import type { SecretProvider } from '../clients/secrets/provider.js';
@@ -35,14 +38,21 @@ export interface ActivityDependencies {
   /** Read on every new response, so a policy edit applies to responses that start after it. */
   policy: () => Policy;
   audit: Pick<AuditStore, 'indexEvents'>;
+  /** The plain channel (a webhook, or the worker's log); reported as `webhook` or `log`. */
   notifier: Notifier;
+  /** Slack, email, PagerDuty: each delivers independently of the others. */
+  channels?: NotificationChannel[];
+  /** The people channels reach (principals file), read as each notification is sent. */
+  contacts?: () => Contact[];
+  /** Retries per channel (tests shorten the wait). */
+  delivery?: FanOutOptions;
   guardrails: GuardrailsClient;
   /** Resolves `{{secrets.NAME}}` in action parameters as the action starts; without one such a step fails. */
   secrets?: SecretProvider;
   /** Base URLs for the links in notifications (each optional), and the Temporal namespace. */
   links?: { gatewayUrl?: string; consoleUrl?: string; temporalUiUrl?: string; namespace: string };
-  /** The on-call rotation (ONCALL_FILE), read as each notification is sent. */
-  onCall?: () => Rotation | undefined;
+  /** Who is on call per tier (rotation file, iCal, PagerDuty), asked as each notification is sent. */
+  onCall?: OnCallLookup;
   /** The gateway's public keys and the trust settings the workflows verify decisions with. */
   trust?: Trust;
 }
@@ -128,15 +138,42 @@ export function createActivities(deps: ActivityDependencies) {
       return deps.guardrails.broadcast(controls);
     },
 
-    /** The workflow knows no URLs: the links a person follows are added here, from configuration. */
-    async sendNotification(notification: Notification): Promise<void> {
+    /**
+     * The workflow knows no URLs, no people and no channels: links, who is on call and the
+     * channels' messages are all decided here, as the notification goes out. Never throws for a
+     * channel's failure: the report says what reached whom, and the workflow records it.
+     */
+    async sendNotification(notification: Notification): Promise<DeliveryReport> {
       const links = deps.links ? notificationLinks(deps.links, notification) : undefined;
-      // Who is on call is read as the notification goes out, not when the request was made.
-      const rotation = deps.onCall?.();
-      const recipients = rotation
-        ? notification.recipients.map((r) => ({ ...r, people: onCall(rotation, r.tier, Date.now()) }))
-        : notification.recipients;
-      await deps.notifier.send({ ...notification, links, recipients });
+      const at = new Date();
+      const recipients = await Promise.all(
+        notification.recipients.map(async (r) => {
+          try {
+            const people = await deps.onCall?.peopleFor(r.tier, at);
+            return people ? { ...r, people } : r;
+          } catch (err) {
+            // An on-call source that cannot be read is not "nobody on call": the request still
+            // goes to the tier's shared channels, and the failure shows in the worker's log.
+            log.warn('on-call source unavailable', { tier: r.tier, error: (err as Error).message });
+            return r;
+          }
+        }),
+      );
+      const sent: Notification = { ...notification, links, recipients };
+      const directory = deps.contacts?.() ?? [];
+      const wanted = new Set(recipients.flatMap((r) => r.people ?? []));
+      const people = [...wanted].map((id) => directory.find((c) => c.id === id) ?? { id, name: id });
+      const plain: NotificationChannel = {
+        name: deps.notifier.name ?? 'webhook',
+        async deliver(n) {
+          const refs = await deps.notifier.send(n);
+          return (
+            refs ?? [{ channel: deps.notifier.name ?? 'webhook', to: '*', ok: true, at: new Date().toISOString() }]
+          );
+        },
+      };
+      const deliveries = await fanOut([plain, ...(deps.channels ?? [])], sent, people, deps.delivery);
+      return { recipients, deliveries };
     },
   };
 }

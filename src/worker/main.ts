@@ -12,6 +12,7 @@ import { createAuditStore } from '../clients/opensearch/audit-store.js';
 import { loadConfigOrExit, orExit, workerEnvSchema } from '../config/env.js';
 import { loadTrust } from '../clients/config/trust.js';
 import { loadRotation } from '../clients/config/oncall.js';
+import { rotationLookup } from '../clients/oncall/lookup.js';
 import { createLogger } from '../config/logger.js';
 import { secretProviderFor } from '../clients/secrets/provider.js';
 import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload-codec.js';
@@ -82,7 +83,7 @@ const worker = await createIncidentWorker({
     guardrails,
     secrets,
     trust,
-    onCall: () => rotation,
+    onCall: rotationLookup(() => rotation),
     links: {
       gatewayUrl: config.PUBLIC_GATEWAY_URL,
       consoleUrl: config.PUBLIC_CONSOLE_URL,

@@ -1,4 +1,5 @@
 import type { Rotation } from '../../src/domain/oncall/rotation.js';
+import { rotationLookup } from '../../src/clients/oncall/lookup.js';
 import type { AuditKeys } from '../../src/domain/audit/seal.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { createDecisionSigner } from '../../src/api/auth/decision-signer.js';
@@ -168,7 +169,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       guardrails,
       secrets: options.secrets,
       trust,
-      onCall: () => options.onCall,
+      onCall: rotationLookup(() => options.onCall),
     },
     retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,

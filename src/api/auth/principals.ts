@@ -20,6 +20,12 @@ export const principalsFileSchema = z.object({
           groups: z.array(z.string().min(1)).default([]),
           /** Teams whose incidents this person acts on ("*": every team). */
           teams: z.array(z.string().min(1)).default([]),
+          /** Where channels reach this person: email for approval mail, Slack member id for DMs and clicks. */
+          email: z.email().optional(),
+          slack: z
+            .string()
+            .regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack member id like U0123ABCD')
+            .optional(),
           tokenSha256: z
             .string()
             .regex(/^[0-9a-f]{64}$/, 'hex SHA-256 of the token')
@@ -35,7 +41,10 @@ export const principalsFileSchema = z.object({
             .optional(),
         })
         .strict()
-        .refine((p) => p.tokenSha256 || p.signing, 'a principal needs tokenSha256, signing, or both'),
+        .refine(
+          (p) => p.tokenSha256 || p.signing || p.email || p.slack,
+          'a principal needs tokenSha256, signing, or a channel (email, slack) to act through',
+        ),
     )
     .min(1),
 });
@@ -52,6 +61,8 @@ export interface Principal {
   roles: Role[];
   groups: string[];
   teams?: string[];
+  email?: string;
+  slack?: string;
 }
 
 export function hashToken(token: string): string {
@@ -88,6 +99,26 @@ export class PrincipalDirectory {
 
   static fromFile(file: string, env: NodeJS.ProcessEnv = process.env): PrincipalDirectory {
     return PrincipalDirectory.fromYaml(readConfigFile(file), file, env);
+  }
+
+  /** Everyone in the file (without token digests): the contacts channels deliver to. */
+  get all(): Principal[] {
+    return this.entries.map(({ digest: _digest, ...p }) => p);
+  }
+
+  byId(id: string): Principal | undefined {
+    return this.all.find((p) => p.id === id);
+  }
+
+  /** The person a Slack member id belongs to, as configured (never guessed from a display name). */
+  bySlackUser(slackUserId: string): Principal | undefined {
+    return this.all.find((p) => p.slack === slackUserId);
+  }
+
+  /** Email addresses compare case-insensitively (as mail systems treat them in practice). */
+  byEmail(email: string): Principal | undefined {
+    const wanted = email.trim().toLowerCase();
+    return this.all.find((p) => p.email?.toLowerCase() === wanted);
   }
 
   authenticate(token: string): Principal | undefined {

@@ -1,5 +1,6 @@
 import type { Notification } from '../../domain/notification/notification.js';
 import { renderText } from './render-text.js';
+import type { Delivery } from './channel.js';
 
 export type { Notification };
 
@@ -9,7 +10,10 @@ export type { Notification };
  * in its own form.
  */
 export interface Notifier {
-  send(notification: Notification): Promise<void>;
+  /** How its deliveries are reported (default `webhook`). */
+  readonly name?: 'webhook' | 'log';
+  /** Resolves with its deliveries, or nothing for "delivered to its one destination". */
+  send(notification: Notification): Promise<Delivery[] | void>;
 }
 
 /**
@@ -34,6 +38,7 @@ export function webhookNotifier(url: string, fetchImpl: typeof fetch = fetch): N
 /** When no webhook is configured: the worker's log is the channel. */
 export function logNotifier(log: (message: string, attrs: Record<string, unknown>) => void): Notifier {
   return {
+    name: 'log',
     async send(notification) {
       log(renderText(notification), {
         notification: { kind: notification.kind, id: notification.id, incidentId: notification.incidentId },

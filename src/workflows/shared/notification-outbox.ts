@@ -1,5 +1,6 @@
 import { CancellationScope, condition } from '@temporalio/workflow';
 import type { Notification } from '../../domain/notification/notification.js';
+import type { DeliveryReport } from '../../domain/notification/delivery.js';
 
 /**
  * Notifications that handlers raise (an opt-out, a decision, the kill switch) cannot be awaited
@@ -13,8 +14,10 @@ export class NotificationOutbox {
   private pump: Promise<void> | undefined;
 
   constructor(
-    private readonly send: (n: Notification) => Promise<void>,
+    private readonly send: (n: Notification) => Promise<DeliveryReport | void>,
     private readonly failed: (n: Notification, cause: string) => void,
+    /** What reached whom (responses that record deliveries; older ones pass nothing). */
+    private readonly delivered?: (n: Notification, report: DeliveryReport) => void,
   ) {}
 
   push(notification: Notification): void {
@@ -29,7 +32,8 @@ export class NotificationOutbox {
         const next = this.queue.shift();
         if (!next) return;
         try {
-          await this.send(next);
+          const report = await this.send(next);
+          if (this.delivered && report) this.delivered(next, report);
         } catch (err) {
           this.failed(
             next,
