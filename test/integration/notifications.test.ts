@@ -142,8 +142,12 @@ describe('notifications', () => {
     const failed = s.timeline.filter((e: any) => e.type === 'notification.failed');
     // Both fail after their retries; which is recorded first depends on timing.
     expect(failed.map((e: any) => e.summary).sort()).toEqual([
-      expect.stringMatching(/^Notification approval\.decided could not be sent: .*channel unreachable/),
-      expect.stringMatching(/^Notification approval\.requested could not be sent: .*channel unreachable/),
+      expect.stringMatching(
+        /^Notification approval\.decided via webhook to \* could not be sent: .*channel unreachable/,
+      ),
+      expect.stringMatching(
+        /^Notification approval\.requested via webhook to \* could not be sent: .*channel unreachable/,
+      ),
     ]);
     expect(r.types(s)).not.toContain('input.rejected');
     expect(kindsOf(id)).toEqual([]);

@@ -44,6 +44,8 @@ export const AUDIT_EVENT_TYPES = [
   'response.restart-requested',
   'input.rejected',
   'notification.failed',
+  'notification.delivered',
+  'notification.unrouted',
   'guardrail.killswitch-engaged',
   'guardrail.killswitch-released',
   'guardrail.pause-added',

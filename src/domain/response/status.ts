@@ -3,6 +3,8 @@ import type { AuditEvent } from '../audit/event.js';
 import type { Alert } from '../incident/alert.js';
 import type { PolicyDecision } from '../policy/policy.js';
 import type { OptOutMode, OptOutScope } from './inputs.js';
+import type { NotificationKind } from '../notification/notification.js';
+import type { Delivery } from '../notification/delivery.js';
 
 import type { ResponsePhase } from '../../contracts/phases.js';
 export type { ResponsePhase };
@@ -58,6 +60,16 @@ export interface ApprovalDecisionRecord {
   inputs?: Record<string, unknown>;
 }
 
+/** One notification about a request: who was on call, and what each channel delivered to whom. */
+export interface NotifiedRecord {
+  kind: NotificationKind;
+  at: string;
+  tier: string;
+  /** The people on call for the tier when it was sent; absent when no on-call source covers it. */
+  people?: string[];
+  deliveries: Delivery[];
+}
+
 export interface ApprovalRequest {
   id: string;
   stepId: string;
@@ -78,6 +90,8 @@ export interface ApprovalRequest {
   /** The input values this request is about; an adjustment changes them and voids earlier yeses. */
   inputs: Record<string, unknown>;
   decisions: ApprovalDecisionRecord[];
+  /** Who was asked, through which channel, when, and whether it arrived (newer responses). */
+  notified?: NotifiedRecord[];
   /** Everything an approver needs to decide without opening another tool. */
   context: {
     incidentId: string;

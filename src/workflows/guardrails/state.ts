@@ -7,6 +7,7 @@ import type { AuditEventType } from '../../domain/audit/event.js';
 import { EMPTY_CONTROLS, type Controls } from '../../domain/guardrails/controls.js';
 import { describeIssues } from '../../domain/response/inputs.js';
 import { AuditTrail } from '../shared/audit-trail.js';
+import { describeDeliveries } from '../shared/deliveries.js';
 import { NotificationOutbox } from '../shared/notification-outbox.js';
 import { NonceMemory, type TrustState } from '../shared/verification.js';
 
@@ -80,13 +81,30 @@ export class GuardrailsState {
     );
     this.counter = this.controls.version;
     const audit = this.audit;
+    const automation = { id: 'interlock', name: 'Interlock automation', channel: 'system' } as const;
     this.outbox = patched('notification-outbox')
-      ? new NotificationOutbox(sendNotification, (n, cause) =>
-          audit.record('notification.failed', {
-            actor: { id: 'interlock', name: 'Interlock automation', channel: 'system' },
-            summary: `Notification ${n.kind} could not be sent: ${cause}`,
-            outcome: 'failed',
-          }),
+      ? new NotificationOutbox(
+          sendNotification,
+          (n, cause) =>
+            audit.record('notification.failed', {
+              actor: automation,
+              summary: `Notification ${n.kind} could not be sent: ${cause}`,
+              outcome: 'failed',
+            }),
+          // Channels report failures instead of throwing: each is audited, like a failed send.
+          patched('delivery-records')
+            ? (n, report) => {
+                const { delivered, failed } = describeDeliveries(n, report);
+                if (delivered)
+                  audit.record('notification.delivered', {
+                    actor: automation,
+                    summary: delivered,
+                    outcome: 'delivered',
+                  });
+                for (const summary of failed)
+                  audit.record('notification.failed', { actor: automation, summary, outcome: 'failed' });
+              }
+            : undefined,
         )
       : undefined;
   }

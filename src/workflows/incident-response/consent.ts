@@ -45,10 +45,12 @@ export async function requestConsent(
       : `Approval requested for ${step.id} from tier ${approval.tier} (${approval.approversRequired} approver(s), until ${approval.expiresAt})`,
   });
   ctx.setPhase(objection ? 'objection-window' : 'awaiting-approval');
-  await notify(ctx, objection ? 'objection.window-opened' : 'approval.requested', approval);
+  let report = await notify(ctx, objection ? 'objection.window-opened' : 'approval.requested', approval);
 
+  let escalatedBecause: string | undefined;
   for (let level = 0; level < levels.length; level++) {
     if (level > 0) {
+      const previous = approval.tier;
       approval.tier = levels[level]!;
       approval.tiers.push(levels[level]!);
       approval.escalationLevel = level;
@@ -57,10 +59,28 @@ export async function requestConsent(
         actor: AUTOMATION,
         stepId: step.id,
         approvalId: approval.id,
-        summary: `No answer in time: ${approval.id} escalated to tier ${approval.tier} (until ${approval.expiresAt})`,
+        summary: `${escalatedBecause ?? 'No answer in time'}: ${approval.id} escalated from tier ${previous} to tier ${approval.tier} (until ${approval.expiresAt})`,
       });
       ctx.publish();
-      await notify(ctx, 'approval.escalated', approval);
+      report = await notify(ctx, 'approval.escalated', approval);
+    }
+    escalatedBecause = undefined;
+    // Nobody on call for the tier is an escalation at once, never a silent wait. At the last
+    // level (or in an objection window, which has nobody to escalate to) it is recorded loudly
+    // and the request stays open to every tier asked so far, then fails closed as always.
+    if (report?.recipients[0]?.people?.length === 0) {
+      if (!objection && level + 1 < levels.length) {
+        escalatedBecause = `Nobody is on call for tier ${approval.tier}`;
+        continue;
+      }
+      audit.record('notification.unrouted', {
+        actor: AUTOMATION,
+        stepId: step.id,
+        approvalId: approval.id,
+        summary: objection
+          ? `Nobody is on call for tier ${approval.tier}: nobody was asked to object before ${approval.expiresAt}`
+          : `Nobody is on call for tier ${approval.tier}, the last escalation level: ${approval.id} stays open to tiers ${approval.tiers.join(', ')} until ${approval.expiresAt}, then fails closed`,
+      });
     }
     const deadline = Date.parse(approval.expiresAt);
     const remindAfter =

@@ -1,6 +1,8 @@
 import type { ActorRef, ApprovalRequest } from '../../domain/response/status.js';
 import type { Notification, NotificationKind } from '../../domain/notification/notification.js';
+import type { DeliveryReport } from '../../domain/notification/delivery.js';
 import { NotificationOutbox } from '../shared/notification-outbox.js';
+import { describeDeliveries } from '../shared/deliveries.js';
 import { sendNotification } from './activities.js';
 import { AUTOMATION, now, type ResponseContext } from './state.js';
 
@@ -51,14 +53,17 @@ export function queueNotification(
 
 /** The outbox's failures are audited like those of notifications sent inline. */
 export function startOutbox(ctx: ResponseContext): void {
-  ctx.outbox = new NotificationOutbox(sendNotification, (n, cause) =>
-    ctx.audit.record('notification.failed', {
-      actor: AUTOMATION,
-      stepId: n.approval?.stepId,
-      approvalId: n.approval?.id,
-      summary: `Notification ${n.kind} could not be sent: ${cause}`,
-      outcome: 'failed',
-    }),
+  ctx.outbox = new NotificationOutbox(
+    sendNotification,
+    (n, cause) =>
+      ctx.audit.record('notification.failed', {
+        actor: AUTOMATION,
+        stepId: n.approval?.stepId,
+        approvalId: n.approval?.id,
+        summary: `Notification ${n.kind} could not be sent: ${cause}`,
+        outcome: 'failed',
+      }),
+    ctx.recordsDeliveries ? (n, report) => recordDeliveries(ctx, n, report) : undefined,
   );
   ctx.outbox.start();
 }
@@ -72,11 +77,14 @@ export async function notify(
   kind: NotificationKind,
   approval?: ApprovalRequest,
   extra?: { actor?: ActorRef; reason?: string },
-): Promise<void> {
+): Promise<DeliveryReport | undefined> {
   const notification = notificationFor(ctx, kind, approval, extra);
   ctx.notificationsSent += 1;
   try {
-    await sendNotification(notification);
+    const report = await sendNotification(notification);
+    if (!ctx.recordsDeliveries) return undefined;
+    recordDeliveries(ctx, notification, report);
+    return report;
   } catch (err) {
     const cause = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     ctx.audit.record('notification.failed', {
@@ -86,5 +94,31 @@ export async function notify(
       summary: `Notification ${kind} could not be sent: ${cause}`,
       outcome: 'failed',
     });
+    return undefined;
   }
+}
+
+/**
+ * Who was asked, where, and what arrived: on the request (status) and in the audit trail. A
+ * failed delivery is its own `notification.failed` event, as a failed send always was.
+ */
+function recordDeliveries(ctx: ResponseContext, n: Notification, report: DeliveryReport): void {
+  const live = n.approval && ctx.status.approvals.find((a) => a.id === n.approval!.id);
+  if (live) {
+    const recipient = report.recipients[0];
+    (live.notified ??= []).push({
+      kind: n.kind,
+      at: now(),
+      tier: recipient?.tier ?? live.tier,
+      ...(recipient?.people ? { people: recipient.people } : {}),
+      deliveries: report.deliveries,
+    });
+  }
+  // A send that finishes after the closing event (an input that came in at the very end) is on
+  // the request only: nothing may follow the closing event in the chain.
+  if (ctx.audit.closed) return;
+  const { delivered, failed } = describeDeliveries(n, report);
+  const about = { actor: AUTOMATION, stepId: n.approval?.stepId, approvalId: n.approval?.id };
+  if (delivered) ctx.audit.record('notification.delivered', { ...about, summary: delivered, outcome: 'delivered' });
+  for (const summary of failed) ctx.audit.record('notification.failed', { ...about, summary, outcome: 'failed' });
 }

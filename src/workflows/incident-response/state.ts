@@ -67,6 +67,8 @@ export class ResponseContext {
   outbox: NotificationOutbox | undefined;
   /** How many notifications this response has sent (their ids count up). */
   notificationsSent = 0;
+  /** Record who was asked and what arrived (false in responses begun before that existed). */
+  recordsDeliveries = false;
   /** What the worker says to trust (keys, Temporal identities); see shared/verification.ts. */
   trust: TrustState = 'legacy';
   /** Nonces of signed decisions already taken: a replayed decision is refused. */

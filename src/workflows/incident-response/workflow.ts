@@ -29,7 +29,10 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
   ctx.audit.start();
   // Responses recorded before outcome notifications existed must replay as they ran: they have
   // no outbox (see README, "Changing workflow code").
-  if (patched('notification-outbox')) startOutbox(ctx);
+  if (patched('notification-outbox')) {
+    ctx.recordsDeliveries = patched('delivery-records');
+    startOutbox(ctx);
+  }
   try {
     // Responses recorded before decisions were verified replay as they ran ('legacy').
     if (patched('verified-inputs')) {
@@ -38,6 +41,8 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
     }
     await condition(() => ctx.status.deliveries > 0);
     await runPlaybook(ctx);
+    // What was sent about the outcome is recorded before the closing event, which ends the chain.
+    if (ctx.recordsDeliveries && ctx.outbox) await ctx.outbox.drain();
     ctx.audit.record('response.completed', {
       actor: AUTOMATION,
       summary: `Response ended: ${ctx.status.phase}`,
@@ -136,6 +141,7 @@ async function emergencyStop(ctx: ResponseContext): Promise<void> {
     ctx.setStepState(view, 'skipped', 'emergency stop');
   for (const approval of ctx.pendingApprovals()) approval.state = 'withdrawn';
   ctx.setPhase('cancelled');
+  if (ctx.recordsDeliveries && ctx.outbox) await ctx.outbox.drain();
   const cancelled = audit.record('response.cancelled', {
     actor: ctx.stopRequest?.actor ?? { id: 'unknown', name: 'Temporal cancel request', channel: 'temporal-ui' },
     reason: ctx.stopRequest?.reason,

@@ -1,5 +1,5 @@
 import { CancellationScope, condition } from '@temporalio/workflow';
-import { eventHash, GENESIS_HASH } from '../../domain/audit/chain.js';
+import { CLOSING_TYPES, eventHash, GENESIS_HASH } from '../../domain/audit/chain.js';
 import type { AuditEvent, AuditEventType } from '../../domain/audit/event.js';
 
 type EventFields = Omit<
@@ -39,6 +39,11 @@ export class AuditTrail {
   ) {
     this.offset = resume?.sequence ?? 0;
     this.startHash = resume?.hash ?? GENESIS_HASH;
+  }
+
+  /** The response's closing event is recorded: nothing may follow it in the chain. */
+  get closed(): boolean {
+    return CLOSING_TYPES.has(this.events.at(-1)?.type ?? '');
   }
 
   /** What a continued run needs to extend this chain. */

@@ -11,6 +11,7 @@ import type { DeliveryReport } from '../../domain/notification/delivery.js';
 export class NotificationOutbox {
   private readonly queue: Notification[] = [];
   private closing = false;
+  private sending = false;
   private pump: Promise<void> | undefined;
 
   constructor(
@@ -31,6 +32,7 @@ export class NotificationOutbox {
         await condition(() => this.queue.length > 0 || this.closing);
         const next = this.queue.shift();
         if (!next) return;
+        this.sending = true;
         try {
           const report = await this.send(next);
           if (this.delivered && report) this.delivered(next, report);
@@ -39,9 +41,16 @@ export class NotificationOutbox {
             next,
             err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err),
           );
+        } finally {
+          this.sending = false;
         }
       }
     });
+  }
+
+  /** Wait until everything queued so far is sent (and its deliveries recorded), without stopping. */
+  async drain(): Promise<void> {
+    await condition(() => this.queue.length === 0 && !this.sending);
   }
 
   /** Send what is queued, then stop; call once, at the end. */
