@@ -25,6 +25,9 @@ import { refusedInputSignal } from '../contracts/incident-response.js';
 import { INCIDENT_ID_PATTERN, workflowIdFor } from '../domain/incident/incident-id.js';
 import type { DecisionSigner } from './auth/decision-signer.js';
 import type { Role } from '../domain/actor/actor.js';
+import { slackInteractionRoutes, type SlackGatewayOptions } from './routes/slack-interactions.js';
+import { workflowInputs } from './workflow-inputs.js';
+import { ROUTES } from './contract.js';
 
 export interface GatewayDependencies {
   client: Client;
@@ -52,6 +55,8 @@ export interface GatewayDependencies {
   payloadCodec?: PayloadCodec;
   /** Browser origins (the Temporal UI's) allowed to call the codec endpoints. */
   codecCorsOrigins?: string[];
+  /** Slack interactivity (buttons, modals), when a Slack app is configured. */
+  slack?: SlackGatewayOptions;
 }
 
 /**
@@ -151,8 +156,21 @@ export function createApp(deps: GatewayDependencies) {
   auditRoutes(mount, deps.audit, deps.client);
   guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log);
   codecRoutes(mount, deps.payloadCodec);
+  if (deps.slack)
+    slackInteractionRoutes(app, {
+      slack: deps.slack,
+      principals: deps.principals,
+      inputs: workflowInputs(deps.client, deps.signer, deps.log),
+      log: deps.log,
+    });
+  else mount(ROUTES.slackInteractions, notConfigured('Slack is not configured on this gateway (SLACK_SIGNING_SECRET)'));
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));
   return app;
+}
+
+/** An integration this gateway was not configured for answers so, instead of "no route". */
+function notConfigured(message: string): express.RequestHandler {
+  return (_req, _res, next) => next(new HttpError(404, 'not_configured', message));
 }

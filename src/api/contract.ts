@@ -3,6 +3,7 @@ import { GUARDRAIL_ROUTES } from './contract/guardrail-routes.js';
 import { INCIDENT_ROUTES } from './contract/incident-routes.js';
 import { OPERATION_ROUTES } from './contract/operation-routes.js';
 import { CODEC_ROUTES } from './contract/codec-routes.js';
+import { INTEGRATION_ROUTES } from './contract/integration-routes.js';
 
 import type { RouteContract } from './contract/schemas.js';
 
@@ -13,7 +14,13 @@ export { bodies, queries, type RouteContract } from './contract/schemas.js';
  * (src/api/contract/). The routers validate with these schemas and /v1/openapi.json is generated
  * from them, so the document and the behaviour cannot drift apart.
  */
-export const ROUTES = { ...INCIDENT_ROUTES, ...GUARDRAIL_ROUTES, ...OPERATION_ROUTES, ...CODEC_ROUTES };
+export const ROUTES = {
+  ...INCIDENT_ROUTES,
+  ...GUARDRAIL_ROUTES,
+  ...OPERATION_ROUTES,
+  ...CODEC_ROUTES,
+  ...INTEGRATION_ROUTES,
+};
 export type RouteName = keyof typeof ROUTES;
 
 const errorBody = {
@@ -61,9 +68,11 @@ export function openApiDocument(version: string) {
       tags: [route.tag],
       ...(route.access === 'public'
         ? { security: [] }
-        : {
-            description: `Allowed: ${route.access === 'alert-source' ? 'alert sources (bearer token or signed body)' : route.access.join(', ')}.`,
-          }),
+        : route.access === 'integration'
+          ? { security: [], description: 'No bearer token: the sender proves each request (see the summary).' }
+          : {
+              description: `Allowed: ${route.access === 'alert-source' ? 'alert sources (bearer token or signed body)' : route.access.join(', ')}.`,
+            }),
       ...(parameters.length ? { parameters } : {}),
       ...(route.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } }

@@ -1,8 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
+import { createSlackClient, slackSettings } from '../clients/slack/connection.js';
 import { createAuditStore } from '../clients/opensearch/audit-store.js';
 import { createOpenSearchClient } from '../clients/opensearch/connection.js';
 import { temporalConnectionOptions } from '../clients/temporal/connection.js';
-import { gatewayEnvSchema, loadConfigOrExit, orExit } from '../config/env.js';
+import { ConfigError, gatewayEnvSchema, loadConfigOrExit, orExit } from '../config/env.js';
 import { loadDecisionSigner } from './auth/decision-signer.js';
 import { createLogger } from '../config/logger.js';
 import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload-codec.js';
@@ -16,6 +17,11 @@ const payloadCodec = config.PAYLOAD_CODEC_KEYS && createEncryptionCodec(config.P
 
 // Files first: a broken principals file stops the gateway before it connects to anything.
 const principals = orExit(() => PrincipalDirectory.fromFile(config.PRINCIPALS_FILE));
+const slack = orExit(() => slackSettings(config));
+if (slack.signingSecret && !slack.botToken)
+  orExit(() => {
+    throw new ConfigError('SLACK_BOT_TOKEN: required with SLACK_SIGNING_SECRET (the gateway opens modals and answers)');
+  });
 const signer = config.DECISION_SIGNING_KEY_FILE
   ? orExit(() => loadDecisionSigner(config.DECISION_SIGNING_KEY_FILE!, config.DECISION_SIGNING_KEY_ID))
   : undefined;
@@ -27,6 +33,10 @@ const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ..
 const opensearch = orExit(() => createOpenSearchClient(config));
 const audit = createAuditStore(opensearch, config.AUDIT_INDEX_PREFIX, { macKeys: config.AUDIT_MAC_KEYS });
 const app = createApp({
+  slack:
+    slack.signingSecret && slack.botToken
+      ? { signingSecret: slack.signingSecret, client: createSlackClient(slack.botToken, slack.apiUrl) }
+      : undefined,
   client,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   principals,

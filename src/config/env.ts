@@ -23,8 +23,23 @@ const shared = {
   AUDIT_MAC_KEYS: z.string().optional().transform(auditKeys),
   /** The one control workflow holding the kill switch, pauses, rules and freezes. */
   GUARDRAILS_WORKFLOW_ID: z.string().min(1).default('interlock-guardrails'),
+  /** Who people are (tokens, roles, tiers, email, Slack id): the gateway authenticates, the worker finds contacts. */
+  PRINCIPALS_FILE: z.string().min(1).default('config/principals.dev.yaml'),
   ...connectionEnv(),
+  ...slackEnv(),
 };
+
+/** The Slack app (bot token: the worker posts, the gateway opens modals; signing secret: the gateway). */
+function slackEnv() {
+  return {
+    SLACK_BOT_TOKEN: z.string().min(1).optional(),
+    SLACK_BOT_TOKEN_FILE: z.string().min(1).optional(),
+    SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+    SLACK_SIGNING_SECRET_FILE: z.string().min(1).optional(),
+    /** The Web API base (default https://slack.com/api/); a proxy, or a local stand-in in tests. */
+    SLACK_API_URL: z.url().optional(),
+  };
+}
 
 /**
  * How to reach Temporal and OpenSearch in production (TLS, mTLS, API keys, basic auth). Which
@@ -56,6 +71,10 @@ export const workerEnvSchema = z.object({
   GUARDRAILS_FILE: z.string().min(1).default('config/guardrails.yaml'),
   /** One file per secret (Kubernetes/Docker secrets); unset: secrets come from INTERLOCK_SECRET_<NAME>. */
   SECRETS_DIR: z.string().min(1).optional(),
+  /** The Slack channel (C0123 or #name) requests and outcomes are posted to. */
+  SLACK_CHANNEL: z.string().min(1).optional(),
+  /** Also send each request as a direct message to the on-call approvers. */
+  SLACK_DIRECT_MESSAGES: z.stringbool().default(true),
   /** Approval requests, reminders and escalations are POSTed here; unset, they go to the log. */
   NOTIFY_WEBHOOK_URL: z.url().optional(),
   /** Where people reach the gateway, the web console and the Temporal UI: links in notifications. */
@@ -101,7 +120,6 @@ export const gatewayEnvSchema = z
     ...shared,
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-    PRINCIPALS_FILE: z.string().min(1).default('config/principals.dev.yaml'),
     /** OIDC bearer JWTs are accepted when an issuer is configured. */
     OIDC_ISSUER: z.string().min(1).optional(),
     OIDC_AUDIENCE: z.string().min(1).optional(),

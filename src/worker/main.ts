@@ -1,4 +1,9 @@
+import fs from 'node:fs';
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { PrincipalDirectory } from '../api/auth/principals.js';
+import type { NotificationChannel } from '../clients/notify/channel.js';
+import { slackChannel } from '../clients/notify/slack/channel.js';
+import { createSlackClient, slackSettings } from '../clients/slack/connection.js';
 import { logNotifier, webhookNotifier } from '../clients/notify/notifier.js';
 import { createOpenSearchClient } from '../clients/opensearch/connection.js';
 import { createAuditRetention } from '../clients/opensearch/audit-retention.js';
@@ -48,6 +53,20 @@ const trust = orExit(() =>
 if (Object.keys(trust.keys).length === 0 && !trust.trustTemporalIdentity)
   log.warn('DECISION_KEYS_FILE is not set: approvals, opt-ins and lifts will be refused (see README, Security model)');
 const { playbooks } = files;
+// Contacts (email, Slack id) come from the principals file; the worker never reads its token hashes.
+const contacts = fs.existsSync(config.PRINCIPALS_FILE)
+  ? orExit(() => PrincipalDirectory.contactsFromFile(config.PRINCIPALS_FILE))
+  : [];
+const slack = orExit(() => slackSettings(config));
+const channels: NotificationChannel[] = [];
+if (slack.botToken && (config.SLACK_CHANNEL || config.SLACK_DIRECT_MESSAGES))
+  channels.push(
+    slackChannel(createSlackClient(slack.botToken, slack.apiUrl), {
+      channel: config.SLACK_CHANNEL,
+      directMessages: config.SLACK_DIRECT_MESSAGES,
+    }),
+  );
+log.info({ channels: channels.map((c) => c.name) }, 'notification channels');
 log.info({ playbooks: playbooks.all.map((p) => `${p.id}@${p.version}`) }, 'playbooks loaded');
 const temporalOptions = orExit(() => temporalConnectionOptions(config));
 const opensearch = orExit(() => createOpenSearchClient(config));
@@ -77,6 +96,8 @@ const worker = await createIncidentWorker({
     playbooks,
     policy: () => files.policy.current(),
     audit,
+    channels,
+    contacts: () => contacts,
     notifier: config.NOTIFY_WEBHOOK_URL
       ? webhookNotifier(config.NOTIFY_WEBHOOK_URL)
       : logNotifier((m, attrs) => log.info(attrs, m)),

@@ -1,5 +1,7 @@
 import type { Rotation } from '../../src/domain/oncall/rotation.js';
 import { rotationLookup } from '../../src/clients/oncall/lookup.js';
+import { slackChannel } from '../../src/clients/notify/slack/channel.js';
+import { createSlackClient } from '../../src/clients/slack/connection.js';
 import type { AuditKeys } from '../../src/domain/audit/seal.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { createDecisionSigner } from '../../src/api/auth/decision-signer.js';
@@ -34,10 +36,31 @@ export const PEOPLE = {
   alertmanager: { id: 'alertmanager', name: 'Alertmanager', roles: ['alert-source'], groups: [] },
   alice: { id: 'alice', name: 'Alice Responder', roles: ['responder'], groups: [] },
   ada: { id: 'ada', name: 'Ada Admin', roles: ['admin'], groups: [] },
-  bob: { id: 'bob', name: 'Bob Approver', roles: ['responder', 'approver'], groups: ['tier1'], teams: ['payments'] },
-  dana: { id: 'dana', name: 'Dana Dba', roles: ['responder', 'approver'], groups: ['sme:postgres'] },
-  erin: { id: 'erin', name: 'Erin Approver', roles: ['approver'], groups: ['tier1'], teams: ['search'] },
-  lee: { id: 'lee', name: 'Lee Lead', roles: ['responder', 'approver'], groups: ['lead'], teams: ['*'] },
+  bob: {
+    id: 'bob',
+    name: 'Bob Approver',
+    roles: ['responder', 'approver'],
+    groups: ['tier1'],
+    teams: ['payments'],
+    slack: 'U0BOB',
+  },
+  dana: { id: 'dana', name: 'Dana Dba', roles: ['responder', 'approver'], groups: ['sme:postgres'], slack: 'U0DANA' },
+  erin: {
+    id: 'erin',
+    name: 'Erin Approver',
+    roles: ['approver'],
+    groups: ['tier1'],
+    teams: ['search'],
+    slack: 'U0ERIN',
+  },
+  lee: {
+    id: 'lee',
+    name: 'Lee Lead',
+    roles: ['responder', 'approver'],
+    groups: ['lead'],
+    teams: ['*'],
+    slack: 'U0LEE',
+  },
   audrey: { id: 'audrey', name: 'Audrey Auditor', roles: ['auditor'], groups: [] },
 } as const;
 export type Person = keyof typeof PEOPLE;
@@ -98,6 +121,8 @@ export interface InterlockOptions {
   auditMacKeys?: AuditKeys;
   /** The on-call rotation notifications are routed by (ONCALL_FILE). */
   onCall?: Rotation;
+  /** Slack, served by a local stand-in (test/support/fake-slack.ts): the worker posts, the gateway takes clicks. */
+  slack?: { apiUrl: string; token: string; signingSecret: string; channel?: string };
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
@@ -170,6 +195,17 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       secrets: options.secrets,
       trust,
       onCall: rotationLookup(() => options.onCall),
+      contacts: () =>
+        Object.values(PEOPLE).map((p) => ({ id: p.id, name: p.name, slack: (p as { slack?: string }).slack })),
+      channels: options.slack
+        ? [
+            slackChannel(createSlackClient(options.slack.token, options.slack.apiUrl), {
+              channel: options.slack.channel,
+              directMessages: true,
+            }),
+          ]
+        : [],
+      delivery: { minRetryMs: 50 },
     },
     retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
@@ -191,6 +227,12 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     refirePolicy: options.refirePolicy,
     payloadCodec: options.payloadCodec,
     codecCorsOrigins: options.codecCorsOrigins,
+    slack: options.slack
+      ? {
+          signingSecret: options.slack.signingSecret,
+          client: createSlackClient(options.slack.token, options.slack.apiUrl),
+        }
+      : undefined,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -32,9 +32,13 @@ export interface RouteContract {
   method: 'get' | 'post' | 'delete';
   path: string;
   summary: string;
-  tag: 'alerts' | 'incidents' | 'audit' | 'guardrails' | 'operations';
-  /** Roles that may call it; 'public' needs no authentication; 'alert-source' also accepts signed bodies. */
-  access: Role[] | 'public' | 'alert-source';
+  tag: 'alerts' | 'incidents' | 'audit' | 'guardrails' | 'operations' | 'integrations';
+  /**
+   * Roles that may call it; 'public' needs no authentication; 'alert-source' also accepts signed
+   * bodies; 'integration' takes no bearer token because the sender proves each request its own way
+   * (Slack's signature, a single-use email token) and the handler finds the person from that proof.
+   */
+  access: Role[] | 'public' | 'alert-source' | 'integration';
   /** A POST that changes nothing (its input is too large for a query string): readers may call it. */
   readOnly?: true;
   params?: Record<string, string>;
