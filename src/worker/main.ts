@@ -12,7 +12,7 @@ import { createAuditStore } from '../clients/opensearch/audit-store.js';
 import { loadConfigOrExit, orExit, workerEnvSchema } from '../config/env.js';
 import { loadTrust } from '../clients/config/trust.js';
 import { loadRotation } from '../clients/config/oncall.js';
-import { rotationLookup } from '../clients/oncall/lookup.js';
+import { pagingSetup } from './paging.js';
 import { createLogger } from '../config/logger.js';
 import { secretProviderFor } from '../clients/secrets/provider.js';
 import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload-codec.js';
@@ -35,6 +35,8 @@ Runtime.install({ logger: sdkLogger(log.child({ component: 'temporal-sdk' })) })
 // once running, a broken edit is refused and the last good version stays in service.
 const files = orExit(() => loadConfigFiles(config, log));
 const rotation = config.ONCALL_FILE ? orExit(() => loadRotation(config.ONCALL_FILE!)) : undefined;
+// PagerDuty paging, and who is on call from the rotation file, iCal feeds and PagerDuty.
+const paging = orExit(() => pagingSetup(config, () => rotation, (m, attrs) => log.info(attrs, m)));
 // The gateway keys signed decisions are verified with; without them nothing lets automation proceed.
 const trust = orExit(() =>
   loadTrust({
@@ -83,7 +85,7 @@ const worker = await createIncidentWorker({
     guardrails,
     secrets,
     trust,
-    onCall: rotationLookup(() => rotation),
+    ...paging,
     links: {
       gatewayUrl: config.PUBLIC_GATEWAY_URL,
       consoleUrl: config.PUBLIC_CONSOLE_URL,

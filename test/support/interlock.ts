@@ -1,5 +1,7 @@
 import type { Rotation } from '../../src/domain/oncall/rotation.js';
-import { rotationLookup } from '../../src/clients/oncall/lookup.js';
+import { rotationLookup, type OnCallLookup } from '../../src/clients/oncall/lookup.js';
+import type { NotificationChannel } from '../../src/clients/notify/channel.js';
+import type { FanOutOptions } from '../../src/clients/notify/fan-out.js';
 import type { AuditKeys } from '../../src/domain/audit/seal.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { createDecisionSigner } from '../../src/api/auth/decision-signer.js';
@@ -98,6 +100,14 @@ export interface InterlockOptions {
   auditMacKeys?: AuditKeys;
   /** The on-call rotation notifications are routed by (ONCALL_FILE). */
   onCall?: Rotation;
+  /** Who is on call, instead of the rotation alone (e.g. a lookup over PagerDuty and iCal sources). */
+  onCallLookup?: OnCallLookup;
+  /** Channels beside the test notifier (PagerDuty, Slack, email), each with the fan-out's retries. */
+  channels?: NotificationChannel[];
+  /** Retries per channel (tests shorten the wait). */
+  delivery?: FanOutOptions;
+  /** Base URLs for the links in notifications. */
+  links?: { gatewayUrl?: string; consoleUrl?: string; temporalUiUrl?: string };
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
@@ -169,7 +179,10 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       guardrails,
       secrets: options.secrets,
       trust,
-      onCall: rotationLookup(() => options.onCall),
+      onCall: options.onCallLookup ?? rotationLookup(() => options.onCall),
+      channels: options.channels,
+      delivery: options.delivery,
+      links: options.links && { ...options.links, namespace: 'default' },
     },
     retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,

@@ -4,69 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { icalFeeds, peopleInCalendar } from '../../src/clients/oncall/ical.js';
 import { contactDirectory } from '../../src/clients/oncall/people.js';
+import { BERLIN_FEED } from '../support/ical-feeds.js';
 
 const people = contactDirectory(() => [
   { id: 'bob', name: 'Bob Approver', email: 'Bob@example.com' },
   { id: 'erin', name: 'Erin Approver', email: 'erin@example.com' },
   { id: 'dana', name: 'Dana Dba' },
 ]);
-
-/**
- * Berlin leaves summer time on 2026-10-25 (03:00 CEST → 02:00 CET): 09:00 local is 07:00Z before
- * and 08:00Z after. Bob and Erin alternate weekly Monday-09:00 shifts; Dana covers Wednesday
- * evenings 18:00-22:00 local (named in the summary only), except on 2026-11-04 (EXDATE).
- */
-export const BERLIN_FEED = [
-  'BEGIN:VCALENDAR',
-  'VERSION:2.0',
-  'PRODID:-//Interlock tests//on-call//EN',
-  'BEGIN:VTIMEZONE',
-  'TZID:Europe/Berlin',
-  'BEGIN:DAYLIGHT',
-  'TZOFFSETFROM:+0100',
-  'TZOFFSETTO:+0200',
-  'TZNAME:CEST',
-  'DTSTART:19700329T020000',
-  'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
-  'END:DAYLIGHT',
-  'BEGIN:STANDARD',
-  'TZOFFSETFROM:+0200',
-  'TZOFFSETTO:+0100',
-  'TZNAME:CET',
-  'DTSTART:19701025T030000',
-  'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU',
-  'END:STANDARD',
-  'END:VTIMEZONE',
-  'BEGIN:VEVENT',
-  'UID:bob-weeks@interlock.test',
-  'DTSTAMP:20261001T000000Z',
-  'DTSTART;TZID=Europe/Berlin:20261019T090000',
-  'DTEND;TZID=Europe/Berlin:20261026T090000',
-  'RRULE:FREQ=WEEKLY;INTERVAL=2',
-  'SUMMARY:On call - Bob Approver - Payments primary',
-  'ATTENDEE;CN=Bob Approver:mailto:bob@example.com',
-  'END:VEVENT',
-  'BEGIN:VEVENT',
-  'UID:erin-weeks@interlock.test',
-  'DTSTAMP:20261001T000000Z',
-  'DTSTART;TZID=Europe/Berlin:20261026T090000',
-  'DTEND;TZID=Europe/Berlin:20261102T090000',
-  'RRULE:FREQ=WEEKLY;INTERVAL=2',
-  'SUMMARY:On call - Erin Approver - Payments primary',
-  'ORGANIZER:mailto:ERIN@example.com',
-  'END:VEVENT',
-  'BEGIN:VEVENT',
-  'UID:dana-evenings@interlock.test',
-  'DTSTAMP:20261001T000000Z',
-  'DTSTART;TZID=Europe/Berlin:20261021T180000',
-  'DTEND;TZID=Europe/Berlin:20261021T220000',
-  'RRULE:FREQ=WEEKLY;BYDAY=WE',
-  'EXDATE;TZID=Europe/Berlin:20261104T180000',
-  'SUMMARY:Dana Dba: evening cover',
-  'END:VEVENT',
-  'END:VCALENDAR',
-  '',
-].join('\r\n');
 
 const calendar = ical.sync.parseICS(BERLIN_FEED);
 const who = (iso: string) => peopleInCalendar(calendar, new Date(iso), people).sort();
