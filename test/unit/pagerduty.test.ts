@@ -6,6 +6,8 @@ import { pagerDutyOnCall } from '../../src/clients/oncall/pagerduty.js';
 import { contactDirectory } from '../../src/clients/oncall/people.js';
 import type { Notification } from '../../src/domain/notification/notification.js';
 import { rotationFileSchema } from '../../src/domain/oncall/rotation.js';
+import { ConfigError, loadConfig, workerEnvSchema } from '../../src/config/env.js';
+import { pagingSetup } from '../../src/worker/paging.js';
 import { oncallEntry, startFakePagerDuty, validateEvent, type FakePagerDuty } from '../support/fake-pagerduty.js';
 
 const ROUTING_KEY = 'R0123456789abcdef0123456789abcde'; // 32 characters, as PagerDuty issues them
@@ -288,5 +290,53 @@ describe('combined on-call lookup', () => {
     ).rejects.toThrow(/PagerDuty: HTTP 503/);
     await expect(onCallLookup(() => rotation, {}).peopleFor('pdonly', new Date())).rejects.toThrow(/PAGERDUTY_API_KEY/);
     expect(await onCallLookup(() => rotation, { pagerduty: fixed([]) }).peopleFor('pdonly', new Date())).toEqual([]);
+  });
+});
+
+describe('PagerDuty configuration', () => {
+  it('the rotation file accepts PagerDuty and iCal sources, and refuses them half-configured', () => {
+    const tier = (extra: object) => rotationFileSchema.safeParse({ tiers: { t: { timeZone: 'UTC', ...extra } } });
+    expect(tier({ pagerduty: { scheduleIds: ['PABC123'] }, ical: { url: 'https://x.example/a.ics' } }).success).toBe(
+      true,
+    );
+    expect(tier({ pagerduty: {} }).error?.issues[0]?.message).toMatch(/scheduleIds, escalationPolicyIds or both/);
+    expect(tier({ pagerduty: { scheduleIds: ['not an id'] } }).success).toBe(false);
+    expect(tier({ ical: { url: 'ftp://x.example/a.ics' } }).success).toBe(false);
+  });
+
+  it('reads keys from files, refuses both forms at once, and never prints a key', () => {
+    const base = loadConfig(workerEnvSchema, {});
+    const files: Record<string, string> = { '/run/secrets/pd-routing': `${ROUTING_KEY}\n` };
+    const read = (f: string) => {
+      if (!(f in files)) throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+      return Buffer.from(files[f]!);
+    };
+    const logged: unknown[] = [];
+    const setup = pagingSetup(
+      { ...base, PAGERDUTY_ROUTING_KEY_FILE: '/run/secrets/pd-routing' },
+      () => undefined,
+      (m, a) => logged.push([m, a]),
+      read,
+    );
+    expect(setup.channels.map((c) => c.name)).toEqual(['pagerduty']);
+    expect(JSON.stringify(logged)).not.toContain(ROUTING_KEY);
+    const both = () =>
+      pagingSetup(
+        { ...base, PAGERDUTY_API_KEY: 'k'.repeat(20), PAGERDUTY_API_KEY_FILE: '/x' },
+        () => undefined,
+        () => {},
+        read,
+      );
+    expect(both).toThrow(ConfigError);
+    expect(both).toThrow(/PAGERDUTY_API_KEY or PAGERDUTY_API_KEY_FILE, not both/);
+    const short = () =>
+      pagingSetup(
+        { ...base, PAGERDUTY_ROUTING_KEY: 'short-secret' },
+        () => undefined,
+        () => {},
+        read,
+      );
+    expect(short).toThrow(/32 characters/);
+    expect(short).not.toThrow(/short-secret/);
   });
 });
