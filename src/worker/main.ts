@@ -36,7 +36,7 @@ Runtime.install({ logger: sdkLogger(log.child({ component: 'temporal-sdk' })) })
 const files = orExit(() => loadConfigFiles(config, log));
 const rotation = config.ONCALL_FILE ? orExit(() => loadRotation(config.ONCALL_FILE!)) : undefined;
 // PagerDuty paging, and who is on call from the rotation file, iCal feeds and PagerDuty.
-const paging = orExit(() => pagingSetup(config, () => rotation, (m, attrs) => log.info(attrs, m)));
+const paging = orExit(() => pagingSetup(config, () => rotation, log));
 // The gateway keys signed decisions are verified with; without them nothing lets automation proceed.
 const trust = orExit(() =>
   loadTrust({

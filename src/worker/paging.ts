@@ -13,7 +13,8 @@ import { settingFileReader } from '../clients/setting-files.js';
 import { ConfigError, type WorkerConfig } from '../config/env.js';
 import type { Rotation } from '../domain/oncall/rotation.js';
 
-type Log = (message: string, attrs: Record<string, unknown>) => void;
+/** The worker's logger (pino's argument order: attributes first). */
+type Log = Record<'info' | 'warn', (attrs: Record<string, unknown>, message: string) => void>;
 
 /**
  * The worker's PagerDuty channel, on-call sources and contacts, from its environment. Kept out of
@@ -48,6 +49,8 @@ export function pagingSetup(
     : [];
   const contacts = () => contactList;
   const people = contactDirectory(contacts);
+  // Unknown people and unreadable sources are worth a warning; no secret is ever in the attributes.
+  const warn = (message: string, attrs: Record<string, unknown>) => log.warn(attrs, message);
   const channels = routingKey
     ? [
         pagerDutyChannel({
@@ -59,14 +62,13 @@ export function pagingSetup(
       ]
     : [];
   const onCall = onCallLookup(rotation, {
-    pagerduty: apiKey ? pagerDutyOnCall({ apiKey, apiUrl: config.PAGERDUTY_API_URL, people, log }) : undefined,
-    ical: icalFeeds({ people, log }),
-    log,
+    pagerduty: apiKey ? pagerDutyOnCall({ apiKey, apiUrl: config.PAGERDUTY_API_URL, people, log: warn }) : undefined,
+    ical: icalFeeds({ people, log: warn }),
+    log: warn,
   });
-  log('paging and on-call sources', {
-    pagerdutyEvents: Boolean(routingKey),
-    pagerdutyOnCall: Boolean(apiKey),
-    contacts: contactList.length,
-  });
+  log.info(
+    { pagerdutyEvents: Boolean(routingKey), pagerdutyOnCall: Boolean(apiKey), contacts: contactList.length },
+    'paging and on-call sources',
+  );
   return { channels, onCall, contacts };
 }

@@ -293,6 +293,8 @@ describe('combined on-call lookup', () => {
   });
 });
 
+const quiet = { info: () => {}, warn: () => {} };
+
 describe('PagerDuty configuration', () => {
   it('the rotation file accepts PagerDuty and iCal sources, and refuses them half-configured', () => {
     const tier = (extra: object) => rotationFileSchema.safeParse({ tiers: { t: { timeZone: 'UTC', ...extra } } });
@@ -315,7 +317,7 @@ describe('PagerDuty configuration', () => {
     const setup = pagingSetup(
       { ...base, PAGERDUTY_ROUTING_KEY_FILE: '/run/secrets/pd-routing' },
       () => undefined,
-      (m, a) => logged.push([m, a]),
+      { info: (a, m) => logged.push([m, a]), warn: (a, m) => logged.push([m, a]) },
       read,
     );
     expect(setup.channels.map((c) => c.name)).toEqual(['pagerduty']);
@@ -324,18 +326,12 @@ describe('PagerDuty configuration', () => {
       pagingSetup(
         { ...base, PAGERDUTY_API_KEY: 'k'.repeat(20), PAGERDUTY_API_KEY_FILE: '/x' },
         () => undefined,
-        () => {},
+        quiet,
         read,
       );
     expect(both).toThrow(ConfigError);
     expect(both).toThrow(/PAGERDUTY_API_KEY or PAGERDUTY_API_KEY_FILE, not both/);
-    const short = () =>
-      pagingSetup(
-        { ...base, PAGERDUTY_ROUTING_KEY: 'short-secret' },
-        () => undefined,
-        () => {},
-        read,
-      );
+    const short = () => pagingSetup({ ...base, PAGERDUTY_ROUTING_KEY: 'short-secret' }, () => undefined, quiet, read);
     expect(short).toThrow(/32 characters/);
     expect(short).not.toThrow(/short-secret/);
   });
