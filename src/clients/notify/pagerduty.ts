@@ -41,6 +41,7 @@ export function pagerDutyChannel(options: PagerDutyChannelOptions): Notification
       const action = TRIGGER_KINDS.has(n.kind) ? 'trigger' : RESOLVE_KINDS.has(n.kind) ? 'resolve' : undefined;
       if (!action) return [];
       const dedupKey = pagerDutyDedupKey(n.incidentId, approval.id);
+      const clientUrl = n.links?.console ?? n.links?.status ?? options.clientUrl;
       const event =
         action === 'trigger'
           ? {
@@ -50,9 +51,7 @@ export function pagerDutyChannel(options: PagerDutyChannelOptions): Notification
               payload: triggerPayload(n, approval),
               links: links(n, approval, options.slackWorkspaceUrl),
               client: 'Interlock',
-              ...(options.clientUrl || n.links?.console || n.links?.status
-                ? { client_url: n.links?.console ?? n.links?.status ?? options.clientUrl }
-                : {}),
+              ...(clientUrl ? { client_url: clientUrl } : {}),
             }
           : { routing_key: options.routingKey, event_action: action, dedup_key: dedupKey };
       let res: Response;
