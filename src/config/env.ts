@@ -83,6 +83,16 @@ export const workerEnvSchema = z.object({
   PUBLIC_TEMPORAL_UI_URL: z.url().optional(),
   /** Who is on call for each approver tier (a rotation file); unset: notifications name tiers only. */
   ONCALL_FILE: z.string().min(1).optional(),
+  /** PagerDuty Events API v2 integration key (or a file holding it): approval requests page through it. */
+  PAGERDUTY_ROUTING_KEY: z.string().min(1).optional(),
+  PAGERDUTY_ROUTING_KEY_FILE: z.string().min(1).optional(),
+  PAGERDUTY_EVENTS_URL: z.url().default('https://events.pagerduty.com'),
+  /** PagerDuty REST API key (or a file holding it): tiers whose rotation names PagerDuty schedules. */
+  PAGERDUTY_API_KEY: z.string().min(1).optional(),
+  PAGERDUTY_API_KEY_FILE: z.string().min(1).optional(),
+  PAGERDUTY_API_URL: z.url().default('https://api.pagerduty.com'),
+  /** The Slack workspace (https://acme.slack.com): pages link the request's Slack message. */
+  SLACK_WORKSPACE_URL: z.url().optional(),
   /** The gateway public keys decisions must be signed with (`npm run keys`); unset: none verify. */
   DECISION_KEYS_FILE: z.string().min(1).optional(),
   /** How old a signed decision may be when it arrives. */

@@ -1,6 +1,4 @@
-import fs from 'node:fs';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { PrincipalDirectory } from '../api/auth/principals.js';
 import type { NotificationChannel } from '../clients/notify/channel.js';
 import { slackChannel } from '../clients/notify/slack/channel.js';
 import { createSlackClient, slackSettings } from '../clients/slack/connection.js';
@@ -17,7 +15,7 @@ import { createAuditStore } from '../clients/opensearch/audit-store.js';
 import { loadConfigOrExit, orExit, workerEnvSchema } from '../config/env.js';
 import { loadTrust } from '../clients/config/trust.js';
 import { loadRotation } from '../clients/config/oncall.js';
-import { rotationLookup } from '../clients/oncall/lookup.js';
+import { pagingSetup } from './paging.js';
 import { createLogger } from '../config/logger.js';
 import { secretProviderFor } from '../clients/secrets/provider.js';
 import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload-codec.js';
@@ -40,6 +38,8 @@ Runtime.install({ logger: sdkLogger(log.child({ component: 'temporal-sdk' })) })
 // once running, a broken edit is refused and the last good version stays in service.
 const files = orExit(() => loadConfigFiles(config, log));
 const rotation = config.ONCALL_FILE ? orExit(() => loadRotation(config.ONCALL_FILE!)) : undefined;
+// PagerDuty paging, and who is on call from the rotation file, iCal feeds and PagerDuty.
+const paging = orExit(() => pagingSetup(config, () => rotation, log));
 // The gateway keys signed decisions are verified with; without them nothing lets automation proceed.
 const trust = orExit(() =>
   loadTrust({
@@ -53,12 +53,8 @@ const trust = orExit(() =>
 if (Object.keys(trust.keys).length === 0 && !trust.trustTemporalIdentity)
   log.warn('DECISION_KEYS_FILE is not set: approvals, opt-ins and lifts will be refused (see README, Security model)');
 const { playbooks } = files;
-// Contacts (email, Slack id) come from the principals file; the worker never reads its token hashes.
-const contacts = fs.existsSync(config.PRINCIPALS_FILE)
-  ? orExit(() => PrincipalDirectory.contactsFromFile(config.PRINCIPALS_FILE))
-  : [];
 const slack = orExit(() => slackSettings(config));
-const channels: NotificationChannel[] = [];
+const channels: NotificationChannel[] = [...paging.channels];
 if (slack.botToken && (config.SLACK_CHANNEL || config.SLACK_DIRECT_MESSAGES))
   channels.push(
     slackChannel(createSlackClient(slack.botToken, slack.apiUrl), {
@@ -96,15 +92,14 @@ const worker = await createIncidentWorker({
     playbooks,
     policy: () => files.policy.current(),
     audit,
-    channels,
-    contacts: () => contacts,
     notifier: config.NOTIFY_WEBHOOK_URL
       ? webhookNotifier(config.NOTIFY_WEBHOOK_URL)
       : logNotifier((m, attrs) => log.info(attrs, m)),
     guardrails,
     secrets,
     trust,
-    onCall: rotationLookup(() => rotation),
+    ...paging,
+    channels,
     links: {
       gatewayUrl: config.PUBLIC_GATEWAY_URL,
       consoleUrl: config.PUBLIC_CONSOLE_URL,

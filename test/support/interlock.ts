@@ -1,5 +1,7 @@
 import type { Rotation } from '../../src/domain/oncall/rotation.js';
-import { rotationLookup } from '../../src/clients/oncall/lookup.js';
+import { rotationLookup, type OnCallLookup } from '../../src/clients/oncall/lookup.js';
+import type { NotificationChannel } from '../../src/clients/notify/channel.js';
+import type { FanOutOptions } from '../../src/clients/notify/fan-out.js';
 import { slackChannel } from '../../src/clients/notify/slack/channel.js';
 import { createSlackClient } from '../../src/clients/slack/connection.js';
 import type { AuditKeys } from '../../src/domain/audit/seal.js';
@@ -123,6 +125,14 @@ export interface InterlockOptions {
   onCall?: Rotation;
   /** Slack, served by a local stand-in (test/support/fake-slack.ts): the worker posts, the gateway takes clicks. */
   slack?: { apiUrl: string; token: string; signingSecret: string; channel?: string };
+  /** Who is on call, instead of the rotation alone (e.g. a lookup over PagerDuty and iCal sources). */
+  onCallLookup?: OnCallLookup;
+  /** Channels beside the test notifier (PagerDuty, Slack, email), each with the fan-out's retries. */
+  channels?: NotificationChannel[];
+  /** Retries per channel (tests shorten the wait). */
+  delivery?: FanOutOptions;
+  /** Base URLs for the links in notifications. */
+  links?: { gatewayUrl?: string; consoleUrl?: string; temporalUiUrl?: string };
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
@@ -194,18 +204,22 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       guardrails,
       secrets: options.secrets,
       trust,
-      onCall: rotationLookup(() => options.onCall),
+      onCall: options.onCallLookup ?? rotationLookup(() => options.onCall),
       contacts: () =>
         Object.values(PEOPLE).map((p) => ({ id: p.id, name: p.name, slack: (p as { slack?: string }).slack })),
-      channels: options.slack
-        ? [
-            slackChannel(createSlackClient(options.slack.token, options.slack.apiUrl), {
-              channel: options.slack.channel,
-              directMessages: true,
-            }),
-          ]
-        : [],
-      delivery: { minRetryMs: 50 },
+      channels: [
+        ...(options.slack
+          ? [
+              slackChannel(createSlackClient(options.slack.token, options.slack.apiUrl), {
+                channel: options.slack.channel,
+                directMessages: true,
+              }),
+            ]
+          : []),
+        ...(options.channels ?? []),
+      ],
+      delivery: options.delivery ?? { minRetryMs: 50 },
+      links: options.links && { ...options.links, namespace: 'default' },
     },
     retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,

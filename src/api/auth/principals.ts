@@ -4,7 +4,6 @@ import { CHANNELS, ROLES, type Actor, type Channel, type Role } from '../../doma
 import { readConfigFile } from '../../clients/config/catalog.js';
 import { validateConfig } from '../../clients/config/yaml-source.js';
 import { ConfigFileError } from '../../clients/config/config-file-error.js';
-import type { Contact } from '../../clients/notify/channel.js';
 
 /**
  * Static API tokens, mapped to people. Only the SHA-256 of each token is stored, so the file
@@ -96,15 +95,6 @@ export class PrincipalDirectory {
       return { ...p, digest: tokenSha256 ? Buffer.from(tokenSha256, 'hex') : undefined };
     });
     return new PrincipalDirectory(entries, signing);
-  }
-
-  /**
-   * The people in a principals file as channels reach them (id, name, email, Slack id), for the
-   * worker: no token digests, no signing secrets (which only the gateway holds).
-   */
-  static contactsFromFile(file: string): Contact[] {
-    const parsed = validateConfig(principalsFileSchema, readConfigFile(file), file);
-    return parsed.principals.map(({ id, name, email, slack }) => ({ id, name, email, slack }));
   }
 
   static fromFile(file: string, env: NodeJS.ProcessEnv = process.env): PrincipalDirectory {

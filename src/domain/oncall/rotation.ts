@@ -41,6 +41,28 @@ const overrideSchema = z
   .strict()
   .refine((o) => Date.parse(o.from) < Date.parse(o.to), { message: 'from must be before to', path: ['to'] });
 
+/** An iCal feed of the tier's schedule (PagerDuty and Opsgenie export one); the URL may carry a token. */
+const icalSourceSchema = z.object({ url: z.url({ protocol: /^https?$/ }) }).strict();
+
+/** PagerDuty's own on-call API: who is on call for these schedules and/or escalation policies. */
+const pagerDutySourceSchema = z
+  .object({
+    scheduleIds: z
+      .array(z.string().regex(/^[A-Z0-9]{2,20}$/, 'a PagerDuty id like PABC123'))
+      .min(1)
+      .optional(),
+    escalationPolicyIds: z
+      .array(z.string().regex(/^[A-Z0-9]{2,20}$/, 'a PagerDuty id like PABC123'))
+      .min(1)
+      .optional(),
+    /** Only people at this level of the escalation policy (1 = first responders); unset: every level. */
+    escalationLevel: z.number().int().min(1).max(20).optional(),
+  })
+  .strict()
+  .refine((p) => p.scheduleIds || p.escalationPolicyIds, {
+    message: 'name scheduleIds, escalationPolicyIds or both',
+  });
+
 export const rotationFileSchema = z
   .object({
     tiers: z.record(
@@ -50,6 +72,9 @@ export const rotationFileSchema = z
           timeZone: z.string().refine(validTimeZone, { message: 'an IANA time zone, e.g. Europe/Berlin or UTC' }),
           layers: z.array(layerSchema).default([]),
           overrides: z.array(overrideSchema).default([]),
+          /** Sources outside the file, added to the layers; overrides in the file still win over them. */
+          ical: icalSourceSchema.optional(),
+          pagerduty: pagerDutySourceSchema.optional(),
         })
         .strict(),
     ),
@@ -74,8 +99,8 @@ function validTimeZone(zone: string): boolean {
 export function onCall(rotation: Rotation, tier: string, atMs: number): string[] {
   const schedule = rotation.tiers[tier];
   if (!schedule) return [];
-  const overriding = schedule.overrides.filter((o) => Date.parse(o.from) <= atMs && atMs < Date.parse(o.to));
-  if (overriding.length) return unique(overriding.map((o) => o.person));
+  const overriding = overridesAt(rotation, tier, atMs);
+  if (overriding.length) return overriding;
   const people: string[] = [];
   for (const layer of schedule.layers) {
     const turns = handoffsSince(layer, schedule.timeZone, atMs);
@@ -83,6 +108,15 @@ export function onCall(rotation: Rotation, tier: string, atMs: number): string[]
     people.push(layer.people[turns % layer.people.length]!);
   }
   return unique(people);
+}
+
+/** The people whose overrides are in force at `atMs` (they replace every other source of the tier). */
+export function overridesAt(rotation: Rotation, tier: string, atMs: number): string[] {
+  const schedule = rotation.tiers[tier];
+  if (!schedule) return [];
+  return unique(
+    schedule.overrides.filter((o) => Date.parse(o.from) <= atMs && atMs < Date.parse(o.to)).map((o) => o.person),
+  );
 }
 
 function unique(xs: string[]): string[] {
