@@ -25,6 +25,9 @@ import { refusedInputSignal } from '../contracts/incident-response.js';
 import { INCIDENT_ID_PATTERN, workflowIdFor } from '../domain/incident/incident-id.js';
 import type { DecisionSigner } from './auth/decision-signer.js';
 import type { Role } from '../domain/actor/actor.js';
+import type { EmailTokenStore } from '../clients/opensearch/email-tokens.js';
+import { emailDecisionRoutes } from './routes/email-decisions.js';
+import { workflowInputs } from './workflow-inputs.js';
 
 export interface GatewayDependencies {
   client: Client;
@@ -52,6 +55,8 @@ export interface GatewayDependencies {
   payloadCodec?: PayloadCodec;
   /** Browser origins (the Temporal UI's) allowed to call the codec endpoints. */
   codecCorsOrigins?: string[];
+  /** Decisions from emailed links (unset: those routes are off). */
+  email?: { tokens: EmailTokenStore; signInTiers: string[] };
 }
 
 /**
@@ -151,6 +156,19 @@ export function createApp(deps: GatewayDependencies) {
   auditRoutes(mount, deps.audit, deps.client);
   guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log);
   codecRoutes(mount, deps.payloadCodec);
+  if (deps.email)
+    emailDecisionRoutes(
+      app,
+      {
+        inputs: workflowInputs(deps.client, deps.signer, deps.log),
+        tokens: deps.email.tokens,
+        principals: deps.principals,
+        authenticator,
+        signInTiers: deps.email.signInTiers,
+        log: deps.log,
+      },
+      limit,
+    );
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));
