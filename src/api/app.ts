@@ -165,6 +165,7 @@ export function createApp(deps: GatewayDependencies) {
         principals: deps.principals,
         authenticator,
         signInTiers: deps.email.signInTiers,
+        audit: deps.audit,
         log: deps.log,
       },
       limit,

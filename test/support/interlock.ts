@@ -28,19 +28,52 @@ import { hashToken, PrincipalDirectory } from '../../src/api/auth/principals.js'
 import { createAuditStore } from '../../src/clients/opensearch/audit-store.js';
 import { createAuditRetention } from '../../src/clients/opensearch/audit-retention.js';
 import { createIncidentWorker } from '../../src/worker/create-worker.js';
+import { createEmailChannel } from '../../src/clients/notify/email/email-channel.js';
+import { createEmailTokenStore } from '../../src/clients/opensearch/email-tokens.js';
 
 /** Test people. Tokens are random per run; only their hashes go into the principals file. */
 export const PEOPLE = {
   alertmanager: { id: 'alertmanager', name: 'Alertmanager', roles: ['alert-source'], groups: [] },
   alice: { id: 'alice', name: 'Alice Responder', roles: ['responder'], groups: [] },
   ada: { id: 'ada', name: 'Ada Admin', roles: ['admin'], groups: [] },
-  bob: { id: 'bob', name: 'Bob Approver', roles: ['responder', 'approver'], groups: ['tier1'], teams: ['payments'] },
-  dana: { id: 'dana', name: 'Dana Dba', roles: ['responder', 'approver'], groups: ['sme:postgres'] },
-  erin: { id: 'erin', name: 'Erin Approver', roles: ['approver'], groups: ['tier1'], teams: ['search'] },
-  lee: { id: 'lee', name: 'Lee Lead', roles: ['responder', 'approver'], groups: ['lead'], teams: ['*'] },
+  bob: {
+    id: 'bob',
+    name: 'Bob Approver',
+    roles: ['responder', 'approver'],
+    groups: ['tier1'],
+    teams: ['payments'],
+    email: 'bob@example.test',
+  },
+  dana: {
+    id: 'dana',
+    name: 'Dana Dba',
+    roles: ['responder', 'approver'],
+    groups: ['sme:postgres'],
+    email: 'dana@example.test',
+  },
+  erin: {
+    id: 'erin',
+    name: 'Erin Approver',
+    roles: ['approver'],
+    groups: ['tier1'],
+    teams: ['search'],
+    email: 'erin@example.test',
+  },
+  lee: {
+    id: 'lee',
+    name: 'Lee Lead',
+    roles: ['responder', 'approver'],
+    groups: ['lead'],
+    teams: ['*'],
+    email: 'lee@example.test',
+  },
   audrey: { id: 'audrey', name: 'Audrey Auditor', roles: ['auditor'], groups: [] },
 } as const;
 export type Person = keyof typeof PEOPLE;
+
+/** PEOPLE as channels reach them (the worker reads these from the principals file). */
+const harnessContacts = () =>
+  Object.values(PEOPLE).map((p) => ({ id: p.id, name: p.name, email: 'email' in p ? p.email : undefined }));
 
 export interface HttpResult {
   status: number;
@@ -98,6 +131,8 @@ export interface InterlockOptions {
   auditMacKeys?: AuditKeys;
   /** The on-call rotation notifications are routed by (ONCALL_FILE). */
   onCall?: Rotation;
+  /** Mail approval requests through this SMTP server (the email channel, and its gateway routes). */
+  email?: { smtpUrl: string; from?: string; signInTiers?: string[] };
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
@@ -148,6 +183,17 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   const guardrailsWorkflowId = `guardrails-${taskQueue}`;
   const guardrailsClient = createGuardrailsClient(client, { workflowId: guardrailsWorkflowId, taskQueue });
   const guardrails = stack.temporal?.visibility === false ? withoutVisibility(guardrailsClient) : guardrailsClient;
+  // The gateway's address is known once it listens; mails are only sent after that.
+  let publicUrl: string | undefined;
+  const emailTokens = options.email ? createEmailTokenStore(opensearch, stack.auditIndexPrefix) : undefined;
+  const emailChannel =
+    options.email &&
+    createEmailChannel({
+      smtpUrl: options.email.smtpUrl,
+      from: options.email.from ?? 'Interlock <interlock@example.test>',
+      gatewayUrl: () => publicUrl,
+      tokens: emailTokens!,
+    });
   const nativeConnection =
     stack.temporal?.nativeConnection ?? (await NativeConnection.connect({ address: stack.temporalAddress }));
   const worker: Worker = await createIncidentWorker({
@@ -170,6 +216,8 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       secrets: options.secrets,
       trust,
       onCall: rotationLookup(() => options.onCall),
+      channels: emailChannel ? [emailChannel] : [],
+      contacts: emailChannel ? harnessContacts : undefined,
     },
     retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
@@ -191,11 +239,13 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     refirePolicy: options.refirePolicy,
     payloadCodec: options.payloadCodec,
     codecCorsOrigins: options.codecCorsOrigins,
+    email: emailTokens && { tokens: emailTokens, signInTiers: options.email?.signInTiers ?? [] },
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  publicUrl = baseUrl;
 
   async function request(
     method: string,

@@ -6,6 +6,7 @@ import type { Actor } from '../../domain/actor/actor.js';
 import { approvalFacts, outcomeText } from '../../domain/notification/approval-facts.js';
 import { reasonSchema } from '../../domain/response/inputs.js';
 import type { ApprovalRequest } from '../../domain/response/status.js';
+import { checkInputValue, type InputSpec } from '../../domain/playbook/playbook.js';
 import {
   emailTokenHash,
   type EmailTokenRecord,
@@ -18,6 +19,8 @@ import { toHttpError } from '../errors.js';
 import { withDeadline } from '../mount.js';
 import type { WorkflowInputs } from '../workflow-inputs.js';
 import { decisionFormPage, messagePage } from './email-pages.js';
+import { emailRefusalRecorder } from './email-refusals.js';
+import type { AuditStore } from '../../clients/opensearch/audit-store.js';
 
 export const EMAIL_DECISION_PATH = '/v1/integrations/email/decisions/:token';
 
@@ -28,6 +31,7 @@ export interface EmailDecisionDependencies {
   authenticator: Authenticator;
   /** Tiers whose decisions by email also need the person authenticated (EMAIL_SIGNIN_TIERS). */
   signInTiers: string[];
+  audit: Pick<AuditStore, 'createEvent'>;
   log: Logger;
 }
 
@@ -66,6 +70,7 @@ export function emailDecisionRoutes(app: Express, deps: EmailDecisionDependencie
     legacyHeaders: false,
     handler: (_req, res) => page(res, 429, 'Too many requests', 'This link was opened too often; wait a minute.'),
   });
+  const recordRefusal = emailRefusalRecorder(deps.audit, deps.log);
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
 
   app.get(EMAIL_DECISION_PATH, limit, perLink, guarded(deps.log, show));
@@ -101,7 +106,8 @@ export function emailDecisionRoutes(app: Express, deps: EmailDecisionDependencie
       .send(
         decisionFormPage({
           facts,
-          adjustable: approval.context.adjustable,
+          adjustable: approval.context.adjustable as Record<string, InputSpec>,
+          current: approval.inputs,
           preselect,
           signInRequired: deps.signInTiers.includes(approval.tier),
         }),
@@ -116,21 +122,22 @@ export function emailDecisionRoutes(app: Express, deps: EmailDecisionDependencie
     const who: Actor = principal
       ? actorFor(principal, 'email')
       : { id: record.personId, name: record.personId, channel: 'email', roles: [], groups: [], teams: [] };
-    const refuse = (status: number, title: string, message: string): never => {
-      deps.inputs.reportRefusal(handle, who, decideUpdate.name, `email link: ${message}`);
+    // Refused here, before the workflow could be asked: recorded all the same (who and why, never the link).
+    const refuse = async (status: number, title: string, message: string): Promise<never> => {
+      await recordRefusal(handle, approval, who, `email link: ${message}`);
       throw new PageError(status, title, message, approvalFacts(approval));
     };
-    if (!verdict.ok) refuse(REFUSED[verdict.reason].status, 'Link not usable', REFUSED[verdict.reason].message);
-    if (!principal) refuse(403, 'Not allowed', `${record.personId} is no longer in Interlock's principals file.`);
+    if (!verdict.ok) await refuse(REFUSED[verdict.reason].status, 'Link not usable', REFUSED[verdict.reason].message);
+    if (!principal) await refuse(403, 'Not allowed', `${record.personId} is no longer in Interlock's principals file.`);
 
     // Validate before spending the link: a missing reason must leave it usable.
     const body = parseForm(req.body, approval);
-    if (approval.state !== 'pending') refuse(409, 'Already decided', outcomeText(approval));
+    if (approval.state !== 'pending') await refuse(409, 'Already decided', outcomeText(approval));
     if (deps.signInTiers.includes(approval.tier))
       await requireSignIn(req, record, () => refuse(401, 'Sign-in required', signInMessage(approval.tier)));
 
     const claimed = await deps.tokens.claim(hash);
-    if (!claimed.ok) refuse(REFUSED[claimed.reason].status, 'Link not usable', REFUSED[claimed.reason].message);
+    if (!claimed.ok) await refuse(REFUSED[claimed.reason].status, 'Link not usable', REFUSED[claimed.reason].message);
     try {
       // The approval comes from the token's record, never from the form.
       const decided = await deps.inputs.update(handle, decideUpdate, {
@@ -153,11 +160,11 @@ export function emailDecisionRoutes(app: Express, deps: EmailDecisionDependencie
     }
   }
 
-  async function requireSignIn(req: Request, record: EmailTokenRecord, refuse: () => never) {
+  async function requireSignIn(req: Request, record: EmailTokenRecord, refuse: () => Promise<never>) {
     const bearer = req.get('authorization')?.match(/^Bearer (\S+)$/i)?.[1];
-    if (!bearer) refuse();
-    const outcome = await deps.authenticator(bearer!);
-    if (!outcome.ok || outcome.principal.id !== record.personId) refuse();
+    if (!bearer) return refuse();
+    const outcome = await deps.authenticator(bearer);
+    if (!outcome.ok || outcome.principal.id !== record.personId) await refuse();
   }
 }
 
@@ -165,29 +172,40 @@ function signInMessage(tier: string): string {
   return `Decisions for ${tier} requests by email also need you signed in as the person this link was sent to (an Authorization: Bearer API token or OIDC token). A browser sign-in arrives with the web console; until then decide through the API or another channel.`;
 }
 
-/** decision, reason and the step's adjustable inputs (`input.<name>`, empty = unchanged). */
+/**
+ * decision, reason and the step's adjustable inputs (`input.<name>`, empty = unchanged), typed
+ * by the step's input declarations. Values are checked with the same function the workflow uses,
+ * so a typo is a 400 that leaves the link usable rather than a refusal that spends it; the
+ * workflow still checks them itself.
+ */
 function parseForm(raw: unknown, approval: ApprovalRequest) {
   const form = (raw ?? {}) as Record<string, unknown>;
+  const still = 'Your link is still valid.';
   const decision = form.decision;
   if (decision !== 'approve' && decision !== 'reject')
-    throw new PageError(400, 'Not decided', 'Choose Approve or Reject. Your link is still valid.');
+    throw new PageError(400, 'Not decided', `Choose Approve or Reject. ${still}`);
   const reason = reasonSchema.safeParse(typeof form.reason === 'string' ? form.reason : '');
-  if (!reason.success)
-    throw new PageError(400, 'Not decided', `${reason.error.issues[0]!.message}. Your link is still valid.`);
+  if (!reason.success) throw new PageError(400, 'Not decided', `${reason.error.issues[0]!.message}. ${still}`);
   const inputs: Record<string, string | number | boolean> = {};
-  for (const [name, current] of Object.entries(approval.context.adjustable)) {
-    const value = form[`input.${name}`];
-    if (typeof value !== 'string' || value.trim() === '') continue;
-    const text = value.trim();
-    if (typeof current === 'number') {
-      if (!Number.isFinite(Number(text)))
-        throw new PageError(400, 'Not decided', `${name} must be a number. Your link is still valid.`);
-      inputs[name] = Number(text);
-    } else if (typeof current === 'boolean') {
-      if (text !== 'true' && text !== 'false')
-        throw new PageError(400, 'Not decided', `${name} must be true or false. Your link is still valid.`);
-      inputs[name] = text === 'true';
-    } else inputs[name] = text;
+  // Adjusting only means something when approving (the workflow refuses it with a rejection).
+  const specs = decision === 'approve' ? (approval.context.adjustable as Record<string, InputSpec>) : {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const raw = form[`input.${name}`];
+    if (typeof raw !== 'string' || raw.trim() === '') continue;
+    const text = raw.trim();
+    const value =
+      spec.type === 'integer' || spec.type === 'number'
+        ? Number(text)
+        : spec.type === 'boolean'
+          ? text === 'true'
+            ? true
+            : text === 'false'
+              ? false
+              : text
+          : text;
+    const problem = checkInputValue(spec, value);
+    if (problem) throw new PageError(400, 'Not decided', `${name} ${problem}. ${still}`);
+    inputs[name] = value;
   }
   return { decision, reason: reason.data, ...(Object.keys(inputs).length ? { inputs } : {}) } as const;
 }

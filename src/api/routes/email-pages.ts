@@ -1,5 +1,6 @@
 import type { Fact } from '../../domain/notification/approval-facts.js';
 import { escapeHtml, factsTable } from '../../clients/notify/email/html.js';
+import type { InputSpec } from '../../domain/playbook/playbook.js';
 
 /**
  * The pages behind an emailed decision link. Self-contained (inline style only, no script, no
@@ -21,16 +22,17 @@ ${body}
 
 export function decisionFormPage(opts: {
   facts: Fact[];
-  adjustable: Record<string, unknown>;
+  adjustable: Record<string, InputSpec>;
+  current: Record<string, unknown>;
   preselect?: 'approve' | 'reject';
   signInRequired: boolean;
 }): string {
   const inputs = Object.entries(opts.adjustable)
-    .map(
-      ([name, current]) =>
-        `<p><label>${escapeHtml(name)} (now ${escapeHtml(JSON.stringify(current))})<br>
-<input name="input.${escapeHtml(name)}" placeholder="${escapeHtml(String(current))}"></label></p>`,
-    )
+    .map(([name, spec]) => {
+      const now = opts.current[name] ?? spec.default;
+      return `<p><label>${escapeHtml(name)} (${escapeHtml(describeSpec(spec))}; now ${escapeHtml(JSON.stringify(now))})<br>
+<input name="input.${escapeHtml(name)}" placeholder="${escapeHtml(String(now))}"></label></p>`;
+    })
     .join('\n');
   const chosen = opts.preselect
     ? `<p class="msg">You chose <strong>${opts.preselect}</strong> in the mail. Nothing is decided until you confirm below.</p>`
@@ -54,4 +56,18 @@ ${inputs ? `<fieldset><legend>Adjust inputs (optional; leave empty to keep)</leg
 /** Anything but the form: an outcome, a refusal, or the request's current state. */
 export function messagePage(title: string, message: string, facts?: Fact[]): string {
   return layout(title, `<p class="msg">${escapeHtml(message)}</p>${facts ? factsTable(facts) : ''}`);
+}
+
+function describeSpec(spec: InputSpec): string {
+  switch (spec.type) {
+    case 'integer':
+    case 'number':
+      return [spec.type, spec.min !== undefined && `min ${spec.min}`, spec.max !== undefined && `max ${spec.max}`]
+        .filter(Boolean)
+        .join(', ');
+    case 'string':
+      return spec.enum ? `one of ${spec.enum.join(', ')}` : spec.pattern ? `matching ${spec.pattern}` : 'text';
+    case 'boolean':
+      return 'true or false';
+  }
 }
