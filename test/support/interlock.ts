@@ -184,14 +184,14 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   const guardrailsClient = createGuardrailsClient(client, { workflowId: guardrailsWorkflowId, taskQueue });
   const guardrails = stack.temporal?.visibility === false ? withoutVisibility(guardrailsClient) : guardrailsClient;
   // The gateway's address is known once it listens; mails are only sent after that.
-  let publicUrl: string | undefined;
+  const gateway: { url?: string } = {};
   const emailTokens = options.email ? createEmailTokenStore(opensearch, stack.auditIndexPrefix) : undefined;
   const emailChannel =
     options.email &&
     createEmailChannel({
       smtpUrl: options.email.smtpUrl,
       from: options.email.from ?? 'Interlock <interlock@example.test>',
-      gatewayUrl: () => publicUrl,
+      gatewayUrl: () => gateway.url,
       tokens: emailTokens!,
     });
   const nativeConnection =
@@ -245,7 +245,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  publicUrl = baseUrl;
+  gateway.url = baseUrl;
 
   async function request(
     method: string,
