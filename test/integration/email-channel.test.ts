@@ -180,7 +180,14 @@ describe('approvals by email', () => {
     const b = await open('bound-b');
     const [mailA, mailB] = [await requestMail(a, 'bob'), await requestMail(b, 'bob')];
     const approvalB = await r.pendingApproval(b);
-    const res = await post(mailA.token, { decision: 'reject', reason: 'not this one', approvalId: approvalB.id });
+    // Approval ids repeat across responses (restart-replica-1 in both): the incident must come from
+    // the link too. A form naming another request (or one that does not exist) changes nothing.
+    const res = await post(mailA.token, {
+      decision: 'reject',
+      reason: 'not this one',
+      approvalId: `${approvalB.id}-other`,
+      incidentId: b,
+    });
     expect(res.status).toBe(200);
     expect((await r.status(a)).approvals[0]).toMatchObject({ state: 'rejected' });
     expect((await r.status(b)).approvals[0]).toMatchObject({ state: 'pending', decisions: [] });
