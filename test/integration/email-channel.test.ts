@@ -130,6 +130,11 @@ describe('approvals by email', () => {
       expect(page.body).toContain('name="input.drainSeconds"');
       expect(page.body).toContain('Replication lag above 30s on payments-db');
     }
+    // A link nobody issued: 404 whatever the method, and nothing to decide.
+    const unknown = 'A'.repeat(43);
+    expect((await h.request('GET', pagePath(unknown))).status).toBe(404);
+    expect((await h.request('HEAD', pagePath(unknown))).status).toBe(404);
+    expect((await post(unknown, { decision: 'approve', reason: 'guessing' })).status).toBe(404);
     const s = await r.status(approvedId);
     expect(s.approvals[0]).toMatchObject({ state: 'pending', decisions: [] });
     expect(r.types(s)).not.toContain('approval.granted');
@@ -236,6 +241,7 @@ describe('approvals by email', () => {
     expect(res.body).toContain('expired');
     expect((await r.status(id)).approvals[0].decisions).toEqual([]);
     expect(target.received.filter((x) => x.body.includes('expire-tag'))).toEqual([]);
+    await audited(id, (e) => e.some((x) => x.type === 'input.rejected' && /expired/.test(x.summary)));
     await vi.waitFor(
       () => expect(mailsAbout(id, 'bob').map((m) => m.parsed.text)).toContainEqual(expect.stringContaining('in time')),
       { timeout: 10_000, interval: 50 },
@@ -251,6 +257,8 @@ describe('approvals by email', () => {
     expect(anonymous.body).toContain('signed in');
     expect((await post(token, form, 'bob')).status).toBe(401);
     expect((await r.status(id)).approvals[0]).toMatchObject({ state: 'pending', decisions: [] });
+    const refused = await audited(id, (e) => e.filter((x) => x.type === 'input.rejected').length === 2);
+    expect(refused.filter((x) => x.type === 'input.rejected').map((x) => x.actor.id)).toEqual(['dana', 'dana']);
     const signedIn = await post(token, form, 'dana');
     expect(signedIn.status).toBe(200);
     expect((await r.result(id)).phase).toBe('completed');
