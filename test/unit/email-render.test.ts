@@ -3,6 +3,7 @@ import { decisionLink, renderOutcomeMail, renderRequestMail } from '../../src/cl
 import { escapeHtml } from '../../src/clients/notify/email/html.js';
 import type { Notification } from '../../src/domain/notification/notification.js';
 import type { ApprovalRequest } from '../../src/domain/response/status.js';
+import { outcomeText } from '../../src/domain/notification/approval-facts.js';
 
 const approval: ApprovalRequest = {
   id: 'restart-replica-1',
@@ -108,5 +109,17 @@ describe('email rendering', () => {
     expect(decided.text).not.toContain('TOKEN');
     const expired = renderOutcomeMail({ ...notification, kind: 'approval.expired' });
     expect(expired.text).toContain('Nobody approved restart-replica on payments-db (prod) in time');
+  });
+
+  it('names every approver of a quorum on the decided page', () => {
+    const second = {
+      ...approval.decisions[0]!,
+      actor: { id: 'bob', name: 'Bob Approver', channel: 'email' as const },
+      reason: 'checked',
+    };
+    expect(outcomeText({ ...approval, state: 'approved', decisions: [...approval.decisions, second] })).toBe(
+      'Approved by Erin Approver (slack): lag is real; Bob Approver (email): checked',
+    );
+    expect(outcomeText(approval)).toBe('');
   });
 });

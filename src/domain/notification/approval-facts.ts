@@ -62,11 +62,13 @@ export function approvalFacts(a: ApprovalRequest): Fact[] {
 /** Who decided and why, for a request that is no longer pending (empty while it is). */
 export function outcomeText(a: ApprovalRequest): string {
   if (a.state === 'pending') return '';
-  const last = a.decisions.at(-1);
+  // Every approver counts towards a quorum, so all are named; a rejection is one person's.
+  const deciding = a.decisions.filter((d) => d.decision === (a.state === 'rejected' ? 'reject' : 'approve'));
+  const named = deciding.map((d) => `${d.actor.name} (${d.actor.channel}): ${d.reason}`).join('; ');
   switch (a.state) {
     case 'approved':
     case 'rejected':
-      return `${a.state === 'approved' ? 'Approved' : 'Rejected'}${last ? ` by ${last.actor.name} (${last.actor.channel}): ${last.reason}` : ''}`;
+      return `${a.state === 'approved' ? 'Approved' : 'Rejected'}${named ? ` by ${named}` : ''}`;
     case 'expired':
       return `Expired at ${a.expiresAt}: nobody decided in time, so the step will not run.`;
     default:
