@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ensureStack, StackError } from '../scripts/stack/index.js';
 import type { BenchSuite } from './context.js';
 import { auditSuite } from './suites/audit.js';
+import { channelsSuite } from './suites/channels.js';
 import { controlSuite } from './suites/control.js';
 import { guardrailsSuite } from './suites/guardrails.js';
 import { intakeSuite } from './suites/intake.js';
@@ -18,6 +19,7 @@ const SUITES: Record<string, BenchSuite> = {
   intake: intakeSuite,
   audit: auditSuite,
   guardrails: guardrailsSuite,
+  channels: channelsSuite,
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { iterations: { type: 'string' } } });

@@ -28,6 +28,8 @@ import type { Role } from '../domain/actor/actor.js';
 import { slackInteractionRoutes, type SlackGatewayOptions } from './routes/slack-interactions.js';
 import { workflowInputs } from './workflow-inputs.js';
 import { ROUTES } from './contract.js';
+import type { EmailTokenStore } from '../clients/opensearch/email-tokens.js';
+import { emailDecisionRoutes } from './routes/email-decisions.js';
 
 export interface GatewayDependencies {
   client: Client;
@@ -57,6 +59,8 @@ export interface GatewayDependencies {
   codecCorsOrigins?: string[];
   /** Slack interactivity (buttons, modals), when a Slack app is configured. */
   slack?: SlackGatewayOptions;
+  /** Decisions from emailed links (unset: those routes are off). */
+  email?: { tokens: EmailTokenStore; signInTiers: string[] };
 }
 
 /**
@@ -156,14 +160,24 @@ export function createApp(deps: GatewayDependencies) {
   auditRoutes(mount, deps.audit, deps.client);
   guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log);
   codecRoutes(mount, deps.payloadCodec);
+  const inputs = workflowInputs(deps.client, deps.signer, deps.log);
   if (deps.slack)
-    slackInteractionRoutes(app, {
-      slack: deps.slack,
-      principals: deps.principals,
-      inputs: workflowInputs(deps.client, deps.signer, deps.log),
-      log: deps.log,
-    });
+    slackInteractionRoutes(app, { slack: deps.slack, principals: deps.principals, inputs, log: deps.log });
   else mount(ROUTES.slackInteractions, notConfigured('Slack is not configured on this gateway (SLACK_SIGNING_SECRET)'));
+  if (deps.email)
+    emailDecisionRoutes(
+      app,
+      {
+        inputs,
+        tokens: deps.email.tokens,
+        principals: deps.principals,
+        authenticator,
+        signInTiers: deps.email.signInTiers,
+        audit: deps.audit,
+        log: deps.log,
+      },
+      limit,
+    );
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));

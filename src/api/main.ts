@@ -10,6 +10,7 @@ import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload
 import { createApp } from './app.js';
 import { createJwtVerifier } from './auth/jwt.js';
 import { PrincipalDirectory } from './auth/principals.js';
+import { createEmailTokenStore } from '../clients/opensearch/email-tokens.js';
 
 const config = loadConfigOrExit(gatewayEnvSchema);
 const log = createLogger({ level: config.LOG_LEVEL, name: 'gateway' });
@@ -61,6 +62,11 @@ const app = createApp({
   refirePolicy: { quietPeriodMs: config.REFIRE_QUIET_PERIOD, maxAutomatedPerHour: config.REFIRE_MAX_PER_HOUR },
   payloadCodec,
   codecCorsOrigins: config.CODEC_CORS_ORIGINS,
+  // Always on: a link only exists if a worker mailed it, and answering "unknown link" costs nothing.
+  email: {
+    tokens: createEmailTokenStore(opensearch, config.AUDIT_INDEX_PREFIX),
+    signInTiers: config.EMAIL_SIGNIN_TIERS,
+  },
 });
 
 const server = app.listen(config.PORT, config.HOST, () => {

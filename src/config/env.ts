@@ -122,6 +122,9 @@ export const workerEnvSchema = z.object({
   WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** How often the worker looks for edited playbooks, policy and guardrails files. */
   CONFIG_CHECK_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
+  /** Approval mail: the SMTP server (smtp://host:port, smtps://user:pass@host:port); unset: no email. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'an smtp:// or smtps:// URL' }).optional(),
+  EMAIL_FROM: z.string().min(3).default('Interlock <interlock@localhost>'),
 });
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 
@@ -149,6 +152,16 @@ export const gatewayEnvSchema = z
     REFIRE_MAX_PER_HOUR: z.coerce.number().int().min(0).max(1000).default(3),
     /** Origins (the Temporal UI's) allowed to call the payload codec endpoints from a browser. */
     CODEC_CORS_ORIGINS: z.string().optional().transform(origins),
+    /** Approver tiers whose email decisions also need the person signed in (bearer), comma separated. */
+    EMAIL_SIGNIN_TIERS: z
+      .string()
+      .optional()
+      .transform((v) =>
+        (v ?? '')
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      ),
   })
   .superRefine((env, ctx) => {
     if (!env.OIDC_ISSUER) return;

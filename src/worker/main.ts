@@ -21,6 +21,7 @@ import { secretProviderFor } from '../clients/secrets/provider.js';
 import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload-codec.js';
 import { createIncidentWorker } from './create-worker.js';
 import { sdkLogger } from './sdk-logger.js';
+import { emailFromConfig } from './email.js';
 
 const config = loadConfigOrExit(workerEnvSchema);
 const log = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
@@ -73,6 +74,9 @@ const audit = createAuditStore(opensearch, config.AUDIT_INDEX_PREFIX, {
 });
 await audit.installTemplate();
 
+const email = orExit(() => emailFromConfig(config, opensearch));
+log.info({ email: email ? 'on' : 'off (SMTP_URL unset)' }, 'email channel');
+
 const connection = await NativeConnection.connect(temporalOptions);
 // Activities read and broadcast the guardrails through an ordinary client.
 const clientConnection = await Connection.connect(temporalOptions);
@@ -99,7 +103,7 @@ const worker = await createIncidentWorker({
     secrets,
     trust,
     ...paging,
-    channels,
+    channels: [...channels, ...(email ? [email.channel] : [])],
     links: {
       gatewayUrl: config.PUBLIC_GATEWAY_URL,
       consoleUrl: config.PUBLIC_CONSOLE_URL,

@@ -1,9 +1,7 @@
 import fs from 'node:fs';
-import { principalsFileSchema } from '../api/auth/principals.js';
+import { contactsFromFile } from '../clients/notify/contacts.js';
 import type { Contact, NotificationChannel } from '../clients/notify/channel.js';
 import { pagerDutyChannel } from '../clients/notify/pagerduty.js';
-import { readConfigFile } from '../clients/config/catalog.js';
-import { validateConfig } from '../clients/config/yaml-source.js';
 import { onCallLookup } from '../clients/oncall/combined.js';
 import { icalFeeds } from '../clients/oncall/ical.js';
 import type { OnCallLookup } from '../clients/oncall/lookup.js';
@@ -40,13 +38,7 @@ export function pagingSetup(
   if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
 
   // The principals file without its token digests and signing secrets: the worker needs addresses only.
-  const contactList: Contact[] = config.PRINCIPALS_FILE
-    ? validateConfig(
-        principalsFileSchema,
-        readConfigFile(config.PRINCIPALS_FILE),
-        config.PRINCIPALS_FILE,
-      ).principals.map((p) => ({ id: p.id, name: p.name, email: p.email, slack: p.slack }))
-    : [];
+  const contactList: Contact[] = contactsFromFile(config.PRINCIPALS_FILE);
   const contacts = () => contactList;
   const people = contactDirectory(contacts);
   // Unknown people and unreadable sources are worth a warning; no secret is ever in the attributes.

@@ -46,34 +46,43 @@ describe('closing events', () => {
     });
   });
 
-  it('deleting a closed response’s newest events is found even after Temporal has forgotten it', async () => {
-    const id = await r.open('forgotten', { labels: { incident_tag: 'forgotten-1' } });
-    const approval = await r.pendingApproval(id);
-    await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'go ahead' });
-    await r.result(id);
-    const trail = (await r.status(id)).timeline;
-    await expect.poll(async () => (await verify(id)).events, { timeout: 30_000, interval: 250 }).toBe(trail.length);
-    expect(await verify(id)).toMatchObject({ intact: true, head: { checked: true } });
-    // Temporal forgets it (as after its retention period), then the tail is deleted in OpenSearch.
-    const execution = await h.client.workflow.getHandle(`incident-${id}`).describe();
-    await h.client.workflowService.deleteWorkflowExecution({
-      namespace: 'default',
-      workflowExecution: { workflowId: execution.workflowId, runId: execution.runId },
-    });
-    await expect
-      .poll(async () => (await verify(id)).head?.reason, { timeout: 30_000, interval: 250 })
-      .toBe('Temporal no longer holds the response');
-    expect(await verify(id)).toMatchObject({ intact: true });
-    for (const e of trail.slice(-2))
-      await h.opensearch.delete({ index: indexFor(inject('auditIndexPrefix'), e.time), id: e.eventId, refresh: true });
-    expect(await verify(id)).toMatchObject({
-      intact: false,
-      firstBroken: {
-        eventId: trail.at(-3).eventId,
-        problem: expect.stringMatching(/ends without its closing event/),
-      },
-    });
-  });
+  it(
+    'deleting a closed response’s newest events is found even after Temporal has forgotten it',
+    { timeout: 150_000 },
+    async () => {
+      const id = await r.open('forgotten', { labels: { incident_tag: 'forgotten-1' } });
+      const approval = await r.pendingApproval(id);
+      await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'go ahead' });
+      await r.result(id);
+      const trail = (await r.status(id)).timeline;
+      await expect.poll(async () => (await verify(id)).events, { timeout: 30_000, interval: 250 }).toBe(trail.length);
+      expect(await verify(id)).toMatchObject({ intact: true, head: { checked: true } });
+      // Temporal forgets it (as after its retention period), then the tail is deleted in OpenSearch.
+      const execution = await h.client.workflow.getHandle(`incident-${id}`).describe();
+      await h.client.workflowService.deleteWorkflowExecution({
+        namespace: 'default',
+        workflowExecution: { workflowId: execution.workflowId, runId: execution.runId },
+      });
+      await expect
+        // The dev server deletes in the background: 15-20 s here, longer when the machine is busy.
+        .poll(async () => (await verify(id)).head?.reason, { timeout: 90_000, interval: 1000 })
+        .toBe('Temporal no longer holds the response');
+      expect(await verify(id)).toMatchObject({ intact: true });
+      for (const e of trail.slice(-2))
+        await h.opensearch.delete({
+          index: indexFor(inject('auditIndexPrefix'), e.time),
+          id: e.eventId,
+          refresh: true,
+        });
+      expect(await verify(id)).toMatchObject({
+        intact: false,
+        firstBroken: {
+          eventId: trail.at(-3).eventId,
+          problem: expect.stringMatching(/ends without its closing event/),
+        },
+      });
+    },
+  );
 });
 
 describe('sealed audit events (AUDIT_MAC_KEYS)', () => {

@@ -32,6 +32,8 @@ import { hashToken, PrincipalDirectory } from '../../src/api/auth/principals.js'
 import { createAuditStore } from '../../src/clients/opensearch/audit-store.js';
 import { createAuditRetention } from '../../src/clients/opensearch/audit-retention.js';
 import { createIncidentWorker } from '../../src/worker/create-worker.js';
+import { createEmailChannel } from '../../src/clients/notify/email/email-channel.js';
+import { createEmailTokenStore } from '../../src/clients/opensearch/email-tokens.js';
 
 /** Test people. Tokens are random per run; only their hashes go into the principals file. */
 export const PEOPLE = {
@@ -45,8 +47,16 @@ export const PEOPLE = {
     groups: ['tier1'],
     teams: ['payments'],
     slack: 'U0BOB',
+    email: 'bob@example.test',
   },
-  dana: { id: 'dana', name: 'Dana Dba', roles: ['responder', 'approver'], groups: ['sme:postgres'], slack: 'U0DANA' },
+  dana: {
+    id: 'dana',
+    name: 'Dana Dba',
+    roles: ['responder', 'approver'],
+    groups: ['sme:postgres'],
+    slack: 'U0DANA',
+    email: 'dana@example.test',
+  },
   erin: {
     id: 'erin',
     name: 'Erin Approver',
@@ -54,6 +64,7 @@ export const PEOPLE = {
     groups: ['tier1'],
     teams: ['search'],
     slack: 'U0ERIN',
+    email: 'erin@example.test',
   },
   lee: {
     id: 'lee',
@@ -62,10 +73,20 @@ export const PEOPLE = {
     groups: ['lead'],
     teams: ['*'],
     slack: 'U0LEE',
+    email: 'lee@example.test',
   },
   audrey: { id: 'audrey', name: 'Audrey Auditor', roles: ['auditor'], groups: [] },
 } as const;
 export type Person = keyof typeof PEOPLE;
+
+/** PEOPLE as channels reach them (the worker reads these from the principals file). */
+const harnessContacts = () =>
+  Object.values(PEOPLE).map((p) => ({
+    id: p.id,
+    name: p.name,
+    email: 'email' in p ? p.email : undefined,
+    slack: 'slack' in p ? p.slack : undefined,
+  }));
 
 export interface HttpResult {
   status: number;
@@ -133,6 +154,8 @@ export interface InterlockOptions {
   delivery?: FanOutOptions;
   /** Base URLs for the links in notifications. */
   links?: { gatewayUrl?: string; consoleUrl?: string; temporalUiUrl?: string };
+  /** Mail approval requests through this SMTP server (the email channel, and its gateway routes). */
+  email?: { smtpUrl: string; from?: string; signInTiers?: string[] };
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
@@ -183,6 +206,17 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   const guardrailsWorkflowId = `guardrails-${taskQueue}`;
   const guardrailsClient = createGuardrailsClient(client, { workflowId: guardrailsWorkflowId, taskQueue });
   const guardrails = stack.temporal?.visibility === false ? withoutVisibility(guardrailsClient) : guardrailsClient;
+  // The gateway's address is known once it listens; mails are only sent after that.
+  const gateway: { url?: string } = {};
+  const emailTokens = options.email ? createEmailTokenStore(opensearch, stack.auditIndexPrefix) : undefined;
+  const emailChannel =
+    options.email &&
+    createEmailChannel({
+      smtpUrl: options.email.smtpUrl,
+      from: options.email.from ?? 'Interlock <interlock@example.test>',
+      gatewayUrl: () => gateway.url,
+      tokens: emailTokens!,
+    });
   const nativeConnection =
     stack.temporal?.nativeConnection ?? (await NativeConnection.connect({ address: stack.temporalAddress }));
   const worker: Worker = await createIncidentWorker({
@@ -205,8 +239,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       secrets: options.secrets,
       trust,
       onCall: options.onCallLookup ?? rotationLookup(() => options.onCall),
-      contacts: () =>
-        Object.values(PEOPLE).map((p) => ({ id: p.id, name: p.name, slack: (p as { slack?: string }).slack })),
+      contacts: harnessContacts,
       channels: [
         ...(options.slack
           ? [
@@ -216,6 +249,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
               }),
             ]
           : []),
+        ...(emailChannel ? [emailChannel] : []),
         ...(options.channels ?? []),
       ],
       delivery: options.delivery ?? { minRetryMs: 50 },
@@ -247,11 +281,13 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
           client: createSlackClient(options.slack.token, options.slack.apiUrl),
         }
       : undefined,
+    email: emailTokens && { tokens: emailTokens, signInTiers: options.email?.signInTiers ?? [] },
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  gateway.url = baseUrl;
 
   async function request(
     method: string,

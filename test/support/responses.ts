@@ -44,6 +44,8 @@ export function responses(h: Interlock) {
         const s = await status(incidentId);
         const pending = s.approvals?.find((a: any) => a.state === 'pending');
         if (!pending) throw new Error('no pending approval yet');
+        // Settled once what was sent about it is recorded (nothing else happens until people act).
+        if (!pending.notified?.length) throw new Error('the request is not sent yet');
         return pending;
       }, 20_000),
     decide: (incidentId: string, approvalId: string, as: Person, body: Record<string, unknown>) =>
