@@ -178,6 +178,9 @@ export function createApp(deps: GatewayDependencies) {
       },
       limit,
     );
+  else
+    for (const route of [ROUTES.emailDecisionPage, ROUTES.emailDecide])
+      mount(route, notConfigured('email is not configured on this gateway (SMTP_URL on the worker)'));
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));

@@ -14,7 +14,8 @@ import { Client, Connection } from '@temporalio/client';
 import { createAuditStore } from '../clients/opensearch/audit-store.js';
 import { loadConfigOrExit, orExit, workerEnvSchema } from '../config/env.js';
 import { loadTrust } from '../clients/config/trust.js';
-import { loadRotation } from '../clients/config/oncall.js';
+import { parseRotation } from '../clients/config/oncall.js';
+import { ReloadingConfigFile } from '../clients/config/reloading-file.js';
 import { pagingSetup } from './paging.js';
 import { createLogger } from '../config/logger.js';
 import { secretProviderFor } from '../clients/secrets/provider.js';
@@ -38,9 +39,13 @@ Runtime.install({ logger: sdkLogger(log.child({ component: 'temporal-sdk' })) })
 // Broken playbooks, policy or guardrails stop the worker with every problem (file, field, line);
 // once running, a broken edit is refused and the last good version stays in service.
 const files = orExit(() => loadConfigFiles(config, log));
-const rotation = config.ONCALL_FILE ? orExit(() => loadRotation(config.ONCALL_FILE!)) : undefined;
+// Re-read when it changes (on each lookup): a swap agreed in the team applies to the next request.
+// A broken edit is refused and the last good rotation stays in service (reported like the others).
+const rotation = config.ONCALL_FILE
+  ? orExit(() => ReloadingConfigFile.load(config.ONCALL_FILE!, parseRotation, { health: files.health }))
+  : undefined;
 // PagerDuty paging, and who is on call from the rotation file, iCal feeds and PagerDuty.
-const paging = orExit(() => pagingSetup(config, () => rotation, log));
+const paging = orExit(() => pagingSetup(config, () => rotation?.current(), log));
 // The gateway keys signed decisions are verified with; without them nothing lets automation proceed.
 const trust = orExit(() =>
   loadTrust({

@@ -143,6 +143,8 @@ describe('who may call what', () => {
     codecEncode: { body: { payloads: [] }, status: 200 },
     // Slack is not configured in this harness: the endpoint says so.
     slackInteractions: { body: {}, status: 404 },
+    emailDecisionPage: { status: 404 },
+    emailDecide: { body: {}, status: 404 },
   };
   const routes = Object.entries(ROUTES) as Array<[RouteName, RouteContract]>;
   const roles = [...new Set(Object.values(PEOPLE).flatMap((p) => p.roles as readonly Role[]))];

@@ -1,4 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseRotation } from '../../src/clients/config/oncall.js';
+import { ConfigHealth, ReloadingConfigFile } from '../../src/clients/config/reloading-file.js';
 import { onCall, rotationFileSchema } from '../../src/domain/oncall/rotation.js';
 
 const rotation = rotationFileSchema.parse({
@@ -65,5 +70,35 @@ describe('on-call rotation', () => {
         'tiers.tier1.overrides.0.to',
       ]),
     );
+  });
+});
+
+describe('the rotation file while the worker runs', () => {
+  it('takes an edit on the next lookup, and keeps the last good rotation when an edit is broken', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oncall-'));
+    const file = path.join(dir, 'oncall.yaml');
+    const write = (people: string) => {
+      fs.writeFileSync(
+        file,
+        `tiers:\n  tier1:\n    timeZone: UTC\n    layers:\n      - { name: a, start: 2026-01-01T00:00, handoff: daily, people: [${people}] }\n`,
+      );
+      // A different mtime even within the same millisecond.
+      const t = new Date(Date.now() + Math.random() * 100_000);
+      fs.utimesSync(file, t, t);
+    };
+    write('bob');
+    const refused: string[] = [];
+    const health = new ConfigHealth((_scope, statuses) =>
+      refused.push(...statuses.filter((s) => !s.ok).map((s) => s.file)),
+    );
+    const rotation = ReloadingConfigFile.load(file, parseRotation, { health });
+    const now = Date.parse('2026-11-23T12:00:00Z');
+    expect(onCall(rotation.current(), 'tier1', now)).toEqual(['bob']);
+    write('erin');
+    expect(onCall(rotation.current(), 'tier1', now)).toEqual(['erin']);
+    fs.writeFileSync(file, 'tiers:\n  tier1:\n    timeZone: Mars/Olympus\n');
+    expect(onCall(rotation.current(), 'tier1', now)).toEqual(['erin']);
+    expect(refused).toEqual([file]);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -18,4 +18,37 @@ export const INTEGRATION_ROUTES = {
       404: 'Slack is not configured on this gateway',
     },
   },
+  emailDecisionPage: {
+    method: 'get',
+    path: '/v1/integrations/email/decisions/:token',
+    summary:
+      'The page an emailed link opens: the request, its state, and a form (reason required). GET and HEAD never spend the link',
+    tag: 'integrations',
+    access: 'integration',
+    params: { token: 'the single-use token from the mail (only its SHA-256 is stored)' },
+    responses: {
+      200: 'an HTML page: the request with a form, or who decided it and why',
+      404: 'an unknown link, or email is not configured on this gateway',
+      410: 'the link was used, or expired with its request',
+      429: 'the link was opened too often',
+    },
+  },
+  emailDecide: {
+    method: 'post',
+    path: '/v1/integrations/email/decisions/:token',
+    summary: "Decide from the emailed link's page (form: decision, reason, adjusted inputs); spends the link",
+    tag: 'integrations',
+    access: 'integration',
+    params: { token: 'the single-use token from the mail' },
+    responses: {
+      200: 'an HTML page: decision recorded',
+      400: 'a missing reason, a bad decision or an input out of bounds (the link stays usable)',
+      401: 'the tier requires signing in (EMAIL_SIGNIN_TIERS) as the person the link was sent to',
+      403: "the workflow's refusal (wrong tier, own request), or the person is no longer a principal",
+      404: 'an unknown link, or email is not configured on this gateway',
+      409: 'the request is already decided',
+      410: 'the link was used, or expired with its request',
+      429: 'the link was used too often',
+    },
+  },
 } as const satisfies Record<string, RouteContract>;

@@ -44,7 +44,7 @@ export interface RouteContract {
   params?: Record<string, string>;
   query?: z.ZodType;
   body?: z.ZodType;
-  responses: Partial<Record<200 | 201 | 202 | 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503 | 504, string>>;
+  responses: Partial<Record<200 | 201 | 202 | 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 503 | 504, string>>;
 }
 
 // Bodies are the workflow's input schemas without the actor: the gateway adds the authenticated one.

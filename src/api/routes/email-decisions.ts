@@ -1,4 +1,5 @@
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import { ROUTES } from '../contract.js';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { decideUpdate, statusQuery } from '../../contracts/incident-response.js';
@@ -22,7 +23,7 @@ import { decisionFormPage, messagePage } from './email-pages.js';
 import { emailRefusalRecorder } from './email-refusals.js';
 import type { AuditStore } from '../../clients/opensearch/audit-store.js';
 
-export const EMAIL_DECISION_PATH = '/v1/integrations/email/decisions/:token';
+const EMAIL_DECISION_PATH = ROUTES.emailDecide.path;
 
 export interface EmailDecisionDependencies {
   inputs: WorkflowInputs;
@@ -73,8 +74,8 @@ export function emailDecisionRoutes(app: Express, deps: EmailDecisionDependencie
   const recordRefusal = emailRefusalRecorder(deps.audit, deps.log);
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
 
-  app.get(EMAIL_DECISION_PATH, limit, perLink, guarded(deps.log, show));
-  app.post(EMAIL_DECISION_PATH, limit, perLink, form, guarded(deps.log, decide));
+  app[ROUTES.emailDecisionPage.method](ROUTES.emailDecisionPage.path, limit, perLink, guarded(deps.log, show));
+  app[ROUTES.emailDecide.method](ROUTES.emailDecide.path, limit, perLink, form, guarded(deps.log, decide));
 
   async function lookup(req: Request) {
     const hash = emailTokenHash(String(req.params.token));
