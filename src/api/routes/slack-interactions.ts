@@ -130,9 +130,12 @@ export function slackInteractionRoutes(
       recordRefusal(p, `Slack member ${p.user.id} is not linked to an Interlock person`, meta.incidentId);
       return void res.json(errors('Your Slack account is not linked to an Interlock person.'));
     }
-    const approval = await currentApproval(meta);
+    const values = p.view!.state?.values ?? {};
+    // Only an Adjust modal needs the request's input specs (one query); a plain decision goes straight on.
+    const adjusting = Object.keys(values).some((block) => block.startsWith('input:'));
+    const approval = adjusting ? await currentApproval(meta) : undefined;
     const adjustable = (approval?.context.adjustable ?? {}) as Record<string, InputSpec>;
-    const form = readSubmission(p.view!.state?.values ?? {}, adjustable);
+    const form = readSubmission(values, adjustable);
     if (form.reason.length < 3)
       return void res.json(errors('A reason is required (it is recorded in the audit trail).'));
     // Only values that differ are an adjustment: resubmitting the current ones must not void earlier approvals.
