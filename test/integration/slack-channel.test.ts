@@ -37,6 +37,10 @@ beforeAll(async () => {
         'id: restart-replica\n',
         'id: lead-only\n',
       ),
+      'quorum.yaml': restartPlaybook(target.url, { alertname: 'Quorum', approvers: 2 }).replace(
+        'id: restart-replica\n',
+        'id: quorum\n',
+      ),
       'expire.yaml': restartPlaybook(target.url, { alertname: 'Expire', approvalTimeout: '1s' }).replace(
         'id: restart-replica\n',
         'id: expire\n',
@@ -171,6 +175,24 @@ describe('Slack', () => {
       },
       { timeout: 10_000, interval: 100 },
     );
+  });
+
+  it('refreshes the messages as a quorum fills: 1 of 2, buttons still there', async () => {
+    const id = await r.open('slack-quorum', { labels: { alertname: 'Quorum' } });
+    const { approval, refs } = await slackMessagesFor(id, 2);
+    const fields = (ref: { channel: string; ts: string }) => JSON.stringify(slack.message(ref.channel, ref.ts)!.blocks);
+    for (const ref of refs) expect(fields(ref)).toContain('*Approvals*\\n0 of 2');
+    expect((await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'first of two' })).status).toBe(200);
+    await vi.waitFor(
+      () => {
+        for (const ref of refs) {
+          expect(fields(ref)).toContain('*Approvals*\\n1 of 2');
+          expect(buttonsOf(slack.message(ref.channel, ref.ts))).toContain('interlock.approve');
+        }
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    await h.request('POST', `/v1/incidents/${id}/resolve`, { as: 'alice', body: { summary: 'test over' } });
   });
 
   it('maps a Slack member through the email on their profile, and lets them adjust an input within its bounds', async () => {

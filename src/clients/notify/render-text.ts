@@ -20,6 +20,8 @@ export function renderText(n: Notification): string {
       return `${head}: approval for ${a?.stepId} escalated to ${a?.tier}${asked} (${a?.id}, until ${a?.expiresAt})${describeAction(n)}${tail}`;
     case 'approval.decided':
       return `${head}: ${a?.id} for ${a?.stepId} is ${a?.state}${by}${tail}`;
+    case 'approval.progressed':
+      return `${head}: ${a?.id} for ${a?.stepId} has ${a?.decisions.filter((d) => d.decision === 'approve').length} of ${a?.approversRequired} approvals${by}${tail}`;
     case 'approval.expired':
       return `${head}: nobody approved ${a?.stepId} in time (${a?.id}); it will not run${tail}`;
     case 'objection.window-opened':

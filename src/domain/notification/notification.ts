@@ -10,6 +10,8 @@ export const NOTIFICATION_KINDS = [
   'approval.reminder',
   'approval.escalated',
   'approval.decided',
+  /** A decision counted, the quorum still open (or inputs adjusted): channels showing the request refresh it. */
+  'approval.progressed',
   'approval.expired',
   'objection.window-opened',
   'optout.engaged',

@@ -102,6 +102,9 @@ export function registerHandlers(ctx: ResponseContext): void {
     // Every channel that showed the request learns it is decided (a quorum still open is not).
     if (approval.state !== 'pending')
       queueNotification(ctx, 'approval.decided', approval, { actor: who(d.actor), reason: d.reason });
+    // A quorum still open: the messages showing it are refreshed (newer responses only).
+    else if (ctx.recordsDeliveries)
+      queueNotification(ctx, 'approval.progressed', approval, { actor: who(d.actor), reason: d.reason });
     ctx.publish();
     return approval;
   });

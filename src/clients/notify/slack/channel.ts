@@ -14,6 +14,8 @@ export interface SlackChannelOptions {
 const ASKING = new Set(['approval.requested', 'approval.escalated', 'approval.reminder', 'objection.window-opened']);
 /** Kinds that close a request: every message sent about it is rewritten, buttons removed. */
 const CLOSING = new Set(['approval.decided', 'approval.expired']);
+/** A decision counted, the quorum still open: the messages are rewritten with the new progress. */
+const PROGRESS = 'approval.progressed';
 
 /**
  * Slack through its Web API (`@slack/web-api`, which handles Slack's rate-limit answers and
@@ -65,6 +67,7 @@ export function slackChannel(client: WebClient, options: SlackChannelOptions): N
   return {
     name: 'slack',
     async deliver(n, people) {
+      if (n.kind === PROGRESS) return rewrite(n);
       if (CLOSING.has(n.kind)) {
         const rewritten = await rewrite(n);
         // Nothing was sent to rewrite (no request message recorded): say it in the channel.
