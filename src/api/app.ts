@@ -27,6 +27,9 @@ import type { DecisionSigner } from './auth/decision-signer.js';
 import type { Role } from '../domain/actor/actor.js';
 import { slackInteractionRoutes, type SlackGatewayOptions } from './routes/slack-interactions.js';
 import { workflowInputs } from './workflow-inputs.js';
+import { slackCommandRoutes } from './routes/slack-commands.js';
+import { slackRequestCheck } from './slack/signature.js';
+import { guardrailInputs } from './guardrail-inputs.js';
 import { ROUTES } from './contract.js';
 import type { EmailTokenStore } from '../clients/opensearch/email-tokens.js';
 import { emailDecisionRoutes } from './routes/email-decisions.js';
@@ -161,9 +164,17 @@ export function createApp(deps: GatewayDependencies) {
   guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log);
   codecRoutes(mount, deps.payloadCodec);
   const inputs = workflowInputs(deps.client, deps.signer, deps.log);
-  if (deps.slack)
-    slackInteractionRoutes(app, { slack: deps.slack, principals: deps.principals, inputs, log: deps.log });
-  else mount(ROUTES.slackInteractions, notConfigured('Slack is not configured on this gateway (SLACK_SIGNING_SECRET)'));
+  if (deps.slack) {
+    const check = slackRequestCheck(deps.slack.signingSecret, deps.slack.toleranceSeconds);
+    const slack = { slack: deps.slack, principals: deps.principals, inputs, check, log: deps.log };
+    slackInteractionRoutes(app, slack);
+    slackCommandRoutes(app, {
+      ...slack,
+      guardrails: guardrailInputs(deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log),
+    });
+  } else
+    for (const route of [ROUTES.slackInteractions, ROUTES.slackCommands])
+      mount(route, notConfigured('Slack is not configured on this gateway (SLACK_SIGNING_SECRET)'));
   if (deps.email)
     emailDecisionRoutes(
       app,

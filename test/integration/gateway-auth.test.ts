@@ -143,6 +143,7 @@ describe('who may call what', () => {
     codecEncode: { body: { payloads: [] }, status: 200 },
     // Slack is not configured in this harness: the endpoint says so.
     slackInteractions: { body: {}, status: 404 },
+    slackCommands: { body: {}, status: 404 },
     emailDecisionPage: { status: 404 },
     emailDecide: { body: {}, status: 404 },
   };

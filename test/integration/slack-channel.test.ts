@@ -25,6 +25,8 @@ beforeAll(async () => {
     users: {
       U0BOB: { name: 'bob' },
       U0LEE: { name: 'lee' },
+      U0ERIN: { name: 'erin' },
+      U0AUDREY: { name: 'audrey', email: 'audrey@example.test' },
       // Not in the principals file by Slack id; found through the email on their Slack profile.
       U0FRAN: { name: 'fran', email: 'Fran@Example.test' },
       U0MALLORY: { name: 'mallory', email: 'mallory@elsewhere.test' },
@@ -47,6 +49,8 @@ beforeAll(async () => {
       ),
     },
     extraPrincipals: [
+      // The auditor, as her Slack profile's email finds her.
+      { id: 'audrey-slack', name: 'Audrey Auditor', roles: ['auditor'], email: 'audrey@example.test' },
       {
         id: 'fran',
         name: 'Fran Approver',
@@ -404,6 +408,79 @@ describe('Slack', () => {
       ]);
       // And the message itself was rewritten: expired, no buttons.
       await vi.waitFor(() => expect(buttonsOf(slack.message(post.channel, post.ts))).toEqual([]), { timeout: 10_000 });
+    });
+  });
+
+  describe('the /interlock slash command', () => {
+    async function command(user: string, text: string, secret = SECRET) {
+      const body = new URLSearchParams({
+        token: slack.verificationToken,
+        team_id: 'T0FAKETEAM',
+        channel_id: CHANNEL,
+        user_id: user,
+        command: '/interlock',
+        text,
+        response_url: slack.responseUrl(),
+        trigger_id: slack.issueTriggerId(),
+      }).toString();
+      const res = await fetch(`${h.baseUrl}/v1/integrations/slack/commands`, {
+        method: 'POST',
+        headers: slack.signInteraction(secret, body),
+        body,
+      });
+      const text2 = await res.text();
+      return { status: res.status, body: text2 ? (JSON.parse(text2) as any) : undefined };
+    }
+
+    it('shows a status, opts out as the mapped person, and refuses a member whose roles do not allow it', async () => {
+      const id = await r.open('slack-command');
+      await slackMessagesFor(id, 2);
+      const status = await command('U0BOB', `status ${id}`);
+      expect(status).toMatchObject({ status: 200, body: { response_type: 'ephemeral' } });
+      expect(status.body.text).toMatch(/awaiting-approval/);
+      expect(status.body.text).toMatch(/waiting for approval restart-replica-1 from tier1/);
+
+      // An auditor only reads: the API would refuse her opt-out, and so does Slack.
+      const refused = await command('U0AUDREY', `opt-out ${id} not mine to stop`);
+      expect(refused.body.text).toMatch(/^Refused: your roles do not allow you to opt out/);
+      expect((await command('U0BOB', `opt-out ${id}`)).body.text).toMatch(/A reason is required/);
+      expect((await command('U0MALLORY', `opt-out ${id} stranger`)).body.text).toMatch(/not linked/);
+      expect((await command('U0BOB', `opt-out ${id} forged`, 'not-the-secret')).status).toBe(401);
+
+      const done = await command('U0BOB', `opt-out ${id} customers see errors, handling it by hand`);
+      expect(done.body.text).toMatch(/^Opted out of/);
+      const s = await r.status(id);
+      expect(s.optOuts).toEqual([
+        expect.objectContaining({
+          active: true,
+          reason: 'customers see errors, handling it by hand',
+          actor: expect.objectContaining({ id: 'bob', channel: 'slack', verified: true }),
+        }),
+      ]);
+      await vi.waitFor(async () =>
+        expect(
+          (await r.status(id)).timeline.some((e: any) => e.type === 'input.rejected' && e.actor?.id === 'audrey-slack'),
+        ).toBe(true),
+      );
+      expect((await command('U0BOB', 'status am-nope')).body.text).toMatch(/not an incident id/);
+      expect((await command('U0BOB', 'dance')).body.text).toMatch(/do not know "dance"/);
+      await h.request('POST', `/v1/incidents/${id}/resolve`, { as: 'alice', body: { summary: 'test over' } });
+    });
+
+    it('engages the kill switch for a responder (an admin releases it through the API)', async () => {
+      const engaged = await command('U0LEE', 'kill-switch database on fire, hands off');
+      expect(engaged.body.text).toMatch(/^Kill switch engaged/);
+      const controls = await h.request('GET', '/v1/guardrails', { as: 'audrey' });
+      expect(controls.body.killSwitch).toMatchObject({
+        engaged: true,
+        reason: 'database on fire, hands off',
+        actor: expect.objectContaining({ id: 'lee', channel: 'slack' }),
+      });
+      const released = await h.request('DELETE', '/v1/guardrails/kill-switch', {
+        as: 'ada',
+        body: { reason: 'test over' },
+      });
+      expect(released.status).toBe(200);
     });
   });
 });

@@ -18,6 +18,18 @@ export const INTEGRATION_ROUTES = {
       404: 'Slack is not configured on this gateway',
     },
   },
+  slackCommands: {
+    method: 'post',
+    path: '/v1/integrations/slack/commands',
+    summary: "Slack's `/interlock` slash command (status, opt-out, kill-switch), verified by Slack's v0 signature",
+    tag: 'integrations',
+    access: 'integration',
+    responses: {
+      200: 'an ephemeral answer for the member (the outcome, or why it was refused)',
+      401: 'missing, wrong, stale or replayed Slack signature',
+      404: 'Slack is not configured on this gateway',
+    },
+  },
   emailDecisionPage: {
     method: 'get',
     path: '/v1/integrations/email/decisions/:token',

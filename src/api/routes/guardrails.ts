@@ -1,13 +1,11 @@
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { Actor } from '../../domain/actor/actor.js';
 import type { DecisionSigner } from '../auth/decision-signer.js';
-import type { UpdateDefinition } from '@temporalio/common';
 import type { Request } from 'express';
 import * as g from '../../contracts/guardrails.js';
 import { bodies, ROUTES } from '../contract.js';
-import { withDeadline, type Mount } from '../mount.js';
+import type { Mount } from '../mount.js';
+import { guardrailInputs } from '../guardrail-inputs.js';
 import { parseOr400 } from '../validate.js';
 
 /** Every guardrail lives in the one control workflow; these routes read it and send it updates. */
@@ -18,35 +16,8 @@ export function guardrailRoutes(
   signer: DecisionSigner | undefined,
   log: Logger,
 ) {
-  const handle = () => client.workflow.getHandle(workflowId);
+  const { update, controls } = guardrailInputs(client, workflowId, signer, log);
   const actorOf = (req: Request) => req.actor!;
-  /** Signed like every decision (the control workflow takes the person from the signature). */
-  const update = async <A extends { actor: Pick<Actor, 'id' | 'name' | 'channel'> }>(
-    def: UpdateDefinition<unknown, [A]>,
-    arg: A,
-  ) => {
-    const signed = signer ? { ...arg, attestation: signer.attest(arg.actor as Actor, workflowId, def.name, arg) } : arg;
-    try {
-      return await withDeadline(handle().executeUpdate(def, { args: [signed] }));
-    } catch (err) {
-      // A refused change is recorded in the control workflow's trail, as a 403 at the door is.
-      if (
-        err instanceof WorkflowUpdateFailedError &&
-        err.cause instanceof ApplicationFailure &&
-        err.cause.type !== 'Unverified'
-      ) {
-        const { id, name, channel } = arg.actor;
-        void handle()
-          .signal(g.refusedChangeSignal, {
-            actor: { id, name, channel },
-            attempted: `${def.name}: ${err.cause.message}`,
-          })
-          .catch((e: unknown) => log.warn({ err: e }, 'could not record a refused guardrail change'));
-      }
-      throw err;
-    }
-  };
-  const controls = () => withDeadline(handle().query(g.controlsQuery));
 
   mount(ROUTES.guardrails, async (_req, res) => void res.json(await controls()));
   mount(ROUTES.listPauses, async (_req, res) => void res.json({ pauses: (await controls()).pauses }));

@@ -17,7 +17,7 @@ import {
   type SlackChoice,
 } from '../slack/modal.js';
 import { slackPeople } from '../slack/people.js';
-import { ReplayGuard, slackSignatureProblem } from '../slack/signature.js';
+import type { slackRequestCheck } from '../slack/signature.js';
 import type { WorkflowInputs } from '../workflow-inputs.js';
 import { withDeadline } from '../mount.js';
 
@@ -45,10 +45,16 @@ const CHOICE: Record<string, SlackChoice> = {
  */
 export function slackInteractionRoutes(
   app: Express,
-  deps: { slack: SlackGatewayOptions; principals: PrincipalDirectory; inputs: WorkflowInputs; log: Logger },
+  deps: {
+    slack: SlackGatewayOptions;
+    principals: PrincipalDirectory;
+    inputs: WorkflowInputs;
+    log: Logger;
+    /** Signature and replay check, shared by every Slack endpoint. */
+    check: ReturnType<typeof slackRequestCheck>;
+  },
 ) {
   const { slack, inputs, log } = deps;
-  const replay = new ReplayGuard();
   const principalFor = slackPeople(deps.principals, slack.client);
   const route = ROUTES.slackInteractions;
 
@@ -59,15 +65,10 @@ export function slackInteractionRoutes(
       try {
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         const payload = parsePayload(raw);
-        const signature = req.header('x-slack-signature');
-        const problem =
-          slackSignatureProblem(
-            slack.signingSecret,
-            { timestamp: req.header('x-slack-request-timestamp'), signature },
-            raw,
-            Date.now(),
-            slack.toleranceSeconds,
-          ) ?? (replay.firstUse(signature!, Date.now()) ? undefined : 'this request was already received (replayed)');
+        const problem = deps.check(
+          { timestamp: req.header('x-slack-request-timestamp'), signature: req.header('x-slack-signature') },
+          raw,
+        );
         if (problem) {
           // Audited in the response it names, if any: the payload is untrusted, so it is
           // recorded as an unverified Slack request, never as the member it claims.

@@ -48,3 +48,14 @@ export class ReplayGuard {
     return true;
   }
 }
+
+/**
+ * The check every Slack endpoint makes before reading a request: the signature over the raw body
+ * and first use within the window (one replay memory for all of them). Returns the problem, if any.
+ */
+export function slackRequestCheck(secret: string, toleranceSeconds = 300) {
+  const replay = new ReplayGuard();
+  return (headers: { timestamp?: string; signature?: string }, raw: Buffer, nowMs = Date.now()): string | undefined =>
+    slackSignatureProblem(secret, headers, raw, nowMs, toleranceSeconds) ??
+    (replay.firstUse(headers.signature!, nowMs) ? undefined : 'this request was already received (replayed)');
+}
