@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { startSummary } from '../../domain/incident/start-summary.js';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -42,6 +43,11 @@ export type IntakeOutcome =
  * R has the ID `refire:<incident>:after-<R>:1`, and OpenSearch stores a given ID once: whichever
  * delivery stores it starts the new response, so concurrent gateways open at most one.
  */
+function uiSummary(delivery: AlertDelivery) {
+  const { summary, details } = startSummary(delivery);
+  return { staticSummary: summary, staticDetails: details };
+}
+
 export function createIncidentIntake(deps: {
   client: Client;
   taskQueue: string;
@@ -60,6 +66,8 @@ export function createIncidentIntake(deps: {
       signal: alertSignal,
       signalArgs: [delivery],
       memo: { [START_MEMO_KEY]: startedBy },
+      // What the Temporal UI lists and shows for the response from its start.
+      ...uiSummary(delivery),
       // Without reuse an ended response's ID is refused, which is how an ended incident is noticed.
       workflowIdReusePolicy: reuse ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
     });

@@ -61,7 +61,7 @@ export async function guardrails(input: msg.GuardrailsInput = {}): Promise<void>
       const expiries = controls.pauses.filter((p) => p.expiresAt).map((p) => Date.parse(p.expiresAt!));
       const next = expiries.length ? Math.max(0, Math.min(...expiries) - now) : undefined;
       if (next === undefined) await condition(() => g.wake);
-      else await condition(() => g.wake, next);
+      else await condition(() => g.wake, next, { summary: 'expire the next pause' });
       g.wake = false;
       for (const p of controls.pauses.filter((x) => x.expiresAt && Date.parse(x.expiresAt) <= Date.now())) {
         controls.pauses.splice(controls.pauses.indexOf(p), 1);

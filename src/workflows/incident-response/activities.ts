@@ -32,8 +32,10 @@ export const { checkGuardrails } = proxyActivities<IncidentActivities>({
  * Heartbeats carry cancellation to the activity: sent every 200 ms when few actions run, less
  * often when a worker has many in flight (see activities/actions/heartbeat.ts, at most every 10 s).
  */
-export function actionRunner(kind: string, action: ActionSpec) {
+export function actionRunner(kind: string, action: ActionSpec, summary?: string) {
   return proxyActivities<IncidentActivities>({
+    // What the Temporal UI shows for this activity ("restart-replica: POST db.internal/restart").
+    ...(summary ? { summary } : {}),
     startToCloseTimeout: action.params.timeout + 5_000,
     heartbeatTimeout: '30s',
     // Wait until the activity has really stopped (request aborted, process killed) before

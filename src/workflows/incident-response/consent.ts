@@ -87,7 +87,12 @@ export async function requestConsent(
       !objection && decision.remindAfter !== undefined && decision.remindAfter < perLevelMs
         ? decision.remindAfter
         : undefined;
-    if (remindAfter !== undefined && !(await condition(() => approval.state !== 'pending', remindAfter))) {
+    if (
+      remindAfter !== undefined &&
+      !(await condition(() => approval.state !== 'pending', remindAfter, {
+        summary: `remind ${approval.tier} approvers (${approval.id})`,
+      }))
+    ) {
       audit.record('approval.reminded', {
         actor: AUTOMATION,
         stepId: step.id,
@@ -96,7 +101,14 @@ export async function requestConsent(
       });
       await notify(ctx, 'approval.reminder', approval);
     }
-    if (await condition(() => approval.state !== 'pending', Math.max(0, deadline - Date.now()))) break;
+    const last = level + 1 >= levels.length;
+    const onTimeout = objection
+      ? `${step.id} runs unless someone objects`
+      : last
+        ? `${approval.id} expires (fails closed)`
+        : `escalate ${approval.id} to ${levels[level + 1]}`;
+    if (await condition(() => approval.state !== 'pending', Math.max(0, deadline - Date.now()), { summary: onTimeout }))
+      break;
   }
   if (approval.state === 'pending') {
     if (objection) {

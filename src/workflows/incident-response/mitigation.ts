@@ -83,7 +83,9 @@ export async function awaitClearance(ctx: ResponseContext, step: PlaybookStep, v
     const overrides = status.overrides.length;
     const otherChange = () =>
       ctx.resolved || ctx.activeOptOutCount() !== optOuts || status.overrides.length !== overrides;
-    await condition(() => ctx.controlsVersion !== seen || otherChange(), GUARDRAIL_RECHECK);
+    await condition(() => ctx.controlsVersion !== seen || otherChange(), GUARDRAIL_RECHECK, {
+      summary: `recheck guardrails for ${step.id}`,
+    });
     if (otherChange()) return undefined;
   }
 }

@@ -51,10 +51,16 @@ export function queueNotification(
   ctx.notificationsSent += 1;
 }
 
+/** Sends one notification; the Temporal UI shows what it is ("notify tier1: approval.requested …"). */
+function send(n: Notification): Promise<DeliveryReport> {
+  const about = n.approval ? ` (${n.approval.id})` : '';
+  return sendNotification.executeWithOptions({ summary: `notify ${n.recipients[0]?.tier}: ${n.kind}${about}` }, [n]);
+}
+
 /** The outbox's failures are audited like those of notifications sent inline. */
 export function startOutbox(ctx: ResponseContext): void {
   ctx.outbox = new NotificationOutbox(
-    sendNotification,
+    send,
     (n, cause) =>
       ctx.audit.record('notification.failed', {
         actor: AUTOMATION,
@@ -81,7 +87,7 @@ export async function notify(
   const notification = notificationFor(ctx, kind, approval, extra);
   ctx.notificationsSent += 1;
   try {
-    const report = await sendNotification(notification);
+    const report = await send(notification);
     if (!ctx.recordsDeliveries) return undefined;
     recordDeliveries(ctx, notification, report);
     return report;

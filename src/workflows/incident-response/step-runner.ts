@@ -2,6 +2,7 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation 
 import { redactSecrets, type AuditEvent } from '../../domain/audit/event.js';
 import type { PlaybookStep } from '../../domain/playbook/playbook.js';
 import type { StepStatus } from '../../domain/response/status.js';
+import { actionSummary } from '../../domain/playbook/action-summary.js';
 import { actionRunner } from './activities.js';
 import { AUTOMATION, now, type ResponseContext } from './state.js';
 
@@ -55,7 +56,7 @@ export async function runStep(
       consentTier,
       ...action,
     };
-    view.output = await scope.run(() => actionRunner(step.kind, action)(request));
+    view.output = await scope.run(() => actionRunner(step.kind, action, actionSummary(step.id, action))(request));
     ctx.setStepState(view, 'succeeded');
     if (isMitigation && step.compensation)
       ctx.compensations.push({ stepId: step.id, action: ctx.renderedAction(step.compensation, view.inputs) });
@@ -170,6 +171,7 @@ export async function compensate(ctx: ResponseContext, cause: AuditEvent): Promi
       await actionRunner(
         'mitigation',
         c.action,
+        actionSummary(`${c.stepId} (undo)`, c.action),
       )({ incidentId: ctx.input.incidentId, stepId: `${c.stepId}:compensation`, kind: 'compensation', ...c.action });
       audit.record('mitigation.compensated', {
         actor: AUTOMATION,
