@@ -30,6 +30,7 @@ import { workflowInputs } from './workflow-inputs.js';
 import { ROUTES } from './contract.js';
 import type { EmailTokenStore } from '../clients/opensearch/email-tokens.js';
 import { emailDecisionRoutes } from './routes/email-decisions.js';
+import type { BrowserSignIn } from './auth/browser-session.js';
 
 export interface GatewayDependencies {
   client: Client;
@@ -61,6 +62,8 @@ export interface GatewayDependencies {
   slack?: SlackGatewayOptions;
   /** Decisions from emailed links (unset: those routes are off). */
   email?: { tokens: EmailTokenStore; signInTiers: string[] };
+  /** Browser sign-in with the OpenID Provider (unset: /v1/auth/* answer 404). */
+  signIn?: BrowserSignIn;
 }
 
 /**
@@ -161,6 +164,10 @@ export function createApp(deps: GatewayDependencies) {
   guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log);
   codecRoutes(mount, deps.payloadCodec);
   const inputs = workflowInputs(deps.client, deps.signer, deps.log);
+  if (deps.signIn) deps.signIn.routes(app, limit);
+  else
+    for (const route of [ROUTES.signIn, ROUTES.signInCallback, ROUTES.signOut])
+      mount(route, notConfigured('sign-in is not configured on this gateway (OIDC_CLIENT_ID, SESSION_SECRET)'));
   if (deps.slack)
     slackInteractionRoutes(app, { slack: deps.slack, principals: deps.principals, inputs, log: deps.log });
   else mount(ROUTES.slackInteractions, notConfigured('Slack is not configured on this gateway (SLACK_SIGNING_SECRET)'));
@@ -172,6 +179,7 @@ export function createApp(deps: GatewayDependencies) {
         tokens: deps.email.tokens,
         principals: deps.principals,
         authenticator,
+        signIn: deps.signIn,
         signInTiers: deps.email.signInTiers,
         audit: deps.audit,
         log: deps.log,
