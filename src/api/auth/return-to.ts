@@ -10,7 +10,10 @@ export function safeReturnTo(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return undefined;
   if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return undefined;
   // Control characters, spaces and backslashes have no business in a path we produced.
-  if (/[\u0000-\u0020\u007f\\]/.test(value)) return undefined;
+  for (const char of value) {
+    const code = char.charCodeAt(0);
+    if (code <= 0x20 || code === 0x7f || char === '\\') return undefined;
+  }
   let resolved: URL;
   try {
     resolved = new URL(value, BASE);
