@@ -92,7 +92,7 @@ export function createBrowserSignIn(config: BrowserSignInConfig, log: Logger) {
   }
 
   async function callback(req: Request, res: Response) {
-    const started = await keys.unseal('login', cookieValue(req.get('cookie'), LOGIN_COOKIE));
+    const started = pendingLogin(await keys.unseal('login', cookieValue(req.get('cookie'), LOGIN_COOKIE)));
     // Whatever happens next, this attempt is over: its verifier must not be tried twice.
     res.clearCookie(LOGIN_COOKIE, clear(loginCookie));
     if (!started)
@@ -113,7 +113,7 @@ export function createBrowserSignIn(config: BrowserSignInConfig, log: Logger) {
       throw new SignInFailure(400, 'Sign-in not completed', 'This answer does not belong to the sign-in started here.');
     let claims;
     try {
-      claims = await provider.finish(query, started as unknown as PendingLogin);
+      claims = await provider.finish(query, started);
     } catch (err) {
       log.warn({ err: brief(err) }, 'sign-in: the identity provider answer was refused');
       throw new SignInFailure(401, 'Not signed in', "The identity provider's answer was not accepted. Start again.");
@@ -137,6 +137,8 @@ export function createBrowserSignIn(config: BrowserSignInConfig, log: Logger) {
   const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
   return {
     session,
+    /** The principal of a valid session cookie, or undefined (tampered, expired, absent). */
+    sessionPrincipal: async (req: Request): Promise<Principal | undefined> => (await session(req))?.principal,
     /** Constant-time check of a posted CSRF token against the session it claims to belong to. */
     csrfMatches: (current: BrowserSession, token: unknown) => keys.csrfMatches(current.id, token),
     loginHref: (returnTo: string) => `${ROUTES.signIn.path}?returnTo=${encodeURIComponent(returnTo)}`,
@@ -149,15 +151,15 @@ export function createBrowserSignIn(config: BrowserSignInConfig, log: Logger) {
 }
 export type BrowserSignIn = ReturnType<typeof createBrowserSignIn>;
 
-/** The principal of a valid session cookie, or undefined (tampered, expired, absent, sign-in off). */
-export async function sessionPrincipal(
-  signIn: BrowserSignIn | undefined,
-  req: Request,
-): Promise<Principal | undefined> {
-  return (await signIn?.session(req))?.principal;
-}
-
 const now = () => Math.floor(Date.now() / 1000);
+
+/** A login cookie's claims, when they are all there (sealed by us, but shapes are checked, not assumed). */
+function pendingLogin(claims: Record<string, unknown> | undefined): (PendingLogin & { returnTo: string }) | undefined {
+  const { verifier, state, nonce, returnTo } = claims ?? {};
+  return [verifier, state, nonce, returnTo].every((v) => typeof v === 'string')
+    ? ({ verifier, state, nonce, returnTo } as PendingLogin & { returnTo: string })
+    : undefined;
+}
 
 function sameText(given: string | null, expected: unknown): boolean {
   if (typeof expected !== 'string' || given === null) return false;
