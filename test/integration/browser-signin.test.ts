@@ -1,4 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import pino from 'pino';
+import { createBrowserSignIn } from '../../src/api/auth/browser-session.js';
+import { freePort } from '../support/net.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SessionKeys } from '../../src/api/auth/sealed-cookie.js';
 import { rotationFileSchema } from '../../src/domain/oncall/rotation.js';
@@ -281,5 +286,40 @@ describe('sign-in attacks', () => {
     expect(hops.at(-1)!.status).toBe(401);
     expect(hops.at(-1)!.body).toContain('access_denied');
     expect(browser.cookie('interlock_session')).toBeUndefined();
+  });
+});
+
+describe('a public client (no secret: PKCE alone)', () => {
+  it('signs in with the sign-in routes on their own (no Temporal needed)', async () => {
+    const publicIssuer = await startOidcIssuer({ publicClient: true });
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const signInOnly = createBrowserSignIn(
+      {
+        issuer: publicIssuer.url,
+        clientId: publicIssuer.clientId,
+        sessionSecret,
+        publicGatewayUrl: base,
+        claims: { rolesClaim: 'roles', groupsClaim: 'groups', teamsClaim: 'teams' },
+      },
+      pino({ level: 'silent' }),
+    );
+    const app = express();
+    signInOnly.routes(app, (_req, _res, next) => next());
+    const server = app.listen(port, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      expect((server.address() as AddressInfo).port).toBe(port);
+      await publicIssuer.register(`${base}/v1/auth/callback`);
+      publicIssuer.signInAs('lee');
+      const browser = new CookieBrowser();
+      const hops = await browser.follow(`${base}/v1/auth/login?returnTo=%2Fconsole`);
+      expect(hops.at(-1)!.url).toBe(`${base}/console`); // the returnTo, reached after the callback
+      const sealed = await new SessionKeys(sessionSecret).unseal('session', browser.cookie('interlock_session'));
+      expect(sealed?.p).toMatchObject({ id: 'lee', roles: ['responder', 'approver'], groups: ['lead'], teams: ['*'] });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await publicIssuer.close();
+    }
   });
 });

@@ -25,7 +25,8 @@ export interface OidcIssuer {
   close(): Promise<void>;
 }
 
-export async function startOidcIssuer(): Promise<OidcIssuer> {
+/** `publicClient`: the client has no secret (token_endpoint_auth_method none), PKCE alone protects the code. */
+export async function startOidcIssuer(options: { publicClient?: boolean } = {}): Promise<OidcIssuer> {
   let provider: Provider | undefined;
   let next: Person | 'refuse' = 'dana';
   const server = http.createServer((req, res) => {
@@ -78,11 +79,11 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
         clients: [
           {
             client_id: clientId,
-            client_secret: clientSecret,
+            ...(options.publicClient ? {} : { client_secret: clientSecret }),
             redirect_uris: [redirectUri],
             grant_types: ['authorization_code'],
             response_types: ['code'],
-            token_endpoint_auth_method: 'client_secret_basic',
+            token_endpoint_auth_method: options.publicClient ? 'none' : 'client_secret_basic',
           },
         ],
         pkce: { required: () => true },
