@@ -33,6 +33,7 @@ import { guardrailInputs } from './guardrail-inputs.js';
 import { ROUTES } from './contract.js';
 import type { EmailTokenStore } from '../clients/opensearch/email-tokens.js';
 import { emailDecisionRoutes } from './routes/email-decisions.js';
+import type { BrowserSignIn } from './auth/browser-session.js';
 
 export interface GatewayDependencies {
   client: Client;
@@ -64,6 +65,8 @@ export interface GatewayDependencies {
   slack?: SlackGatewayOptions;
   /** Decisions from emailed links (unset: those routes are off). */
   email?: { tokens: EmailTokenStore; signInTiers: string[] };
+  /** Browser sign-in with the OpenID Provider (unset: /v1/auth/* answer 404). */
+  signIn?: BrowserSignIn;
 }
 
 /**
@@ -164,6 +167,10 @@ export function createApp(deps: GatewayDependencies) {
   guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log);
   codecRoutes(mount, deps.payloadCodec);
   const inputs = workflowInputs(deps.client, deps.signer, deps.log);
+  if (deps.signIn) deps.signIn.routes(app, limit);
+  else
+    for (const route of [ROUTES.signIn, ROUTES.signInCallback, ROUTES.signOut])
+      mount(route, notConfigured('sign-in is not configured on this gateway (OIDC_CLIENT_ID, SESSION_SECRET)'));
   if (deps.slack) {
     const check = slackRequestCheck(deps.slack.signingSecret, deps.slack.toleranceSeconds);
     const slack = { slack: deps.slack, principals: deps.principals, inputs, check, log: deps.log };
@@ -183,6 +190,7 @@ export function createApp(deps: GatewayDependencies) {
         tokens: deps.email.tokens,
         principals: deps.principals,
         authenticator,
+        signIn: deps.signIn,
         signInTiers: deps.email.signInTiers,
         audit: deps.audit,
         log: deps.log,

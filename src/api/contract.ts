@@ -4,6 +4,7 @@ import { INCIDENT_ROUTES } from './contract/incident-routes.js';
 import { OPERATION_ROUTES } from './contract/operation-routes.js';
 import { CODEC_ROUTES } from './contract/codec-routes.js';
 import { INTEGRATION_ROUTES } from './contract/integration-routes.js';
+import { AUTH_ROUTES } from './contract/auth-routes.js';
 
 import type { RouteContract } from './contract/schemas.js';
 
@@ -20,6 +21,7 @@ export const ROUTES = {
   ...OPERATION_ROUTES,
   ...CODEC_ROUTES,
   ...INTEGRATION_ROUTES,
+  ...AUTH_ROUTES,
 };
 export type RouteName = keyof typeof ROUTES;
 
@@ -70,9 +72,11 @@ export function openApiDocument(version: string) {
         ? { security: [] }
         : route.access === 'integration'
           ? { security: [], description: 'No bearer token: the sender proves each request (see the summary).' }
-          : {
-              description: `Allowed: ${route.access === 'alert-source' ? 'alert sources (bearer token or signed body)' : route.access.join(', ')}.`,
-            }),
+          : route.access === 'sign-in'
+            ? { security: [], description: "No bearer token: a browser's sealed sign-in cookies; HTML pages." }
+            : {
+                description: `Allowed: ${route.access === 'alert-source' ? 'alert sources (bearer token or signed body)' : route.access.join(', ')}.`,
+              }),
       ...(parameters.length ? { parameters } : {}),
       ...(route.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } }

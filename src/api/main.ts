@@ -9,6 +9,8 @@ import { createLogger } from '../config/logger.js';
 import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload-codec.js';
 import { createApp } from './app.js';
 import { createJwtVerifier } from './auth/jwt.js';
+import { createBrowserSignIn } from './auth/browser-session.js';
+import { signInSettings } from './auth/sign-in-settings.js';
 import { PrincipalDirectory } from './auth/principals.js';
 import { createEmailTokenStore } from '../clients/opensearch/email-tokens.js';
 
@@ -23,6 +25,12 @@ if (slack.signingSecret && !slack.botToken)
   orExit(() => {
     throw new ConfigError('SLACK_BOT_TOKEN: required with SLACK_SIGNING_SECRET (the gateway opens modals and answers)');
   });
+const claimNames = {
+  rolesClaim: config.OIDC_ROLES_CLAIM,
+  groupsClaim: config.OIDC_GROUPS_CLAIM,
+  teamsClaim: config.OIDC_TEAMS_CLAIM,
+};
+const signIn = orExit(() => signInSettings(config, claimNames));
 const signer = config.DECISION_SIGNING_KEY_FILE
   ? orExit(() => loadDecisionSigner(config.DECISION_SIGNING_KEY_FILE!, config.DECISION_SIGNING_KEY_ID))
   : undefined;
@@ -41,17 +49,18 @@ const app = createApp({
   client,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   principals,
-  jwt: config.OIDC_ISSUER
-    ? createJwtVerifier({
-        issuer: config.OIDC_ISSUER,
-        audience: config.OIDC_AUDIENCE!,
-        jwksUrl: config.OIDC_JWKS_URL,
-        jwksFile: config.OIDC_JWKS_FILE,
-        rolesClaim: config.OIDC_ROLES_CLAIM,
-        groupsClaim: config.OIDC_GROUPS_CLAIM,
-        teamsClaim: config.OIDC_TEAMS_CLAIM,
-      })
-    : undefined,
+  // Bearer JWTs need an audience; with browser sign-in alone the issuer may be set without one.
+  jwt:
+    config.OIDC_ISSUER && config.OIDC_AUDIENCE
+      ? createJwtVerifier({
+          issuer: config.OIDC_ISSUER,
+          audience: config.OIDC_AUDIENCE,
+          jwksUrl: config.OIDC_JWKS_URL,
+          jwksFile: config.OIDC_JWKS_FILE,
+          ...claimNames,
+        })
+      : undefined,
+  signIn: signIn && createBrowserSignIn(signIn, log),
   audit,
   opensearchPing: () => opensearch.ping(),
   log,

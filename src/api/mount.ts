@@ -16,7 +16,7 @@ export function createMount(
 ): Mount {
   return (route, handler) => {
     const chain =
-      route.access === 'public' || route.access === 'integration'
+      route.access === 'public' || route.access === 'integration' || route.access === 'sign-in'
         ? []
         : route.access === 'alert-source'
           ? [...guards.alertSource, guards.role(['alert-source'], route.path), guards.limit]

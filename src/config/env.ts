@@ -141,6 +141,15 @@ export const gatewayEnvSchema = z
     OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
     OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
     OIDC_TEAMS_CLAIM: z.string().min(1).default('teams'),
+    /** Browser sign-in (code flow + PKCE) with OIDC_ISSUER: on when the client id and session secret are set too. */
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    OIDC_CLIENT_SECRET_FILE: z.string().min(1).optional(),
+    OIDC_SIGNIN_SCOPES: z.string().min(1).default('openid profile email'),
+    SESSION_SECRET: z.string().min(1).optional(),
+    SESSION_SECRET_FILE: z.string().min(1).optional(),
+    /** Where browsers reach this gateway (the sign-in redirect URI is built from it). */
+    PUBLIC_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** The gateway's Ed25519 private key (PEM) signing every decision it forwards, and its id. */
     DECISION_SIGNING_KEY_FILE: z.string().min(1).optional(),
     DECISION_SIGNING_KEY_ID: z.string().min(1).max(100).default('gateway'),
@@ -165,6 +174,8 @@ export const gatewayEnvSchema = z
   })
   .superRefine((env, ctx) => {
     if (!env.OIDC_ISSUER) return;
+    // Browser sign-in alone needs no bearer settings; bearer JWTs are on once an audience is set.
+    if (env.OIDC_CLIENT_ID && !env.OIDC_AUDIENCE && !env.OIDC_JWKS_URL && !env.OIDC_JWKS_FILE) return;
     if (!env.OIDC_AUDIENCE)
       ctx.addIssue({ code: 'custom', path: ['OIDC_AUDIENCE'], message: 'required when OIDC_ISSUER is set' });
     if (!env.OIDC_JWKS_URL === !env.OIDC_JWKS_FILE)

@@ -146,11 +146,16 @@ describe('who may call what', () => {
     slackCommands: { body: {}, status: 404 },
     emailDecisionPage: { status: 404 },
     emailDecide: { body: {}, status: 404 },
+    // Browser sign-in is not configured in this harness: every sign-in route says so, to everyone
+    // (test/integration/browser-signin.test.ts covers them configured).
+    signIn: { query: 'returnTo=/', status: 404 },
+    signInCallback: { status: 404 },
+    signOut: { body: {}, status: 404 },
   };
   const routes = Object.entries(ROUTES) as Array<[RouteName, RouteContract]>;
   const roles = [...new Set(Object.values(PEOPLE).flatMap((p) => p.roles as readonly Role[]))];
   const admits = (route: RouteContract, person: Person | undefined): boolean => {
-    if (route.access === 'public' || route.access === 'integration') return true;
+    if (route.access === 'public' || route.access === 'integration' || route.access === 'sign-in') return true;
     if (person === undefined) return false;
     const has = PEOPLE[person].roles as readonly Role[];
     return route.access === 'alert-source'
@@ -182,6 +187,12 @@ describe('who may call what', () => {
       // Without a bearer token only what another system sends on a person's behalf, proven its own way.
       if (route.access === 'integration') {
         expect(route.path, `${name} is an integration`).toMatch(/^\/v1\/integrations\//);
+        continue;
+      }
+      // Browser sign-in itself: no bearer token (a browser cannot send one); its cookies and the
+      // identity provider authenticate the person, and only under /v1/auth/.
+      if (route.access === 'sign-in') {
+        expect(route.path, `${name} is sign-in`).toMatch(/^\/v1\/auth\//);
         continue;
       }
       // Auditors only read; alert sources only post alerts.
@@ -234,7 +245,7 @@ describe('who may call what', () => {
     for (const route of Object.values(ROUTES) as RouteContract[]) {
       if (route.method === 'get' || route.readOnly) continue;
       // Integrations take no bearer token at all: the person comes from the sender's proof.
-      if (route.access === 'integration') continue;
+      if (route.access === 'integration' || route.access === 'sign-in') continue;
       const res = await h.request(
         route.method.toUpperCase(),
         route.path.replace(':id', id).replace(':approvalId', 'restart-replica-1').replace(':controlId', 'nope'),

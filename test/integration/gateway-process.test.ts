@@ -10,6 +10,8 @@ describe('the gateway process', () => {
   it.each([
     [{ PORT: 'eighty' }, /PORT: Invalid input: expected number/],
     [{ OIDC_ISSUER: 'https://idp' }, /OIDC_AUDIENCE: required when OIDC_ISSUER is set/],
+    // Half a browser sign-in setup: named, rather than a gateway whose sign-in tiers no browser can reach.
+    [{ OIDC_ISSUER: 'https://idp', OIDC_CLIENT_ID: 'interlock' }, /SESSION_SECRET: required for browser sign-in/],
   ])(
     'refuses to start on invalid configuration %o, naming the variable and printing no stack',
     async (env, message) => {

@@ -34,6 +34,8 @@ import { createAuditRetention } from '../../src/clients/opensearch/audit-retenti
 import { createIncidentWorker } from '../../src/worker/create-worker.js';
 import { createEmailChannel } from '../../src/clients/notify/email/email-channel.js';
 import { createEmailTokenStore } from '../../src/clients/opensearch/email-tokens.js';
+import { createBrowserSignIn } from '../../src/api/auth/browser-session.js';
+import { freePort } from './net.js';
 
 /** Test people. Tokens are random per run; only their hashes go into the principals file. */
 export const PEOPLE = {
@@ -156,6 +158,11 @@ export interface InterlockOptions {
   links?: { gatewayUrl?: string; consoleUrl?: string; temporalUiUrl?: string };
   /** Mail approval requests through this SMTP server (the email channel, and its gateway routes). */
   email?: { smtpUrl: string; from?: string; signInTiers?: string[] };
+  /**
+   * Browser sign-in against this OpenID Provider (test/support/oidc-issuer.ts). The gateway's
+   * public URL is its own address, so the gateway then listens on a port chosen beforehand.
+   */
+  signIn?: { issuer: string; clientId: string; clientSecret?: string; sessionSecret: string };
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
@@ -261,6 +268,18 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   });
   const workerRun = worker.run();
   await guardrails.ensureRunning(options.standingRules ?? []);
+  const gatewayLog = options.gatewayLog ?? pino({ level: 'silent' });
+  const signInPort = options.signIn ? await freePort() : 0;
+  const signIn =
+    options.signIn &&
+    createBrowserSignIn(
+      {
+        ...options.signIn,
+        publicGatewayUrl: `http://127.0.0.1:${signInPort}`,
+        claims: { rolesClaim: 'roles', groupsClaim: 'groups', teamsClaim: 'teams' },
+      },
+      gatewayLog,
+    );
   const app = createApp({
     client,
     taskQueue,
@@ -268,7 +287,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     jwt: options.jwt,
     audit,
     opensearchPing: () => opensearch.ping(),
-    log: options.gatewayLog ?? pino({ level: 'silent' }),
+    log: gatewayLog,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
     guardrailsWorkflowId,
     signer,
@@ -282,9 +301,10 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
         }
       : undefined,
     email: emailTokens && { tokens: emailTokens, signInTiers: options.email?.signInTiers ?? [] },
+    signIn,
   });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(signInPort, '127.0.0.1', () => resolve(s));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   gateway.url = baseUrl;

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ROLES, type Role } from '../../domain/actor/actor.js';
 import type { Principal } from './principals.js';
 
@@ -13,6 +13,39 @@ export interface OidcConfig {
   groupsClaim: string;
   /** The claim listing the teams whose incidents the person acts on (absent: none). */
   teamsClaim?: string;
+}
+
+/** Which claims carry Interlock's roles, approver groups and teams. */
+export type ClaimNames = Pick<OidcConfig, 'rolesClaim' | 'groupsClaim' | 'teamsClaim'>;
+
+/**
+ * The one mapping from verified OIDC claims to a principal, shared by bearer JWTs and browser
+ * sign-in (ID tokens), so a person has the same roles whichever way they authenticated.
+ * Unknown roles are dropped; a claim may be a list or a space/comma separated string.
+ */
+export function principalFromClaims(payload: JWTPayload, names: ClaimNames): Principal {
+  const claimList = (name: string) => {
+    const value = payload[name];
+    return Array.isArray(value)
+      ? value.filter((v): v is string => typeof v === 'string')
+      : typeof value === 'string'
+        ? value.split(/[ ,]+/).filter(Boolean)
+        : [];
+  };
+  const roles = claimList(names.rolesClaim).filter((r): r is Role => (ROLES as readonly string[]).includes(r));
+  const name =
+    typeof payload.name === 'string'
+      ? payload.name
+      : typeof payload.preferred_username === 'string'
+        ? payload.preferred_username
+        : payload.sub!;
+  return {
+    id: payload.sub!,
+    name,
+    roles,
+    groups: claimList(names.groupsClaim),
+    teams: claimList(names.teamsClaim ?? 'teams'),
+  };
 }
 
 export type JwtOutcome = { ok: true; principal: Principal } | { ok: false; reason: string };
@@ -35,31 +68,7 @@ export function createJwtVerifier(config: OidcConfig) {
         clockTolerance: 30,
         requiredClaims: ['sub', 'exp'],
       });
-      const claimList = (name: string) => {
-        const value = payload[name];
-        return Array.isArray(value)
-          ? value.filter((v): v is string => typeof v === 'string')
-          : typeof value === 'string'
-            ? value.split(/[ ,]+/).filter(Boolean)
-            : [];
-      };
-      const roles = claimList(config.rolesClaim).filter((r): r is Role => (ROLES as readonly string[]).includes(r));
-      const name =
-        typeof payload.name === 'string'
-          ? payload.name
-          : typeof payload.preferred_username === 'string'
-            ? payload.preferred_username
-            : payload.sub!;
-      return {
-        ok: true,
-        principal: {
-          id: payload.sub!,
-          name,
-          roles,
-          groups: claimList(config.groupsClaim),
-          teams: claimList(config.teamsClaim ?? 'teams'),
-        },
-      };
+      return { ok: true, principal: principalFromClaims(payload, config) };
     } catch (err) {
       // The reason goes to the caller as a 401 message: say what is wrong, never echo the token.
       if (err instanceof errors.JWTExpired) return { ok: false, reason: 'the token has expired' };

@@ -55,8 +55,8 @@ export const INTEGRATION_ROUTES = {
     responses: {
       200: 'an HTML page: decision recorded',
       400: 'a missing reason, a bad decision or an input out of bounds (the link stays usable)',
-      401: 'the tier requires signing in (EMAIL_SIGNIN_TIERS) as the person the link was sent to',
-      403: "the workflow's refusal (wrong tier, own request), or the person is no longer a principal",
+      401: 'the tier requires signing in (EMAIL_SIGNIN_TIERS) as the person the link was sent to (browser session or bearer)',
+      403: "the workflow's refusal (wrong tier, own request), the person is no longer a principal, or a session's CSRF token is missing or wrong",
       404: 'an unknown link, or email is not configured on this gateway',
       409: 'the request is already decided',
       410: 'the link was used, or expired with its request',

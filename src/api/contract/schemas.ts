@@ -32,19 +32,23 @@ export interface RouteContract {
   method: 'get' | 'post' | 'delete';
   path: string;
   summary: string;
-  tag: 'alerts' | 'incidents' | 'audit' | 'guardrails' | 'operations' | 'integrations';
+  tag: 'alerts' | 'incidents' | 'audit' | 'guardrails' | 'operations' | 'integrations' | 'auth';
   /**
    * Roles that may call it; 'public' needs no authentication; 'alert-source' also accepts signed
    * bodies; 'integration' takes no bearer token because the sender proves each request its own way
-   * (Slack's signature, a single-use email token) and the handler finds the person from that proof.
+   * (Slack's signature, a single-use email token) and the handler finds the person from that proof;
+   * 'sign-in' is browser sign-in itself: no bearer token, the handler checks the browser's sealed
+   * sign-in cookies (and CSRF token) and the identity provider authenticates the person.
    */
-  access: Role[] | 'public' | 'alert-source' | 'integration';
+  access: Role[] | 'public' | 'alert-source' | 'integration' | 'sign-in';
   /** A POST that changes nothing (its input is too large for a query string): readers may call it. */
   readOnly?: true;
   params?: Record<string, string>;
   query?: z.ZodType;
   body?: z.ZodType;
-  responses: Partial<Record<200 | 201 | 202 | 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 503 | 504, string>>;
+  responses: Partial<
+    Record<200 | 201 | 202 | 302 | 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 503 | 504, string>
+  >;
 }
 
 // Bodies are the workflow's input schemas without the actor: the gateway adds the authenticated one.

@@ -15,11 +15,12 @@ import {
   type TokenRefusal,
 } from '../../clients/opensearch/email-tokens.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { BrowserSignIn } from '../auth/browser-session.js';
 import { actorFor, type PrincipalDirectory } from '../auth/principals.js';
 import { toHttpError } from '../errors.js';
 import { withDeadline } from '../mount.js';
 import type { WorkflowInputs } from '../workflow-inputs.js';
-import { decisionFormPage, messagePage } from './email-pages.js';
+import { decisionFormPage, messagePage, type SignInNote } from './email-pages.js';
 import { emailRefusalRecorder } from './email-refusals.js';
 import type { AuditStore } from '../../clients/opensearch/audit-store.js';
 
@@ -30,6 +31,8 @@ export interface EmailDecisionDependencies {
   tokens: Pick<EmailTokenStore, 'find' | 'claim'>;
   principals: PrincipalDirectory;
   authenticator: Authenticator;
+  /** Browser sign-in (unset: sign-in tiers need a bearer header, as before it existed). */
+  signIn?: BrowserSignIn;
   /** Tiers whose decisions by email also need the person authenticated (EMAIL_SIGNIN_TIERS). */
   signInTiers: string[];
   audit: Pick<AuditStore, 'createEvent'>;
@@ -110,7 +113,7 @@ export function emailDecisionRoutes(app: Express, deps: EmailDecisionDependencie
           adjustable: approval.context.adjustable as Record<string, InputSpec>,
           current: approval.inputs,
           preselect,
-          signInRequired: deps.signInTiers.includes(approval.tier),
+          signIn: deps.signInTiers.includes(approval.tier) ? await signInNote(req, record) : { kind: 'not-required' },
         }),
       );
   }
@@ -134,8 +137,7 @@ export function emailDecisionRoutes(app: Express, deps: EmailDecisionDependencie
     // Validate before spending the link: a missing reason must leave it usable.
     const body = parseForm(req.body, approval);
     if (approval.state !== 'pending') await refuse(409, 'Already decided', outcomeText(approval));
-    if (deps.signInTiers.includes(approval.tier))
-      await requireSignIn(req, record, () => refuse(401, 'Sign-in required', signInMessage(approval.tier)));
+    if (deps.signInTiers.includes(approval.tier)) await requireSignIn(req, record, approval.tier, refuse);
 
     const claimed = await deps.tokens.claim(hash);
     if (!claimed.ok) await refuse(REFUSED[claimed.reason].status, 'Link not usable', REFUSED[claimed.reason].message);
@@ -161,16 +163,58 @@ export function emailDecisionRoutes(app: Express, deps: EmailDecisionDependencie
     }
   }
 
-  async function requireSignIn(req: Request, record: EmailTokenRecord, refuse: () => Promise<never>) {
+  /** What the page says about signing in, for a tier that needs it. */
+  async function signInNote(req: Request, record: EmailTokenRecord): Promise<SignInNote> {
+    if (!deps.signIn) return { kind: 'bearer' };
+    const current = await deps.signIn.session(req);
+    if (current?.principal.id === record.personId)
+      return { kind: 'signed-in', as: current.principal.name, csrf: current.csrf };
+    return {
+      kind: 'needed',
+      person: deps.principals.byId(record.personId)?.name ?? record.personId,
+      // Back to this very page (token and preselection included): a path on this gateway.
+      loginHref: deps.signIn.loginHref(req.originalUrl),
+      signedInAs: current?.principal.name,
+    };
+  }
+
+  /**
+   * The link proves the mail reached the inbox; sign-in tiers also want the person themself: a
+   * bearer header (API clients), or a browser session of that same person, which, being a
+   * cookie any site's form would carry along, only counts with the CSRF token of its own page.
+   */
+  async function requireSignIn(
+    req: Request,
+    record: EmailTokenRecord,
+    tier: string,
+    refuse: (status: number, title: string, message: string) => Promise<never>,
+  ) {
     const bearer = req.get('authorization')?.match(/^Bearer (\S+)$/i)?.[1];
-    if (!bearer) return refuse();
-    const outcome = await deps.authenticator(bearer);
-    if (!outcome.ok || outcome.principal.id !== record.personId) await refuse();
+    if (bearer) {
+      const outcome = await deps.authenticator(bearer);
+      if (!outcome.ok || outcome.principal.id !== record.personId)
+        await refuse(401, 'Sign-in required', signInMessage(tier));
+      return;
+    }
+    const current = await deps.signIn?.session(req);
+    if (!current) return refuse(401, 'Sign-in required', signInMessage(tier));
+    if (current.principal.id !== record.personId)
+      return refuse(
+        401,
+        'Sign-in required',
+        `You are signed in as ${current.principal.name}; this link was sent to ${deps.principals.byId(record.personId)?.name ?? record.personId}.`,
+      );
+    if (!deps.signIn!.csrfMatches(current, (req.body as Record<string, unknown> | undefined)?.csrf))
+      await refuse(
+        403,
+        'Not decided',
+        'The form did not come from this page (CSRF token missing or wrong). Reload it.',
+      );
   }
 }
 
 function signInMessage(tier: string): string {
-  return `Decisions for ${tier} requests by email also need you signed in as the person this link was sent to (an Authorization: Bearer API token or OIDC token). A browser sign-in arrives with the web console; until then decide through the API or another channel.`;
+  return `Decisions for ${tier} requests by email also need you signed in as the person this link was sent to: open the link in your browser and sign in, or send an Authorization: Bearer API token or OIDC token.`;
 }
 
 /**

@@ -20,13 +20,30 @@ ${body}
 </body></html>`;
 }
 
+/** What a sign-in tier's page says about who is signed in (see EMAIL_SIGNIN_TIERS). */
+export type SignInNote =
+  | { kind: 'not-required' }
+  /** Browser sign-in is not configured on this gateway: only a bearer header can do it. */
+  | { kind: 'bearer' }
+  | { kind: 'needed'; person: string; loginHref: string; signedInAs?: string }
+  | { kind: 'signed-in'; as: string; csrf: string };
+
 export function decisionFormPage(opts: {
   facts: Fact[];
   adjustable: Record<string, InputSpec>;
   current: Record<string, unknown>;
   preselect?: 'approve' | 'reject';
-  signInRequired: boolean;
+  signIn: SignInNote;
 }): string {
+  const note = opts.signIn;
+  if (note.kind === 'needed')
+    // No form: a decision from this browser would be refused, and the link would look usable.
+    return layout(
+      'Sign in to decide',
+      `<p class="msg">${note.signedInAs ? `You are signed in as ${escapeHtml(note.signedInAs)}, but this link was sent to ${escapeHtml(note.person)}. ` : ''}This tier needs the person the link was sent to.</p>
+<p><a href="${escapeHtml(note.loginHref)}">Sign in as ${escapeHtml(note.person)} to decide</a></p>
+${factsTable(opts.facts)}`,
+    );
   const inputs = Object.entries(opts.adjustable)
     .map(([name, spec]) => {
       const now = opts.current[name] ?? spec.default;
@@ -37,15 +54,20 @@ export function decisionFormPage(opts: {
   const chosen = opts.preselect
     ? `<p class="msg">You chose <strong>${opts.preselect}</strong> in the mail. Nothing is decided until you confirm below.</p>`
     : '';
-  const signIn = opts.signInRequired
-    ? `<p class="msg">This tier also needs you signed in: send the form with your Interlock API token (Authorization: Bearer). A browser sign-in arrives with the web console.</p>`
-    : '';
+  const signIn =
+    note.kind === 'bearer'
+      ? `<p class="msg">This tier also needs you signed in: send the form with your Interlock API token (Authorization: Bearer). Browser sign-in is not configured on this gateway.</p>`
+      : note.kind === 'signed-in'
+        ? `<p>Signed in as ${escapeHtml(note.as)}.</p>`
+        : '';
+  // Bound to the session: a form another site makes cannot know it.
+  const csrf = note.kind === 'signed-in' ? `<input type="hidden" name="csrf" value="${escapeHtml(note.csrf)}">\n` : '';
   return layout(
     'Approval requested',
     `${chosen}${signIn}
 ${factsTable(opts.facts)}
 <form method="post">
-<p><label>Reason (required)<br><textarea name="reason" required minlength="3" maxlength="2000"></textarea></label></p>
+${csrf}<p><label>Reason (required)<br><textarea name="reason" required minlength="3" maxlength="2000"></textarea></label></p>
 ${inputs ? `<fieldset><legend>Adjust inputs (optional; leave empty to keep)</legend>\n${inputs}\n</fieldset>` : ''}
 <p><button type="submit" name="decision" value="approve"${opts.preselect === 'approve' ? ' autofocus' : ''}>Approve</button>
 <button type="submit" name="decision" value="reject"${opts.preselect === 'reject' ? ' autofocus' : ''}>Reject</button></p>
