@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**'] },
@@ -8,7 +9,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'src/console/static/*.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -76,5 +77,10 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The console's few lines of browser script.
+    files: ['src/console/static/*.js'],
+    languageOptions: { globals: globals.browser },
   },
 );

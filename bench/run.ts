@@ -8,6 +8,7 @@ import { ensureStack, StackError } from '../scripts/stack/index.js';
 import type { BenchSuite } from './context.js';
 import { auditSuite } from './suites/audit.js';
 import { channelsSuite } from './suites/channels.js';
+import { consoleSuite } from './suites/console.js';
 import { controlSuite } from './suites/control.js';
 import { guardrailsSuite } from './suites/guardrails.js';
 import { intakeSuite } from './suites/intake.js';
@@ -20,6 +21,7 @@ const SUITES: Record<string, BenchSuite> = {
   audit: auditSuite,
   guardrails: guardrailsSuite,
   channels: channelsSuite,
+  console: consoleSuite,
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { iterations: { type: 'string' } } });

@@ -2,7 +2,7 @@
  * `npm start`: provision and start the whole local stack (Temporal, OpenSearch, worker, gateway,
  * and a demo target for the example playbook), print where to go, and stop it all on Ctrl-C.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -53,6 +53,7 @@ const env = {
   OPENSEARCH_URL: stack.opensearch.url,
   PORT: String(gatewayPort),
   ...devDecisionKeys(),
+  ...devConsole(),
 };
 // `node --import tsx` runs the TypeScript sources directly: no build step to forget.
 for (const [name, entry] of [
@@ -99,6 +100,7 @@ await connection.close();
 console.log(`
 Interlock is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s).
 
+  Web console          ${gatewayUrl}/console  (sign in with a development token, e.g. dev-bob-token)
   Gateway (HTTP API)   ${gatewayUrl}
   Temporal Web UI      ${stack.temporal.uiUrl ?? '(your Temporal server)'}
   Temporal (gRPC)      ${stack.temporal.address}
@@ -115,6 +117,23 @@ Try it (development tokens from config/principals.dev.yaml):
 
 Press Ctrl-C to stop everything this command started.
 `);
+
+/**
+ * The console in development: a session secret made once in the cache, and token sign-in (with
+ * the development tokens of config/principals.dev.yaml). Settings in the environment win.
+ */
+function devConsole(): Record<string, string> {
+  const dir = path.join(cacheDir(), 'keys');
+  const file = path.join(dir, 'session-secret');
+  if (!process.env.SESSION_SECRET && !process.env.SESSION_SECRET_FILE && !fs.existsSync(file)) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, randomBytes(48).toString('base64'), { mode: 0o600 });
+  }
+  return {
+    ...(process.env.SESSION_SECRET || process.env.SESSION_SECRET_FILE ? {} : { SESSION_SECRET_FILE: file }),
+    CONSOLE_TOKEN_SIGNIN: process.env.CONSOLE_TOKEN_SIGNIN ?? 'true',
+  };
+}
 
 /**
  * A development key pair for signed decisions, made once in the cache (never in the clone): the

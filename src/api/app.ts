@@ -27,6 +27,8 @@ import type { DecisionSigner } from './auth/decision-signer.js';
 import type { Role } from '../domain/actor/actor.js';
 import { slackInteractionRoutes, type SlackGatewayOptions } from './routes/slack-interactions.js';
 import { workflowInputs } from './workflow-inputs.js';
+import { consoleRoutes } from '../console/routes.js';
+import type { Sessions } from './auth/sessions.js';
 import { slackCommandRoutes } from './routes/slack-commands.js';
 import { slackRequestCheck } from './slack/signature.js';
 import { guardrailInputs } from './guardrail-inputs.js';
@@ -67,6 +69,8 @@ export interface GatewayDependencies {
   email?: { tokens: EmailTokenStore; signInTiers: string[] };
   /** Browser sign-in with the OpenID Provider (unset: /v1/auth/* answer 404). */
   signIn?: BrowserSignIn;
+  /** The web console (/console): browser sessions, and whether an API token may start one. */
+  console?: { sessions: Sessions; tokenSignIn: boolean };
 }
 
 /**
@@ -201,6 +205,25 @@ export function createApp(deps: GatewayDependencies) {
     for (const route of [ROUTES.emailDecisionPage, ROUTES.emailDecide])
       mount(route, notConfigured('email is not configured on this gateway (SMTP_URL on the worker)'));
 
+  if (deps.console)
+    consoleRoutes(
+      app,
+      {
+        ...deps.console,
+        signIn: deps.signIn,
+        principals: deps.principals,
+        client: deps.client,
+        inputs,
+        guardrails: guardrailInputs(deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log),
+        audit: deps.audit,
+        log: deps.log,
+      },
+      limit,
+    );
+  else
+    app.use('/console', (_req, _res, next) =>
+      next(new HttpError(404, 'not_configured', 'the console is not configured on this gateway (SESSION_SECRET)')),
+    );
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));
   return app;

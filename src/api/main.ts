@@ -10,7 +10,8 @@ import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload
 import { createApp } from './app.js';
 import { createJwtVerifier } from './auth/jwt.js';
 import { createBrowserSignIn } from './auth/browser-session.js';
-import { signInSettings } from './auth/sign-in-settings.js';
+import { sessionSecretSetting, signInSettings } from './auth/sign-in-settings.js';
+import { createSessions } from './auth/sessions.js';
 import { PrincipalDirectory } from './auth/principals.js';
 import { createEmailTokenStore } from '../clients/opensearch/email-tokens.js';
 
@@ -31,6 +32,12 @@ const claimNames = {
   teamsClaim: config.OIDC_TEAMS_CLAIM,
 };
 const signIn = orExit(() => signInSettings(config, claimNames));
+const browserSignIn = signIn && createBrowserSignIn(signIn, log);
+// The console needs sessions: those of OIDC sign-in, or (token sign-in only) the session secret alone.
+const sessionSecret = orExit(() => sessionSecretSetting(config));
+const consoleSessions =
+  browserSignIn?.sessions ??
+  (sessionSecret ? createSessions(sessionSecret, (config.PUBLIC_GATEWAY_URL ?? '').startsWith('https:')) : undefined);
 const signer = config.DECISION_SIGNING_KEY_FILE
   ? orExit(() => loadDecisionSigner(config.DECISION_SIGNING_KEY_FILE!, config.DECISION_SIGNING_KEY_ID))
   : undefined;
@@ -60,7 +67,8 @@ const app = createApp({
           ...claimNames,
         })
       : undefined,
-  signIn: signIn && createBrowserSignIn(signIn, log),
+  signIn: browserSignIn,
+  console: consoleSessions && { sessions: consoleSessions, tokenSignIn: config.CONSOLE_TOKEN_SIGNIN },
   audit,
   opensearchPing: () => opensearch.ping(),
   log,

@@ -68,6 +68,20 @@ export function workflowInputs(client: Client, signer: DecisionSigner | undefine
       .catch((err: unknown) => log.warn({ err, input }, 'could not record a refused input'));
   }
 
-  return { handleFor, update, reportRefusal };
+  /** Emergency stop: attribute it (a signed signal), then cancel; the workflow unwinds and audits. */
+  async function stop(handle: WorkflowHandle, request: { reason: string; actor: Actor }) {
+    const description = await withDeadline(handle.describe());
+    if (description.status.name !== 'RUNNING')
+      throw new HttpError(
+        409,
+        'ResponseClosed',
+        `the response has already ended (${description.status.name.toLowerCase()})`,
+      );
+    const attestation = signer?.attest(request.actor, handle.workflowId, msg.stopRequestSignal.name, request);
+    await withDeadline(handle.signal(msg.stopRequestSignal, attestation ? { ...request, attestation } : request));
+    await withDeadline(handle.cancel());
+  }
+
+  return { handleFor, update, reportRefusal, stop };
 }
 export type WorkflowInputs = ReturnType<typeof workflowInputs>;

@@ -148,6 +148,8 @@ export const gatewayEnvSchema = z
     OIDC_SIGNIN_SCOPES: z.string().min(1).default('openid profile email'),
     SESSION_SECRET: z.string().min(1).optional(),
     SESSION_SECRET_FILE: z.string().min(1).optional(),
+    /** The web console accepts an API token on its sign-in page (development; production signs in with OIDC). */
+    CONSOLE_TOKEN_SIGNIN: z.stringbool().default(false),
     /** Where browsers reach this gateway (the sign-in redirect URI is built from it). */
     PUBLIC_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** The gateway's Ed25519 private key (PEM) signing every decision it forwards, and its id. */

@@ -1,4 +1,6 @@
 import type { Rotation } from '../../src/domain/oncall/rotation.js';
+import { randomBytes } from 'node:crypto';
+import { createSessions } from '../../src/api/auth/sessions.js';
 import { rotationLookup, type OnCallLookup } from '../../src/clients/oncall/lookup.js';
 import type { NotificationChannel } from '../../src/clients/notify/channel.js';
 import type { FanOutOptions } from '../../src/clients/notify/fan-out.js';
@@ -163,6 +165,8 @@ export interface InterlockOptions {
    * public URL is its own address, so the gateway then listens on a port chosen beforehand.
    */
   signIn?: { issuer: string; clientId: string; clientSecret?: string; sessionSecret: string };
+  /** Serve the web console, with token sign-in (and OIDC when `signIn` is set). */
+  console?: boolean;
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
@@ -302,6 +306,12 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
       : undefined,
     email: emailTokens && { tokens: emailTokens, signInTiers: options.email?.signInTiers ?? [] },
     signIn,
+    console: options.console
+      ? {
+          sessions: signIn?.sessions ?? createSessions(randomBytes(48).toString('base64'), false),
+          tokenSignIn: true,
+        }
+      : undefined,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(signInPort, '127.0.0.1', () => resolve(s));

@@ -96,6 +96,8 @@ describe('sign-in settings', () => {
 
   it('is off when none of its variables is set, even with an issuer for bearer JWTs', () => {
     expect(signInSettings({ OIDC_ISSUER: 'https://idp.example' }, claims)).toBeUndefined();
+    // A session secret alone serves the console's token sign-in, not OIDC.
+    expect(signInSettings({ SESSION_SECRET: SECRET }, claims)).toBeUndefined();
   });
 
   it('is on with issuer, client id, session secret and public URL; the client secret is optional', () => {
@@ -110,7 +112,7 @@ describe('sign-in settings', () => {
 
   it.each([
     ['OIDC_ISSUER', { ...full, OIDC_ISSUER: undefined }],
-    ['OIDC_CLIENT_ID', { ...full, OIDC_CLIENT_ID: undefined }],
+    ['OIDC_CLIENT_ID', { ...full, OIDC_CLIENT_ID: undefined, OIDC_CLIENT_SECRET: 'x' }],
     ['SESSION_SECRET', { ...full, SESSION_SECRET: undefined }],
     ['PUBLIC_GATEWAY_URL', { ...full, PUBLIC_GATEWAY_URL: undefined }],
     ['SESSION_SECRET: must be at least 32 bytes', { ...full, SESSION_SECRET: 'short' }],

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import express, { type CookieOptions, type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { ROUTES } from '../contract.js';
@@ -7,11 +7,11 @@ import { principalFromClaims, type ClaimNames } from './jwt.js';
 import { createOidcClient, type PendingLogin } from './oidc-client.js';
 import type { Principal } from './principals.js';
 import { safeReturnTo } from './return-to.js';
-import { cookieValue, SessionKeys } from './sealed-cookie.js';
+import { cookieValue } from './sealed-cookie.js';
+import { createSessions, SESSION_COOKIE, type BrowserSession } from './sessions.js';
 
-export const SESSION_COOKIE = 'interlock_session';
+export { SESSION_COOKIE };
 export const LOGIN_COOKIE = 'interlock_login';
-const SESSION_SECONDS = 8 * 3600;
 const LOGIN_SECONDS = 600;
 
 export interface BrowserSignInConfig {
@@ -26,12 +26,7 @@ export interface BrowserSignInConfig {
   scope?: string;
 }
 
-export interface BrowserSession {
-  id: string;
-  principal: Principal;
-  /** The token forms posted with this session must carry (field `csrf`). */
-  csrf: string;
-}
+export type { BrowserSession };
 
 class SignInFailure extends Error {
   constructor(
@@ -51,7 +46,8 @@ class SignInFailure extends Error {
  * `session()`, never the JSON API: cookies ride along on cross-site requests, bearer tokens do not.
  */
 export function createBrowserSignIn(config: BrowserSignInConfig, log: Logger) {
-  const keys = new SessionKeys(config.sessionSecret);
+  const sessions = createSessions(config.sessionSecret, config.publicGatewayUrl.startsWith('https:'));
+  const { keys } = sessions;
   const base = config.publicGatewayUrl.replace(/\/+$/, '');
   const provider = createOidcClient({
     issuer: config.issuer,
@@ -69,15 +65,9 @@ export function createBrowserSignIn(config: BrowserSignInConfig, log: Logger) {
   });
   // Sent back only to the callback: nothing else needs the verifier.
   const loginCookie = cookie('/v1/auth', LOGIN_SECONDS);
-  const sessionCookie = cookie('/', SESSION_SECONDS);
   const clear = ({ maxAge: _drop, ...options }: CookieOptions) => options;
 
-  async function session(req: Request): Promise<BrowserSession | undefined> {
-    const claims = await keys.unseal('session', cookieValue(req.get('cookie'), SESSION_COOKIE));
-    const principal = claims?.p as Principal | undefined;
-    if (typeof claims?.sid !== 'string' || typeof principal?.id !== 'string') return undefined;
-    return { id: claims.sid, principal, csrf: keys.csrfToken(claims.sid) };
-  }
+  const session = (req: Request) => sessions.read(req);
 
   async function login(req: Request, res: Response) {
     const returnTo = safeReturnTo(req.query.returnTo);
@@ -119,10 +109,9 @@ export function createBrowserSignIn(config: BrowserSignInConfig, log: Logger) {
       throw new SignInFailure(401, 'Not signed in', "The identity provider's answer was not accepted. Start again.");
     }
     const principal = principalFromClaims(claims, config.claims);
-    const sid = randomBytes(18).toString('base64url');
-    const sealed = await keys.seal('session', { sid, p: principal }, now() + SESSION_SECONDS);
+    await sessions.start(res, principal);
     log.info({ person: principal.id }, 'signed in');
-    res.cookie(SESSION_COOKIE, sealed, sessionCookie).redirect(302, safeReturnTo(started.returnTo) ?? '/');
+    res.redirect(302, safeReturnTo(started.returnTo) ?? '/');
   }
 
   async function logout(req: Request, res: Response) {
@@ -130,12 +119,13 @@ export function createBrowserSignIn(config: BrowserSignInConfig, log: Logger) {
     // Without this check any site could sign people out with a hidden form.
     if (current && !keys.csrfMatches(current.id, (req.body as Record<string, unknown> | undefined)?.csrf))
       throw new SignInFailure(403, 'Not signed out', 'The form was not sent from an Interlock page. Reload and retry.');
-    res.clearCookie(SESSION_COOKIE, clear(sessionCookie));
+    sessions.end(res);
     res.status(200).type('html').send(messagePage('Signed out', 'You are signed out of Interlock in this browser.'));
   }
 
   const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
   return {
+    sessions,
     session,
     /** The principal of a valid session cookie, or undefined (tampered, expired, absent). */
     sessionPrincipal: async (req: Request): Promise<Principal | undefined> => (await session(req))?.principal,

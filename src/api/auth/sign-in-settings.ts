@@ -37,14 +37,11 @@ export function signInSettings(
   };
   const clientSecret = secret('OIDC_CLIENT_SECRET');
   const sessionSecret = secret('SESSION_SECRET');
-  const asked =
-    env.OIDC_CLIENT_ID !== undefined ||
-    clientSecret !== undefined ||
-    sessionSecret !== undefined ||
-    env.SESSION_SECRET_FILE !== undefined;
+  // A session secret alone is not a request for OIDC: the console's token sign-in uses sessions too.
+  const asked = env.OIDC_CLIENT_ID !== undefined || clientSecret !== undefined;
   if (!asked && !problems.length) return undefined;
   const need = (name: keyof SignInEnv, value: string | undefined) => {
-    if (!value) problems.push(`${name}: required for browser sign-in (OIDC_CLIENT_ID or SESSION_SECRET is set)`);
+    if (!value) problems.push(`${name}: required for browser sign-in (OIDC_CLIENT_ID or OIDC_CLIENT_SECRET is set)`);
   };
   need('OIDC_ISSUER', env.OIDC_ISSUER);
   need('OIDC_CLIENT_ID', env.OIDC_CLIENT_ID);
@@ -64,4 +61,20 @@ export function signInSettings(
     claims,
     scope: env.OIDC_SIGNIN_SCOPES ?? 'openid profile email',
   };
+}
+
+/**
+ * The session secret alone (SESSION_SECRET or _FILE), for sessions started by the console's
+ * token sign-in when OIDC is not configured; undefined when unset.
+ */
+export function sessionSecretSetting(env: SignInEnv, readFile: (file: string) => Buffer = fs.readFileSync) {
+  const problems: string[] = [];
+  const read = settingFileReader(problems, readFile);
+  if (env.SESSION_SECRET && env.SESSION_SECRET_FILE)
+    problems.push('SESSION_SECRET_FILE: set either SESSION_SECRET or SESSION_SECRET_FILE, not both');
+  const value = env.SESSION_SECRET ?? read('SESSION_SECRET_FILE', env.SESSION_SECRET_FILE)?.toString('utf8').trim();
+  if (value !== undefined && Buffer.byteLength(value, 'utf8') < MIN_SESSION_SECRET_BYTES)
+    problems.push(`SESSION_SECRET: must be at least ${MIN_SESSION_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)`);
+  if (problems.length) throw new ConfigError(problems.join('\n'));
+  return value || undefined;
 }

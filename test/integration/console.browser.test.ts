@@ -1,0 +1,180 @@
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { restartPlaybook, startHarness, type Harness, type Person } from '../support/harness.js';
+import { responses } from '../support/responses.js';
+import { startTargetServer, type TargetServer } from '../support/target-server.js';
+import { accessibilityProblems, launchBrowser } from '../support/browser.js';
+
+/**
+ * The web console in a real browser (Debian's Chromium through playwright-core) against the real
+ * stack: sign in, watch a response arrive live, approve with an adjusted input, see what others
+ * do without reloading, the kill switch, the audit search, an auditor without controls, a forged
+ * form refused, and no serious accessibility problem on any page. Screenshots go to docs/.
+ */
+const DOCS = path.resolve(import.meta.dirname, '../../docs');
+let target: TargetServer;
+let h: Harness;
+let r: ReturnType<typeof responses>;
+let browser: Browser;
+
+beforeAll(async () => {
+  target = await startTargetServer();
+  h = await startHarness({ playbooks: { 'restart.yaml': restartPlaybook(target.url) }, console: true });
+  r = responses(h);
+  browser = await launchBrowser();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await h?.stop();
+  await target?.close();
+});
+
+async function signedIn(person: Person): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${h.baseUrl}/console`);
+  expect(page.url()).toContain('/console/sign-in');
+  await page.fill('#token', h.tokens[person]);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${h.baseUrl}/console`);
+  return page;
+}
+
+describe('the web console', () => {
+  it('shows a response arriving live, and approves it with an adjusted input', async () => {
+    const page = await signedIn('bob');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    // Opened after the page: it appears without a reload.
+    const id = await r.open('console-live', { labels: { incident_tag: 'console-live-1' } });
+    await page.locator(`a[href="/console/incidents/${id}"]`).waitFor({ timeout: 5_000 });
+    await page.screenshot({ path: path.join(DOCS, 'console-incidents.png'), fullPage: true });
+    await r.pendingApproval(id);
+
+    await page.click(`a[href="/console/incidents/${id}"]`);
+    await page.locator('[data-approval="restart-replica-1"]').waitFor();
+    expect(await page.textContent('main')).toContain('Restarts the replica');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(DOCS, 'console-incident.png'), fullPage: true });
+    await page.fill('#reason-restart-replica-1', 'lag confirmed on the dashboard');
+    await page.fill('#input-restart-replica-1-drainSeconds', '45');
+    await page.click('button[name=decision][value=approve]');
+    await page.locator('.flash').waitFor();
+    expect(await page.textContent('.flash')).toContain('Approved restart-replica-1');
+    expect((await r.result(id)).phase).toBe('completed');
+    const restart = target.received.filter(
+      (x) => x.path === '/mitigations/restart' && x.body.includes('console-live-1'),
+    );
+    expect(restart).toHaveLength(1);
+    expect(JSON.parse(restart[0]!.body).drainSeconds).toBe(45);
+    const s = await r.status(id);
+    expect(s.approvals[0].decisions[0]).toMatchObject({
+      actor: { id: 'bob', channel: 'console', verified: true },
+      reason: 'lag confirmed on the dashboard',
+      inputs: { drainSeconds: 45 },
+    });
+  });
+
+  it('shows a decision taken elsewhere without a reload, within a second', async () => {
+    const id = await r.open('console-elsewhere', { labels: { incident_tag: 'console-elsewhere-1' } });
+    const approval = await r.pendingApproval(id);
+    const page = await signedIn('alice');
+    await page.goto(`${h.baseUrl}/console/incidents/${id}`);
+    await page.locator('[data-approval="restart-replica-1"]').waitFor();
+    const before = Date.now();
+    expect((await r.decide(id, approval.id, 'bob', { decision: 'reject', reason: 'not now, elsewhere' })).status).toBe(
+      200,
+    );
+    await page.locator('[data-approval="restart-replica-1"]', { hasText: 'rejected' }).waitFor({ timeout: 5_000 });
+    expect(Date.now() - before).toBeLessThan(5_000);
+    expect(await page.textContent('main')).toContain('Rejected by Bob Approver via api: not now, elsewhere');
+  });
+
+  it('engages and releases the kill switch, with a banner on every page while engaged', async () => {
+    const page = await signedIn('lee');
+    await page.goto(`${h.baseUrl}/console/guardrails`);
+    await page.fill('#ks-reason', 'database on fire');
+    await page.check('input[name=confirm]');
+    await page.click('button.danger');
+    await page.locator('#killswitch-banner.banner').waitFor();
+    expect(await page.textContent('#killswitch-banner')).toContain('Kill switch engaged by Lee Lead: database on fire');
+    await page.screenshot({ path: path.join(DOCS, 'console-guardrails.png'), fullPage: true });
+    await page.goto(`${h.baseUrl}/console`);
+    expect(await page.textContent('#killswitch-banner')).toContain('Kill switch engaged');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.goto(`${h.baseUrl}/console/guardrails`);
+    await page.fill('#ksr-reason', 'fire is out');
+    await page.click('form[aria-label="Release the kill switch"] button');
+    await page.locator('[data-killswitch="released"]').waitFor();
+    expect(await page.locator('#killswitch-banner.banner').count()).toBe(0);
+  });
+
+  it('finds a reason in the audit trail, highlighted', async () => {
+    const page = await signedIn('audrey');
+    await page.goto(`${h.baseUrl}/console/audit?q=${encodeURIComponent('dashboard')}`);
+    await page.locator('mark').first().waitFor({ timeout: 20_000 });
+    expect(await page.textContent('mark')).toMatch(/dashboard/i);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(DOCS, 'console-audit.png'), fullPage: true });
+  });
+
+  it('gives an auditor no controls, and the server refuses the post anyway', async () => {
+    const id = await r.open('console-auditor', { labels: { incident_tag: 'console-auditor-1' } });
+    await r.pendingApproval(id);
+    const page = await signedIn('audrey');
+    await page.goto(`${h.baseUrl}/console/incidents/${id}`);
+    await page.locator('[data-approval="restart-replica-1"]').waitFor();
+    expect(
+      await page
+        .locator('form[aria-label^="Decide"], form[aria-label="Opt out"], form[aria-label="Emergency stop"]')
+        .count(),
+    ).toBe(0);
+    await page.goto(`${h.baseUrl}/console/guardrails`);
+    expect(await page.locator('form[aria-label="Engage the kill switch"]').count()).toBe(0);
+    // Posting anyway, with a valid CSRF token of her own session.
+    const csrf = await page.getAttribute('input[name=csrf]', 'value');
+    const status = await page.evaluate(
+      async ([url, token]) =>
+        (
+          await fetch(url!, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: `csrf=${token}&decision=approve&reason=sneaky`,
+          })
+        ).status,
+      [`/console/incidents/${id}/approvals/restart-replica-1`, csrf],
+    );
+    expect(status).toBe(403);
+    expect((await r.status(id)).approvals[0].decisions).toEqual([]);
+    await h.request('POST', `/v1/incidents/${id}/resolve`, { as: 'alice', body: { summary: 'test over' } });
+  });
+
+  it('refuses a forged form (no CSRF token of this session) and changes nothing', async () => {
+    const id = await r.open('console-csrf', { labels: { incident_tag: 'console-csrf-1' } });
+    await r.pendingApproval(id);
+    const page = await signedIn('bob');
+    await page.goto(`${h.baseUrl}/console/incidents/${id}`);
+    const status = await page.evaluate(
+      async (url) =>
+        (
+          await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'csrf=forged&decision=approve&reason=from+another+site',
+          })
+        ).status,
+      `/console/incidents/${id}/approvals/restart-replica-1`,
+    );
+    expect(status).toBe(403);
+    expect((await r.status(id)).approvals[0].decisions).toEqual([]);
+    // And without a session at all, a post is sent to sign in.
+    const anonymous = await fetch(`${h.baseUrl}/console/incidents/${id}/approvals/restart-replica-1`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'decision=approve&reason=anonymous',
+    });
+    expect(anonymous.status).toBe(303);
+    expect((await r.status(id)).approvals[0].decisions).toEqual([]);
+    await h.request('POST', `/v1/incidents/${id}/resolve`, { as: 'alice', body: { summary: 'test over' } });
+  });
+});
