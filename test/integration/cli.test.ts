@@ -225,6 +225,12 @@ describe('a response driven from the CLI', () => {
       /Active opt-outs\n\s+\S+: response halt-now by Alice Responder \(cli\) — handling this by hand/,
     );
 
+    // Ctrl-C ends a watch with 130, after it printed where the response stands.
+    const watch = start(['incidents', 'watch', id, '--interval', '200']);
+    await vi.waitFor(() => expect(watch.output()).toMatch(/phase opted-out$/m), { timeout: 10_000, interval: 100 });
+    watch.child.kill('SIGINT');
+    expect((await watch.done).code).toBe(130);
+
     const bad = await cli(['opt-out', id, '--reason', 'x', '--step', 'a', '--action', 'b'], { as: 'alice' });
     expect(bad.code).toBe(2);
     const back = await cli(['opt-in', id, '--reason', 'automation may continue'], { as: 'alice' });
