@@ -45,8 +45,12 @@ export function registerInterventions(program: Command): void {
         { body: { reason: o.reason, ...(o.optOut ? { optOutId: o.optOut } : {}) } },
       );
       if (o.json) return printJson(result);
-      const released = Array.isArray(result.released) ? result.released : [result.released];
-      console.log(`released ${released.length} opt-out(s); automation resumes`);
+      const released = (Array.isArray(result.released) ? result.released : []) as Array<{ id: string }>;
+      console.log(
+        released.length
+          ? `released ${released.map((x) => x.id).join(', ')}; automation resumes`
+          : 'nothing to release: no active opt-out matched',
+      );
     });
 
   program

@@ -43,7 +43,6 @@ export async function watch(api: Api, id: string, opts: { interval: number; json
 
 function facts(s: ResponseStatus): Map<string, string> {
   const m = new Map<string, string>();
-  m.set('phase', s.phase);
   for (const step of s.steps) m.set(`step ${step.id}`, step.state + (step.note ? ` (${step.note})` : ''));
   for (const a of s.approvals) {
     const yes = a.decisions.filter((d) => d.decision === 'approve').length;
@@ -51,6 +50,8 @@ function facts(s: ResponseStatus): Map<string, string> {
   }
   for (const o of s.optOuts) m.set(`opt-out ${o.id}`, `${o.active ? 'active' : 'released'} ${o.mode} by ${o.actor.id}`);
   m.set('blocked-by', s.blockedBy?.length ? s.blockedBy.join('; ') : 'nothing');
+  // Last, so "phase completed" is the final line, after the step that completed it.
+  m.set('phase', s.phase);
   return m;
 }
 

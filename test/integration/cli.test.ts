@@ -235,6 +235,7 @@ describe('a response driven from the CLI', () => {
     expect(bad.code).toBe(2);
     const back = await cli(['opt-in', id, '--reason', 'automation may continue'], { as: 'alice' });
     expect(back.code).toBe(0);
+    expect(back.stdout).toMatch(/^released \S+; automation resumes$/m);
     await cli(['stop', id, '--reason', 'test cleanup'], { as: 'alice' });
   });
 });
