@@ -9,7 +9,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'src/console/static/*.js'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'src/console/static/*.js', 'bin/interlock.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

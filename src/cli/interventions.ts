@@ -1,0 +1,69 @@
+import { Command, Option } from 'commander';
+import { OPT_OUT_MODES } from '../domain/response/inputs.js';
+import { apiFor } from './api.js';
+import { printJson } from './output.js';
+
+/** Inputs that make automation safer or hand it back: opt out, opt in, emergency stop. */
+export function registerInterventions(program: Command): void {
+  program
+    .command('opt-out')
+    .description('Opt out of the response (default), one step or one action type')
+    .argument('<id>', 'incident ID')
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+    .addOption(new Option('--step <stepId>', 'only this step').conflicts('action'))
+    .addOption(new Option('--action <action>', 'only steps of this action type, e.g. http.request'))
+    .addOption(
+      new Option('--mode <mode>', 'what happens to the running step').choices(OPT_OUT_MODES).default('halt-now'),
+    )
+    .option('--json', "print the API's JSON")
+    .action(async (id: string, o, cmd: Command) => {
+      const scope = o.step
+        ? { kind: 'step', stepId: o.step }
+        : o.action
+          ? { kind: 'action', action: o.action }
+          : { kind: 'response' };
+      const result = await apiFor(cmd).json<{ optOut: { id: string; mode: string } }>(
+        'POST',
+        `/v1/incidents/${encodeURIComponent(id)}/opt-out`,
+        { body: { reason: o.reason, scope, mode: o.mode } },
+      );
+      if (o.json) return printJson(result);
+      console.log(`opted out (${result.optOut.mode}): ${result.optOut.id}`);
+    });
+
+  program
+    .command('opt-in')
+    .description('Release opt-outs (all active ones, or one): automation resumes where it was')
+    .argument('<id>', 'incident ID')
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+    .option('--opt-out <optOutId>', 'release only this opt-out')
+    .option('--json', "print the API's JSON")
+    .action(async (id: string, o, cmd: Command) => {
+      const result = await apiFor(cmd).json<{ released: unknown }>(
+        'POST',
+        `/v1/incidents/${encodeURIComponent(id)}/opt-in`,
+        { body: { reason: o.reason, ...(o.optOut ? { optOutId: o.optOut } : {}) } },
+      );
+      if (o.json) return printJson(result);
+      const released = (Array.isArray(result.released) ? result.released : []) as Array<{ id: string }>;
+      console.log(
+        released.length
+          ? `released ${released.map((x) => x.id).join(', ')}; automation resumes`
+          : 'nothing to release: no active opt-out matched',
+      );
+    });
+
+  program
+    .command('stop')
+    .description('Emergency stop: interrupt the running step, compensate, end the response as cancelled')
+    .argument('<id>', 'incident ID')
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+    .option('--json', "print the API's JSON")
+    .action(async (id: string, o, cmd: Command) => {
+      const result = await apiFor(cmd).json('POST', `/v1/incidents/${encodeURIComponent(id)}/cancel`, {
+        body: { reason: o.reason },
+      });
+      if (o.json) return printJson(result);
+      console.log(`stop requested for ${id}; follow it with: interlock incidents watch ${id}`);
+    });
+}
