@@ -25,7 +25,8 @@ import { layout, type PageContext } from './layout.js';
 import { liveStream } from './live.js';
 import { incidentControls, incidentLive } from './pages/incident.js';
 import { incidentRows, incidentsPage } from './pages/incidents.js';
-import { auditPage, guardrailControls, guardrailsLive, signInPage } from './pages/other.js';
+import { auditPage, guardrailControls, guardrailsLive, pauseControls, reviewPage, signInPage } from './pages/other.js';
+import { verifyIncidentTrail, writeAuditExport } from '../api/audit-trail.js';
 
 export interface ConsoleDependencies {
   sessions: Sessions;
@@ -125,10 +126,7 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
         ));
       try {
         const done = await act(req, res, s);
-        res.redirect(
-          303,
-          `${req.originalUrl.replace(/\/(approvals\/[^/]+|opt-out|opt-in|stop|kill-switch(\/release)?)$/, '')}?done=${encodeURIComponent(done)}`,
-        );
+        res.redirect(303, `${backTo(req.originalUrl)}?done=${encodeURIComponent(done)}`);
       } catch (err) {
         const http = toHttpError(err);
         if (!http) return next(err);
@@ -136,7 +134,7 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
           res,
           'Not done',
           html`<p>${http.message}</p>
-            <p><a href="${req.originalUrl.replace(/\/[^/]+$/, '')}">Back</a></p>`,
+            <p><a href="${backTo(req.originalUrl)}">Back</a></p>`,
           {},
           http.status,
         );
@@ -180,7 +178,8 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
     await page(
       res,
       `Incident ${s.incidentId}`,
-      html`<section data-live="/console/live/incidents/${s.incidentId}" aria-live="polite">${incidentLive(s)}</section>
+      html`<p><a href="/console/incidents/${s.incidentId}/review">Review the audit trail (and verify it)</a></p>
+        <section data-live="/console/live/incidents/${s.incidentId}" aria-live="polite">${incidentLive(s)}</section>
         ${incidentControls(s, can, current(res).csrf)}`,
       { flash: str(req.query.done) },
     );
@@ -220,7 +219,7 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
       const mode = ['halt-now', 'finish-current-step', 'hand-over'].includes(body.mode ?? '') ? body.mode : 'halt-now';
       await inputs.update(inputs.handleFor(String(req.params.id)), msg.optOutUpdate, {
         reason: body.reason ?? '',
-        scope: { kind: 'response' },
+        scope: body.step ? { kind: 'step', stepId: body.step } : { kind: 'response' },
         mode: mode as 'halt-now',
         actor: actorFor(s.principal, 'console'),
       });
@@ -259,7 +258,8 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
       res,
       'Guardrails',
       html`<section data-live="/console/live/guardrails" aria-live="polite">${guardrailsLive(c)}</section>
-        ${guardrailControls(c, { engage: allowed(ROUTES.engageKillSwitch, roles), release: allowed(ROUTES.releaseKillSwitch, roles) }, current(res).csrf)}`,
+        ${guardrailControls(c, { engage: allowed(ROUTES.engageKillSwitch, roles), release: allowed(ROUTES.releaseKillSwitch, roles) }, current(res).csrf)}
+        ${pauseControls(c.pauses, allowed(ROUTES.addPause, roles), current(res).csrf)}`,
       { flash: str(req.query.done) },
     );
   });
@@ -289,10 +289,66 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
     }),
   );
 
+  router.post(
+    '/guardrails/pauses',
+    form,
+    post(ROUTES.addPause, async (req, _res, s) => {
+      const body = req.body as Record<string, string>;
+      await deps.guardrails.update(g.addPauseUpdate, {
+        selector: { service: body.service ?? '' },
+        reason: body.reason ?? '',
+        actor: actorFor(s.principal, 'console'),
+      });
+      return `Paused ${body.service ?? ''}`;
+    }),
+  );
+  router.post(
+    '/guardrails/pauses/:pauseId/remove',
+    form,
+    post(ROUTES.removePause, async (req, _res, s) => {
+      await deps.guardrails.update(g.removeControlUpdate, {
+        kind: 'pause',
+        id: String(req.params.pauseId),
+        reason: (req.body as Record<string, string>).reason ?? '',
+        actor: actorFor(s.principal, 'console'),
+      });
+      return 'Pause removed';
+    }),
+  );
+
+  const auditFilters = (req: Request) => ({
+    q: str(req.query.q) ?? '',
+    from: str(req.query.from),
+    to: str(req.query.to),
+  });
   router.get('/audit', async (req, res) => {
-    const q = str(req.query.q) ?? '';
-    const result = q ? await deps.audit.search({ q, limit: 50, sort: 'relevance' }) : undefined;
-    await page(res, 'Audit', auditPage(q, result));
+    const f = auditFilters(req);
+    const searching = Boolean(f.q || f.from || f.to);
+    try {
+      const result = searching
+        ? await deps.audit.search({
+            q: f.q || undefined,
+            from: f.from,
+            to: f.to,
+            limit: 50,
+            sort: f.q ? 'relevance' : 'newest',
+          })
+        : undefined;
+      await page(res, 'Audit', auditPage(f, result));
+    } catch (err) {
+      await page(res, 'Audit', auditPage(f, undefined), { error: (err as Error).message }, 400);
+    }
+  });
+  router.get('/audit/export', async (req, res) => {
+    const f = auditFilters(req);
+    await writeAuditExport(res, deps.audit, { q: f.q || undefined, from: f.from, to: f.to, sort: 'oldest' }, 'csv');
+  });
+  router.get('/incidents/:id/review', async (req, res) => {
+    const id = String(req.params.id);
+    const events = await deps.audit.incidentEvents(id).catch(() => []);
+    if (!events.length) return void (await page(res, 'Not found', html`<p>No audit events for ${id}.</p>`, {}, 404));
+    const verdict = await verifyIncidentTrail(deps.audit, deps.client, id);
+    await page(res, `Review of ${id}`, reviewPage(events, verdict as never));
   });
 
   router.post('/sign-out', form, async (req, res) => {
@@ -343,4 +399,12 @@ function typedInputs(
     if (value !== current[name]) out[name] = value;
   }
   return Object.keys(out).length ? out : undefined;
+}
+
+/** Where a post's page is: the incident or the guardrails page it was sent from. */
+function backTo(url: string): string {
+  const path = url.split('?')[0]!;
+  const incident = /^\/console\/incidents\/[^/]+/.exec(path);
+  if (incident) return incident[0];
+  return path.startsWith('/console/guardrails') ? '/console/guardrails' : '/console';
 }

@@ -20,7 +20,17 @@ let browser: Browser;
 
 beforeAll(async () => {
   target = await startTargetServer();
-  h = await startHarness({ playbooks: { 'restart.yaml': restartPlaybook(target.url) }, console: true });
+  // The slow playbook's mitigation is held open by the target, so it can be opted out of mid-run.
+  target.holdOpen('/mitigations/slow-restart');
+  h = await startHarness({
+    playbooks: {
+      'restart.yaml': restartPlaybook(target.url),
+      'slow.yaml': restartPlaybook(target.url, { alertname: 'Slow', mitigationTimeout: '60s' })
+        .replace('id: restart-replica\n', 'id: slow\n')
+        .replace('/mitigations/restart', '/mitigations/slow-restart'),
+    },
+    console: true,
+  });
   r = responses(h);
   browser = await launchBrowser();
 }, 120_000);
@@ -34,6 +44,7 @@ async function signedIn(person: Person): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${h.baseUrl}/console`);
   expect(page.url()).toContain('/console/sign-in');
+  expect(await accessibilityProblems(page)).toEqual([]);
   await page.fill('#token', h.tokens[person]);
   await page.click('button[type=submit]');
   await page.waitForURL(`${h.baseUrl}/console`);
@@ -176,5 +187,72 @@ describe('the web console', () => {
     expect(anonymous.status).toBe(303);
     expect((await r.status(id)).approvals[0].decisions).toEqual([]);
     await h.request('POST', `/v1/incidents/${id}/resolve`, { as: 'alice', body: { summary: 'test over' } });
+  });
+
+  it('opts out mid-mitigation: the running request is aborted and nothing more runs', async () => {
+    const id = await r.open('console-optout', { labels: { alertname: 'Slow', incident_tag: 'console-optout-1' } });
+    const approval = await r.pendingApproval(id);
+    expect((await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'go ahead' })).status).toBe(200);
+    await target.waitFor(() =>
+      target.received.some((x) => x.path === '/mitigations/slow-restart' && x.body.includes('console-optout-1')),
+    );
+    const page = await signedIn('alice');
+    await page.goto(`${h.baseUrl}/console/incidents/${id}`);
+    await page.locator('[data-step="restart-replica"]', { hasText: 'running' }).waitFor();
+    await page.fill('#optout-reason', 'customers see errors, taking over by hand');
+    await page.selectOption('#optout-mode', 'halt-now');
+    await page.click('form[aria-label="Opt out"] button');
+    await page.locator('.flash').waitFor();
+    const held = target.received.find(
+      (x) => x.path === '/mitigations/slow-restart' && x.body.includes('console-optout-1'),
+    )!;
+    await target.waitFor(() => held.aborted, 10_000);
+    await page.locator('[data-step="restart-replica"]', { hasText: 'cancelled' }).waitFor({ timeout: 5_000 });
+    const s = await r.status(id);
+    expect(s.optOuts[0]).toMatchObject({ mode: 'halt-now', actor: { id: 'alice', channel: 'console' } });
+  });
+
+  it('pauses a service and lifts the pause (admins only: a responder sees no pause form)', async () => {
+    const responder = await signedIn('lee');
+    await responder.goto(`${h.baseUrl}/console/guardrails`);
+    expect(await responder.locator('form[aria-label="Add a pause"]').count()).toBe(0);
+    const page = await signedIn('ada');
+    await page.goto(`${h.baseUrl}/console/guardrails`);
+    await page.fill('#pause-service', 'search-api');
+    await page.fill('#pause-reason', 'reindexing tonight');
+    await page.click('form[aria-label="Add a pause"] button');
+    await page.locator('.flash', { hasText: 'Paused search-api' }).waitFor();
+    const pauses = (await h.request('GET', '/v1/guardrails/pauses', { as: 'audrey' })).body.pauses;
+    expect(pauses).toEqual([
+      expect.objectContaining({ selector: { service: 'search-api' }, reason: 'reindexing tonight' }),
+    ]);
+    await page.fill(`#unpause-${pauses[0].id}`, 'reindex done');
+    await page.click(`form[aria-label="Remove pause ${pauses[0].id}"] button`);
+    await page.locator('.flash', { hasText: 'Pause removed' }).waitFor();
+    expect((await h.request('GET', '/v1/guardrails/pauses', { as: 'audrey' })).body.pauses).toEqual([]);
+  });
+
+  it('reviews an incident: every event linked to what caused it and what followed, the trail verified; exports', async () => {
+    const id = await r.open('console-review', { labels: { incident_tag: 'console-review-1' } });
+    const approval = await r.pendingApproval(id);
+    await r.decide(id, approval.id, 'bob', { decision: 'approve', reason: 'reviewed later' });
+    await r.result(id);
+    const page = await signedIn('audrey');
+    await page.goto(`${h.baseUrl}/console/incidents/${id}/review`);
+    // Indexing is asynchronous: the page verifies what is stored, which may take a moment to be complete.
+    for (let i = 0; i < 40 && (await page.getAttribute('[data-verified]', 'data-verified')) !== 'intact'; i++) {
+      await new Promise((res) => setTimeout(res, 250));
+      await page.reload();
+    }
+    expect(await page.getAttribute('[data-verified]', 'data-verified')).toBe('intact');
+    expect(await page.textContent('main')).toMatch(/approval\.granted[\s\S]*followed by/);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(DOCS, 'console-review.png'), fullPage: true });
+    const csv = await page.evaluate(
+      async (url) => (await fetch(url)).text(),
+      `/console/audit/export?q=${encodeURIComponent('reviewed later')}`,
+    );
+    expect(csv.split('\n')[0]).toMatch(/^time,incidentId,type/);
+    expect(csv).toContain('reviewed later');
   });
 });

@@ -102,9 +102,14 @@ export function incidentControls(s: ResponseStatus, can: Abilities, csrf: string
     can.optOut && open
       ? html`<form method="post" action="${base}/opt-out" aria-label="Opt out">
           <fieldset>
-            <legend>Opt out of the whole response</legend>
+            <legend>Opt out</legend>
             ${hidden} <label for="optout-reason">Reason</label
             ><textarea id="optout-reason" name="reason" required minlength="3"></textarea>
+            <label for="optout-step">Of</label
+            ><select id="optout-step" name="step">
+              <option value="">the whole response</option>
+              ${s.steps.map((st) => html`<option value="${st.id}">step ${st.id}</option>`)}
+            </select>
             <label for="optout-mode">How</label
             ><select id="optout-mode" name="mode">
               <option value="halt-now">halt now</option>

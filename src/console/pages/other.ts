@@ -82,11 +82,15 @@ export function guardrailControls(c: Controls, can: { engage: boolean; release: 
   return html``;
 }
 
-export function auditPage(q: string, result: AuditSearchResult | undefined): Html {
+export function auditPage(f: { q: string; from?: string; to?: string }, result: AuditSearchResult | undefined): Html {
+  const query = new URLSearchParams(Object.entries(f).filter(([, v]) => v) as Array<[string, string]>).toString();
   return html`<form method="get" action="/console/audit" role="search" aria-label="Search the audit trail">
-      <label for="q">Search reasons, summaries and names</label><input id="q" type="text" name="q" value="${q}" />
+      <label for="q">Search reasons, summaries and names</label><input id="q" type="text" name="q" value="${f.q}" />
+      <label for="from">From (ISO 8601, e.g. 2026-11-23T00:00:00Z)</label
+      ><input id="from" type="text" name="from" value="${f.from ?? ''}" /> <label for="to">To</label
+      ><input id="to" type="text" name="to" value="${f.to ?? ''}" />
       <button type="submit">Search</button>
-      ${q ? html` <a href="/console/audit/export?q=${encodeURIComponent(q)}">Export as CSV</a>` : ''}
+      ${result ? html` <a href="/console/audit/export?${query}">Export as CSV</a>` : ''}
     </form>
     ${
       result
@@ -125,4 +129,77 @@ export function auditPage(q: string, result: AuditSearchResult | undefined): Htm
 function highlighted(fragment: string | undefined, plain: string | undefined): Html {
   if (fragment) return html`<div>${raw(fragment)}</div>`;
   return plain ? html`<div>${plain}</div>` : html``;
+}
+
+interface ReviewEvent {
+  eventId: string;
+  time: string;
+  type: string;
+  summary: string;
+  reason?: string;
+  actor: { name: string; channel: string };
+  causedBy?: string;
+}
+
+/** An incident's whole stored trail for review: each event, what caused it, and what followed it. */
+export function reviewPage(
+  events: ReviewEvent[],
+  verdict: { intact: boolean; firstBroken?: { eventId: string; problem?: string } } | undefined,
+): Html {
+  const followers = new Map<string, string[]>();
+  for (const e of events) if (e.causedBy) followers.set(e.causedBy, [...(followers.get(e.causedBy) ?? []), e.eventId]);
+  const anchor = (id: string) => `e-${id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const typeOf = (id: string) => events.find((e) => e.eventId === id)?.type ?? id;
+  const verdictText = verdict?.intact
+    ? 'The trail is intact: its links, seals and closing event check out.'
+    : `The trail is NOT intact: ${verdict?.firstBroken?.problem ?? 'a link is broken'} (at ${verdict?.firstBroken?.eventId ?? '?'}).`;
+  return html`<p
+      class="${verdict?.intact ? 'flash' : 'error'}"
+      data-verified="${verdict?.intact ? 'intact' : 'broken'}"
+    >
+      ${verdictText}
+    </p>
+    <ol>
+      ${events.map(
+        (e) =>
+          html`<li id="${anchor(e.eventId)}">
+            ${time(e.time)} <strong>${e.type}</strong> by ${e.actor.name} (${e.actor.channel}):
+            ${e.summary}${e.reason ? html` (“${e.reason}”)` : ''}
+            ${e.causedBy ? html` · caused by <a href="#${anchor(e.causedBy)}">${typeOf(e.causedBy)}</a>` : ''}
+            ${
+              followers.get(e.eventId)?.length
+                ? html` · followed by
+                  ${followers.get(e.eventId)!.map((id) => html`<a href="#${anchor(id)}">${typeOf(id)}</a> `)}`
+                : ''
+            }
+          </li>`,
+      )}
+    </ol>`;
+}
+
+export function pauseControls(pauses: Array<{ id: string }>, can: boolean, csrf: string): Html {
+  if (!can) return html``;
+  const hidden = html`<input type="hidden" name="csrf" value="${csrf}" />`;
+  return html`<form method="post" action="/console/guardrails/pauses" aria-label="Add a pause">
+      <fieldset>
+        <legend>Pause automation for a service</legend>
+        ${hidden}
+        <label for="pause-service">Service</label><input id="pause-service" type="text" name="service" required />
+        <label for="pause-reason">Reason</label
+        ><textarea id="pause-reason" name="reason" required minlength="3"></textarea>
+        <button type="submit">Pause</button>
+      </fieldset>
+    </form>
+    ${pauses.map(
+      (p) =>
+        html`<form method="post" action="/console/guardrails/pauses/${p.id}/remove" aria-label="Remove pause ${p.id}">
+          <fieldset>
+            <legend>Remove pause ${p.id}</legend>
+            ${hidden}
+            <label for="unpause-${p.id}">Reason</label
+            ><textarea id="unpause-${p.id}" name="reason" required minlength="3"></textarea>
+            <button type="submit">Remove</button>
+          </fieldset>
+        </form>`,
+    )}`;
 }
