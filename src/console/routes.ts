@@ -25,7 +25,7 @@ import { layout, type PageContext } from './layout.js';
 import { liveStream } from './live.js';
 import { incidentControls, incidentLive } from './pages/incident.js';
 import { incidentRows, incidentsPage } from './pages/incidents.js';
-import { auditPage, guardrailControls, guardrailsLive, pauseControls, reviewPage, signInPage } from './pages/other.js';
+import { auditPage, controlForms, guardrailControls, guardrailsLive, reviewPage, signInPage } from './pages/other.js';
 import { verifyIncidentTrail, writeAuditExport } from '../api/audit-trail.js';
 
 export interface ConsoleDependencies {
@@ -259,7 +259,7 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
       'Guardrails',
       html`<section data-live="/console/live/guardrails" aria-live="polite">${guardrailsLive(c)}</section>
         ${guardrailControls(c, { engage: allowed(ROUTES.engageKillSwitch, roles), release: allowed(ROUTES.releaseKillSwitch, roles) }, current(res).csrf)}
-        ${pauseControls(c.pauses, allowed(ROUTES.addPause, roles), current(res).csrf)}`,
+        ${controlForms(c, allowed(ROUTES.addPause, roles), current(res).csrf)}`,
       { flash: str(req.query.done) },
     );
   });
@@ -289,13 +289,17 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
     }),
   );
 
+  const selector = (body: Record<string, string>) =>
+    Object.fromEntries(
+      (['service', 'environment', 'action'] as const).filter((k) => body[k]).map((k) => [k, body[k]!]),
+    );
   router.post(
-    '/guardrails/pauses',
+    '/guardrails/pause',
     form,
     post(ROUTES.addPause, async (req, _res, s) => {
       const body = req.body as Record<string, string>;
       await deps.guardrails.update(g.addPauseUpdate, {
-        selector: { service: body.service ?? '' },
+        selector: selector(body),
         reason: body.reason ?? '',
         actor: actorFor(s.principal, 'console'),
       });
@@ -303,18 +307,57 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
     }),
   );
   router.post(
-    '/guardrails/pauses/:pauseId/remove',
+    '/guardrails/rule',
     form,
-    post(ROUTES.removePause, async (req, _res, s) => {
-      await deps.guardrails.update(g.removeControlUpdate, {
-        kind: 'pause',
-        id: String(req.params.pauseId),
-        reason: (req.body as Record<string, string>).reason ?? '',
+    post(ROUTES.addRule, async (req, _res, s) => {
+      const body = req.body as Record<string, string>;
+      const effect = (['block', 'manual-only', 'approval'] as const).find((e) => e === body.effect) ?? 'approval';
+      await deps.guardrails.update(g.addRuleUpdate, {
+        selector: selector(body),
+        effect,
+        ...(body.tier ? { tier: body.tier } : {}),
+        reason: body.reason ?? '',
         actor: actorFor(s.principal, 'console'),
       });
-      return 'Pause removed';
+      return 'Rule added';
     }),
   );
+  router.post(
+    '/guardrails/freeze',
+    form,
+    post(ROUTES.addFreeze, async (req, _res, s) => {
+      const body = req.body as Record<string, string>;
+      const scope = selector(body);
+      await deps.guardrails.update(g.addFreezeUpdate, {
+        ...(Object.keys(scope).length ? { selector: scope } : {}),
+        start: body.start ?? '',
+        end: body.end ?? '',
+        mode: body.mode === 'block' ? 'block' : 'require-approval',
+        tier: body.tier || 'lead',
+        reason: body.reason ?? '',
+        actor: actorFor(s.principal, 'console'),
+      });
+      return 'Freeze declared';
+    }),
+  );
+  for (const [kind, route] of [
+    ['pause', ROUTES.removePause],
+    ['rule', ROUTES.removeRule],
+    ['freeze', ROUTES.removeFreeze],
+  ] as const)
+    router.post(
+      `/guardrails/${kind}/:controlId/remove`,
+      form,
+      post(route, async (req, _res, s) => {
+        await deps.guardrails.update(g.removeControlUpdate, {
+          kind,
+          id: String(req.params.controlId),
+          reason: (req.body as Record<string, string>).reason ?? '',
+          actor: actorFor(s.principal, 'console'),
+        });
+        return `The ${kind} is removed`;
+      }),
+    );
 
   const auditFilters = (req: Request) => ({
     q: str(req.query.q) ?? '',

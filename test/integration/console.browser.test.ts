@@ -226,9 +226,9 @@ describe('the web console', () => {
     expect(pauses).toEqual([
       expect.objectContaining({ selector: { service: 'search-api' }, reason: 'reindexing tonight' }),
     ]);
-    await page.fill(`#unpause-${pauses[0].id}`, 'reindex done');
+    await page.fill(`#remove-pause-${pauses[0].id}`, 'reindex done');
     await page.click(`form[aria-label="Remove pause ${pauses[0].id}"] button`);
-    await page.locator('.flash', { hasText: 'Pause removed' }).waitFor();
+    await page.locator('.flash', { hasText: 'The pause is removed' }).waitFor();
     expect((await h.request('GET', '/v1/guardrails/pauses', { as: 'audrey' })).body.pauses).toEqual([]);
   });
 
@@ -254,5 +254,43 @@ describe('the web console', () => {
     );
     expect(csv.split('\n')[0]).toMatch(/^time,incidentId,type/);
     expect(csv).toContain('reviewed later');
+  });
+
+  it('adds a rule and a freeze, refuses a freeze that ends before it starts, and removes both', async () => {
+    const page = await signedIn('ada');
+    await page.goto(`${h.baseUrl}/console/guardrails`);
+    await page.fill('#rule-service', 'billing');
+    await page.selectOption('#rule-effect', 'manual-only');
+    await page.fill('#rule-reason', 'billing is manual this week');
+    await page.click('form[aria-label="Add a rule"] button');
+    await page.locator('.flash', { hasText: 'Rule added' }).waitFor();
+    await page.fill('#freeze-start', '2026-12-24T00:00:00Z');
+    await page.fill('#freeze-end', '2026-12-20T00:00:00Z');
+    await page.fill('#freeze-reason', 'holidays');
+    await page.click('form[aria-label="Add a freeze"] button');
+    expect(await page.textContent('main')).toMatch(/start must be before end/);
+    await page.goto(`${h.baseUrl}/console/guardrails`);
+    await page.fill('#freeze-start', '2026-12-20T00:00:00Z');
+    await page.fill('#freeze-end', '2026-12-27T00:00:00Z');
+    await page.fill('#freeze-reason', 'holidays');
+    await page.click('form[aria-label="Add a freeze"] button');
+    await page.locator('.flash', { hasText: 'Freeze declared' }).waitFor();
+    const controls = (await h.request('GET', '/v1/guardrails', { as: 'audrey' })).body;
+    const rule = controls.rules.find((x: any) => x.selector?.service === 'billing');
+    expect(rule).toMatchObject({ effect: 'manual-only', actor: { id: 'ada', channel: 'console' } });
+    expect(controls.freezes).toEqual([
+      expect.objectContaining({ start: '2026-12-20T00:00:00Z', mode: 'require-approval' }),
+    ]);
+    for (const [kind, id] of [
+      ['rule', rule.id],
+      ['freeze', controls.freezes[0].id],
+    ]) {
+      await page.fill(`#remove-${kind}-${id}`, 'test over');
+      await page.click(`form[aria-label="Remove ${kind} ${id}"] button`);
+      await page.locator('.flash', { hasText: `The ${kind} is removed` }).waitFor();
+    }
+    const after = (await h.request('GET', '/v1/guardrails', { as: 'audrey' })).body;
+    expect(after.rules.filter((x: any) => x.selector?.service === 'billing')).toEqual([]);
+    expect(after.freezes).toEqual([]);
   });
 });

@@ -177,29 +177,71 @@ export function reviewPage(
     </ol>`;
 }
 
-export function pauseControls(pauses: Array<{ id: string }>, can: boolean, csrf: string): Html {
+/** Adding and lifting pauses, rules and freezes (admins): one form each, one removal per control. */
+export function controlForms(c: Controls, can: boolean, csrf: string): Html {
   if (!can) return html``;
   const hidden = html`<input type="hidden" name="csrf" value="${csrf}" />`;
-  return html`<form method="post" action="/console/guardrails/pauses" aria-label="Add a pause">
-      <fieldset>
-        <legend>Pause automation for a service</legend>
-        ${hidden}
-        <label for="pause-service">Service</label><input id="pause-service" type="text" name="service" required />
-        <label for="pause-reason">Reason</label
-        ><textarea id="pause-reason" name="reason" required minlength="3"></textarea>
-        <button type="submit">Pause</button>
-      </fieldset>
-    </form>
-    ${pauses.map(
-      (p) =>
-        html`<form method="post" action="/console/guardrails/pauses/${p.id}/remove" aria-label="Remove pause ${p.id}">
+  const field = (id: string, label: string, name: string, extra = html``) =>
+    html`<label for="${id}">${label}</label><input id="${id}" type="text" name="${name}" ${extra} />`;
+  const reason = (id: string) =>
+    html`<label for="${id}">Reason</label><textarea id="${id}" name="reason" required minlength="3"></textarea>`;
+  const removals = (kind: 'pause' | 'rule' | 'freeze', items: Array<{ id: string }>) =>
+    items.map(
+      (x) =>
+        html`<form
+          method="post"
+          action="/console/guardrails/${kind}/${x.id}/remove"
+          aria-label="Remove ${kind} ${x.id}"
+        >
           <fieldset>
-            <legend>Remove pause ${p.id}</legend>
-            ${hidden}
-            <label for="unpause-${p.id}">Reason</label
-            ><textarea id="unpause-${p.id}" name="reason" required minlength="3"></textarea>
+            <legend>Remove ${kind} ${x.id}</legend>
+            ${hidden} ${reason(`remove-${kind}-${x.id}`)}
             <button type="submit">Remove</button>
           </fieldset>
         </form>`,
-    )}`;
+    );
+  return html`<form method="post" action="/console/guardrails/pause" aria-label="Add a pause">
+      <fieldset>
+        <legend>Pause automation for a service</legend>
+        ${hidden} ${field('pause-service', 'Service', 'service', html`required`)} ${reason('pause-reason')}
+        <button type="submit">Pause</button>
+      </fieldset>
+    </form>
+    <form method="post" action="/console/guardrails/rule" aria-label="Add a rule">
+      <fieldset>
+        <legend>Add a rule</legend>
+        ${hidden} ${field('rule-service', 'Service', 'service')}
+        ${field('rule-environment', 'Environment', 'environment')}
+        ${field('rule-action', 'Action (e.g. shell.command)', 'action')}
+        <label for="rule-effect">Effect</label
+        ><select id="rule-effect" name="effect">
+          <option value="approval">needs an approval</option>
+          <option value="manual-only">people do it</option>
+          <option value="block">never automated</option>
+        </select>
+        ${field('rule-tier', 'Tier (for approval)', 'tier')} ${reason('rule-reason')}
+        <button type="submit">Add the rule</button>
+      </fieldset>
+    </form>
+    <form method="post" action="/console/guardrails/freeze" aria-label="Add a freeze">
+      <fieldset>
+        <legend>Declare a freeze</legend>
+        ${hidden} ${field('freeze-service', 'Service (empty: everything)', 'service')}
+        ${field('freeze-start', 'Start (ISO 8601)', 'start', html`required`)}
+        ${field('freeze-end', 'End (ISO 8601)', 'end', html`required`)}
+        <label for="freeze-mode">Mode</label
+        ><select id="freeze-mode" name="mode">
+          <option value="require-approval">automatic steps need the freeze tier's approval</option>
+          <option value="block">nothing runs</option>
+        </select>
+        ${field('freeze-tier', 'Tier', 'tier', html`value="lead"`)} ${reason('freeze-reason')}
+        <button type="submit">Declare</button>
+      </fieldset>
+    </form>
+    ${removals('pause', c.pauses)}
+    ${removals(
+      'rule',
+      c.rules.filter((r) => r.source === 'runtime'),
+    )}
+    ${removals('freeze', c.freezes)}`;
 }
