@@ -42,6 +42,7 @@ beforeAll(async () => {
     onCall: rotationFileSchema.parse({ tiers: { 'sme:postgres': { timeZone: 'UTC', layers: [day(['dana'])] } } }),
     email: { smtpUrl: inbox.url, signInTiers: ['sme:postgres'] },
     signIn: { issuer: issuer.url, clientId: issuer.clientId, clientSecret: issuer.clientSecret, sessionSecret },
+    console: true,
   });
   await issuer.register(`${h.baseUrl}/v1/auth/callback`);
   r = responses(h);
@@ -321,5 +322,23 @@ describe('a public client (no secret: PKCE alone)', () => {
       await new Promise((resolve) => server.close(resolve));
       await publicIssuer.close();
     }
+  });
+});
+
+describe('browser sign-in for the web console', () => {
+  it('links the console sign-in to the provider and comes back to the console as the signed-in person', async () => {
+    const browser = new CookieBrowser();
+    const first = await browser.follow(`${h.baseUrl}/console`);
+    const page = first.at(-1)!;
+    expect(page.url).toContain('/console/sign-in');
+    const href = loginHref(page.body);
+    expect(href).toBe(`/v1/auth/login?returnTo=${encodeURIComponent('/console')}`);
+    issuer.signInAs('lee');
+    const hops = await browser.follow(`${h.baseUrl}${href}`);
+    const last = hops.at(-1)!;
+    expect(last.url).toBe(`${h.baseUrl}/console`);
+    expect(last.status).toBe(200);
+    expect(last.body).toContain('Lee Lead');
+    expect(last.body).toContain('<h1>Incidents</h1>');
   });
 });
