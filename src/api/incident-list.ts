@@ -39,7 +39,7 @@ export async function listIncidents(client: Client, q: IncidentListQuery) {
       const attr = (name: string) => searchAttribute(wf.searchAttributes?.indexedFields?.[name]);
       const workflowId = wf.execution?.workflowId ?? '';
       incidents.push({
-        incidentId: attr('IncidentId') ?? workflowId.replace(/^incident-/, ''),
+        incidentId: String(attr('IncidentId') ?? workflowId.replace(/^incident-/, '')),
         workflowId,
         runId: wf.execution?.runId,
         status: statusName(wf.status),

@@ -57,7 +57,8 @@ export function liveStream(
     if (!closed) timer = setTimeout(tick, LIVE_INTERVAL_MS);
   };
   let timer = setTimeout(tick, 0);
-  req.on('close', () => {
+  // The response's close, not the request's (which ends as soon as a GET has been read).
+  res.on('close', () => {
     closed = true;
     clearTimeout(timer);
   });

@@ -24,7 +24,7 @@ import { html, type Html } from './html.js';
 import { layout, type PageContext } from './layout.js';
 import { liveStream } from './live.js';
 import { incidentControls, incidentLive } from './pages/incident.js';
-import { incidentRows, incidentsPage } from './pages/incidents.js';
+import { incidentRows, incidentsPage, type RowDetails } from './pages/incidents.js';
 import { auditPage, controlForms, guardrailControls, guardrailsLive, reviewPage, signInPage } from './pages/other.js';
 import { verifyIncidentTrail, writeAuditExport } from '../api/audit-trail.js';
 
@@ -141,14 +141,48 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
       }
     };
 
+  // Whom an open response waits for, and what blocks it, are in its status, not in the listing.
+  // Read in the background for the rows that wait or are blocked, at most once a second per
+  // response for all viewers, with a short deadline: a response whose worker is away must not
+  // hold the list (its row shows what the listing says until its status answers).
+  const rowDetails = new Map<string, RowDetails & { at: number }>();
+  const refresh = (incidentId: string, now: number) => {
+    rowDetails.set(incidentId, { ...rowDetails.get(incidentId), at: now });
+    void withDeadline(inputs.handleFor(incidentId).query(msg.statusQuery), 2_000)
+      .then((s) => {
+        const waiting = s.approvals.filter((a) => a.state === 'pending');
+        rowDetails.set(incidentId, {
+          at: now,
+          waitingFor: waiting.length
+            ? waiting
+                .map((a) => {
+                  const people = a.notified?.at(-1)?.people;
+                  return `${a.kind} ${a.id} from ${a.tier}${people ? ` (${people.join(', ') || 'nobody on call'})` : ''}`;
+                })
+                .join('; ')
+            : undefined,
+          blockedBy: s.blockedBy?.join('; '),
+        });
+      })
+      .catch(() => undefined);
+  };
+  async function listed(filters: Record<string, string | undefined>) {
+    const { incidents } = await listIncidents(deps.client, { limit: 50, ...filters } as never);
+    const now = Date.now();
+    for (const i of incidents)
+      if (i.status === 'RUNNING' && (i.awaitingApproval || i.phase === 'blocked'))
+        if (now - (rowDetails.get(i.incidentId)?.at ?? 0) > 1_000) refresh(i.incidentId, now);
+    const shown = new Map(incidents.map((i) => [i.incidentId, rowDetails.get(i.incidentId) ?? {}]));
+    return incidentRows(incidents, shown);
+  }
+
   router.get('/', async (req, res) => {
     const filters = {
       service: str(req.query.service),
       environment: str(req.query.environment),
       open: str(req.query.open),
     };
-    const list = await listIncidents(deps.client, { limit: 50, ...filters } as never);
-    await page(res, 'Incidents', incidentsPage(incidentRows(list.incidents), filters));
+    await page(res, 'Incidents', incidentsPage(await listed(filters), filters));
   });
   router.get('/live/incidents', (req, res) => {
     const filters = {
@@ -156,12 +190,7 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
       environment: str(req.query.environment),
       open: str(req.query.open),
     };
-    liveStream(
-      req,
-      res,
-      async () => incidentRows((await listIncidents(deps.client, { limit: 50, ...filters } as never)).incidents),
-      controls,
-    );
+    liveStream(req, res, () => listed(filters), controls);
   });
 
   const status = (id: string): Promise<ResponseStatus> => withDeadline(inputs.handleFor(id).query(msg.statusQuery));

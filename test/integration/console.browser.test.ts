@@ -58,8 +58,10 @@ describe('the web console', () => {
     // Opened after the page: it appears without a reload.
     const id = await r.open('console-live', { labels: { incident_tag: 'console-live-1' } });
     await page.locator(`a[href="/console/incidents/${id}"]`).waitFor({ timeout: 5_000 });
-    await page.screenshot({ path: path.join(DOCS, 'console-incidents.png'), fullPage: true });
     await r.pendingApproval(id);
+    // Whom it waits for, live in the list.
+    await page.locator('tr', { hasText: id }).filter({ hasText: 'approval restart-replica-1 from tier1' }).waitFor();
+    await page.screenshot({ path: path.join(DOCS, 'console-incidents.png'), fullPage: true });
 
     await page.click(`a[href="/console/incidents/${id}"]`);
     await page.locator('[data-approval="restart-replica-1"]').waitFor();
@@ -103,8 +105,9 @@ describe('the web console', () => {
   it('engages and releases the kill switch, with a banner on every page while engaged', async () => {
     const page = await signedIn('lee');
     await page.goto(`${h.baseUrl}/console/guardrails`);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    // One click plus a reason: stopping must be easy.
     await page.fill('#ks-reason', 'database on fire');
-    await page.check('input[name=confirm]');
     await page.click('button.danger');
     await page.locator('#killswitch-banner.banner').waitFor();
     expect(await page.textContent('#killswitch-banner')).toContain('Kill switch engaged by Lee Lead: database on fire');

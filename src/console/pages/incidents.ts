@@ -1,8 +1,14 @@
 import type { IncidentListEntry } from '../../api/incident-list.js';
 import { html, time, type Html } from '../html.js';
 
-/** The live list's rows: what each response is doing and whether it waits for people. */
-export function incidentRows(incidents: IncidentListEntry[]): Html {
+/** What an open response waits for and what blocks it (read from its status; see routes.ts). */
+export interface RowDetails {
+  waitingFor?: string;
+  blockedBy?: string;
+}
+
+/** The live list's rows: what each response is doing, whom it waits for, what blocks it. */
+export function incidentRows(incidents: IncidentListEntry[], details: Map<string, RowDetails> = new Map()): Html {
   if (!incidents.length) return html`<p>No responses yet.</p>`;
   return html`<table>
     <thead>
@@ -12,7 +18,8 @@ export function incidentRows(incidents: IncidentListEntry[]): Html {
         <th scope="col">Service</th>
         <th scope="col">Environment</th>
         <th scope="col">Severity</th>
-        <th scope="col">Waiting for people</th>
+        <th scope="col">Waiting for</th>
+        <th scope="col">Blocked by</th>
         <th scope="col">Started</th>
       </tr>
     </thead>
@@ -25,7 +32,8 @@ export function incidentRows(incidents: IncidentListEntry[]): Html {
             <td>${String(i.service ?? '')}</td>
             <td>${String(i.environment ?? '')}</td>
             <td>${String(i.severity ?? '')}</td>
-            <td>${i.awaitingApproval ? 'yes' : ''}</td>
+            <td>${details.get(i.incidentId)?.waitingFor ?? (i.awaitingApproval ? 'people' : '')}</td>
+            <td>${details.get(i.incidentId)?.blockedBy ?? ''}</td>
             <td>${time(i.startTime)}</td>
           </tr>`,
       )}

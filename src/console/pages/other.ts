@@ -62,7 +62,6 @@ export function guardrailControls(c: Controls, can: { engage: boolean; release: 
         <legend>Engage the kill switch</legend>
         ${hidden} <label for="ks-reason">Reason</label
         ><textarea id="ks-reason" name="reason" required minlength="3"></textarea>
-        <label><input type="checkbox" name="confirm" value="yes" required /> Stop every mitigation everywhere</label>
         <button class="danger" type="submit">Engage</button>
       </fieldset>
     </form>`;
@@ -95,7 +94,13 @@ export function auditPage(f: { q: string; from?: string; to?: string }, result: 
     ${
       result
         ? html`<p>${result.total} events</p>
-            ${result.facets ? html`<p>Types: ${result.facets.types.map((b) => `${b.key} (${b.count})`).join(', ')}</p>` : ''}
+            ${
+              result.facets
+                ? html`<p>Types: ${result.facets.types.map((b) => `${b.key} (${b.count})`).join(', ')}</p>
+                    <p>People: ${result.facets.actors.map((b) => `${b.key} (${b.count})`).join(', ')}</p>
+                    <p>Services: ${result.facets.services.map((b) => `${b.key} (${b.count})`).join(', ')}</p>`
+                : ''
+            }
             <table>
               <thead>
                 <tr>
