@@ -2,7 +2,8 @@
 # overrides the command for the worker. There is no build step: tsx runs the TypeScript
 # sources directly, as `npm run worker` / `npm run gateway` do, and the worker bundles the
 # workflow sources itself at start.
-FROM node:20-bookworm-slim
+# Node 24, the current LTS line (Node 20 reached end of life in April 2026).
+FROM node:24-bookworm-slim
 
 ENV NODE_ENV=production
 WORKDIR /app
