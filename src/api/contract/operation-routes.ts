@@ -21,10 +21,10 @@ export const OPERATION_ROUTES = {
   readyz: {
     method: 'get',
     path: '/readyz',
-    summary: 'Readiness: Temporal and OpenSearch reachable',
+    summary: 'Readiness: Temporal reachable (OpenSearch unreachable only degrades: still 200)',
     tag: 'operations',
     access: 'public',
-    responses: { 200: 'ready', 503: 'a dependency is unreachable' },
+    responses: { 200: 'ready, or degraded (OpenSearch unreachable)', 503: 'Temporal is unreachable' },
   },
   metrics: {
     method: 'get',

@@ -11,7 +11,11 @@ export function operationsRoutes(
   mount(ROUTES.openapi, (_req, res) => void res.json(document));
   mount(ROUTES.healthz, (_req, res) => void res.json({ status: 'ok' }));
 
-  /** Ready means the gateway can do its job: Temporal and OpenSearch both answer, quickly. */
+  /**
+   * Ready means the gateway can take decisions: Temporal answers. OpenSearch down only degrades it
+   * (audit search and export wait; the workflows keep every event and index it when OpenSearch is
+   * back), so a load balancer must not pull the control API out for that: 200, `degraded`.
+   */
   mount(ROUTES.readyz, async (_req, res) => {
     const check = async (name: string, probe: () => Promise<unknown>) => {
       try {
@@ -30,8 +34,15 @@ export function operationsRoutes(
         check('opensearch', deps.opensearchPing),
       ]),
     );
-    const ready = Object.values(checks).every((c) => (c as { ok: boolean }).ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+    if (!checks.temporal?.ok) return void res.status(503).json({ status: 'not ready', checks });
+    if (!checks.opensearch?.ok)
+      return void res.status(200).json({
+        status: 'degraded',
+        checks,
+        degraded:
+          'OpenSearch is unreachable: audit search, export, verification, email links and re-fire records wait; decisions, opt-outs and stops work, and their audit events are indexed when it is back',
+      });
+    res.status(200).json({ status: 'ready', checks });
   });
 
   mount(ROUTES.metrics, async (_req, res) => {
