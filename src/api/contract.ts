@@ -58,6 +58,16 @@ export function openApiDocument(version: string) {
       description,
       schema: { type: 'string' },
     }));
+    if (route.idempotent)
+      parameters.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description:
+          'Send the same key with the same body again (to any gateway) after a timeout or lost answer: ' +
+          'the input takes effect once and the repeat gets the first outcome. 8-128 visible ASCII characters.',
+        schema: { type: 'string', minLength: 8, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
+      });
     if (route.query) {
       const q = jsonSchema(route.query) as { properties?: Record<string, unknown>; required?: string[] };
       for (const [p, schema] of Object.entries(q.properties ?? {}))

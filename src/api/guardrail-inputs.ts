@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import * as g from '../contracts/guardrails.js';
 import type { Actor } from '../domain/actor/actor.js';
 import type { DecisionSigner } from './auth/decision-signer.js';
+import { updateIdFor } from './idempotency.js';
 import { withDeadline } from './mount.js';
 
 /**
@@ -17,10 +18,15 @@ export function guardrailInputs(client: Client, workflowId: string, signer: Deci
   const update = async <A extends { actor: Pick<Actor, 'id' | 'name' | 'channel'> }>(
     def: UpdateDefinition<unknown, [A]>,
     arg: A,
+    options: { idempotencyKey?: string } = {},
   ) => {
     const signed = signer ? { ...arg, attestation: signer.attest(arg.actor as Actor, workflowId, def.name, arg) } : arg;
+    const { actor, ...body } = arg;
+    const updateId =
+      options.idempotencyKey &&
+      updateIdFor(options.idempotencyKey, { workflowId, input: def.name, actorId: actor.id, body });
     try {
-      return await withDeadline(handle().executeUpdate(def, { args: [signed] }));
+      return await withDeadline(handle().executeUpdate(def, { args: [signed], ...(updateId ? { updateId } : {}) }));
     } catch (err) {
       // A refused change is recorded in the control workflow's trail, as a 403 at the door is.
       if (

@@ -40,7 +40,8 @@ export async function withDeadline<T>(work: Promise<T>, ms = TEMPORAL_DEADLINE_M
               new HttpError(
                 504,
                 'timeout',
-                `Temporal did not answer within ${ms / 1000} s; the request may still take effect`,
+                `Temporal did not answer within ${ms / 1000} s; the request may still take effect ` +
+                  '(send it again with the same Idempotency-Key to learn its outcome without repeating it)',
               ),
             ),
           ms,

@@ -6,6 +6,7 @@ import { INCIDENT_ID_PATTERN, workflowIdFor } from '../domain/incident/incident-
 import * as msg from '../contracts/incident-response.js';
 import type { DecisionSigner } from './auth/decision-signer.js';
 import { HttpError } from './errors.js';
+import { updateIdFor } from './idempotency.js';
 import { withDeadline } from './mount.js';
 
 /**
@@ -25,15 +26,22 @@ export function workflowInputs(client: Client, signer: DecisionSigner | undefine
    * person from the signature (src/api/auth/decision-signer.ts). A refusal is recorded in the
    * response's trail before it is answered. Only when the server says "not found" do we look
    * closer, because that is also its answer for a response that ended.
+   * With an idempotency key, a repeat of the same input is answered with the first outcome
+   * (src/api/idempotency.ts).
    */
   async function update<R, A extends { actor: Actor }>(
     handle: WorkflowHandle,
     def: UpdateDefinition<R, [A]>,
     arg: A,
+    options: { idempotencyKey?: string } = {},
   ): Promise<R> {
     const signed = signer ? { ...arg, attestation: signer.attest(arg.actor, handle.workflowId, def.name, arg) } : arg;
+    const { actor, ...body } = arg;
+    const updateId =
+      options.idempotencyKey &&
+      updateIdFor(options.idempotencyKey, { workflowId: handle.workflowId, input: def.name, actorId: actor.id, body });
     try {
-      return await withDeadline(handle.executeUpdate(def, { args: [signed] }));
+      return await withDeadline(handle.executeUpdate(def, { args: [signed], ...(updateId ? { updateId } : {}) }));
     } catch (err) {
       // An Unverified refusal was recorded by the workflow itself (see input-gate.ts).
       if (

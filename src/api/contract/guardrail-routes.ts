@@ -12,6 +12,7 @@ export const GUARDRAIL_ROUTES = {
   },
   engageKillSwitch: {
     method: 'post',
+    idempotent: true,
     path: '/v1/guardrails/kill-switch',
     summary: 'Global kill switch: nothing automated starts; running mitigations are interrupted',
     tag: 'guardrails',
@@ -21,6 +22,7 @@ export const GUARDRAIL_ROUTES = {
   },
   releaseKillSwitch: {
     method: 'delete',
+    idempotent: true,
     path: '/v1/guardrails/kill-switch',
     summary: 'Release the kill switch: responses continue',
     tag: 'guardrails',
@@ -44,6 +46,7 @@ export const GUARDRAIL_ROUTES = {
   },
   addPause: {
     method: 'post',
+    idempotent: true,
     path: '/v1/guardrails/pauses',
     summary: 'Pause automation for a selector, optionally until a time',
     tag: 'guardrails',
@@ -53,6 +56,7 @@ export const GUARDRAIL_ROUTES = {
   },
   removePause: {
     method: 'delete',
+    idempotent: true,
     path: '/v1/guardrails/pauses/:controlId',
     summary: 'Lift a pause',
     tag: 'guardrails',
@@ -77,6 +81,7 @@ export const GUARDRAIL_ROUTES = {
   },
   addRule: {
     method: 'post',
+    idempotent: true,
     path: '/v1/guardrails/rules',
     summary: 'Add a runtime exclusion rule',
     tag: 'guardrails',
@@ -86,6 +91,7 @@ export const GUARDRAIL_ROUTES = {
   },
   removeRule: {
     method: 'delete',
+    idempotent: true,
     path: '/v1/guardrails/rules/:controlId',
     summary: 'Remove a runtime exclusion rule',
     tag: 'guardrails',
@@ -110,6 +116,7 @@ export const GUARDRAIL_ROUTES = {
   },
   addFreeze: {
     method: 'post',
+    idempotent: true,
     path: '/v1/guardrails/freezes',
     summary: 'Declare a change-freeze window',
     tag: 'guardrails',
@@ -119,6 +126,7 @@ export const GUARDRAIL_ROUTES = {
   },
   removeFreeze: {
     method: 'delete',
+    idempotent: true,
     path: '/v1/guardrails/freezes/:controlId',
     summary: 'End a change freeze early',
     tag: 'guardrails',

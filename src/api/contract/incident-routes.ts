@@ -40,6 +40,7 @@ export const INCIDENT_ROUTES = {
   },
   decide: {
     method: 'post',
+    idempotent: true,
     path: '/v1/incidents/:id/approvals/:approvalId',
     summary: 'Approve, reject or object (optionally adjusting inputs)',
     tag: 'incidents',
@@ -50,6 +51,7 @@ export const INCIDENT_ROUTES = {
   },
   optOut: {
     method: 'post',
+    idempotent: true,
     path: '/v1/incidents/:id/opt-out',
     summary: 'Opt out of the response, a step or an action type',
     tag: 'incidents',
@@ -60,6 +62,7 @@ export const INCIDENT_ROUTES = {
   },
   optIn: {
     method: 'post',
+    idempotent: true,
     path: '/v1/incidents/:id/opt-in',
     summary: 'Release opt-outs; automation resumes',
     tag: 'incidents',
@@ -70,6 +73,7 @@ export const INCIDENT_ROUTES = {
   },
   override: {
     method: 'post',
+    idempotent: true,
     path: '/v1/incidents/:id/overrides',
     summary: 'Skip a step, require approval for it, or set its inputs',
     tag: 'incidents',
@@ -80,6 +84,7 @@ export const INCIDENT_ROUTES = {
   },
   note: {
     method: 'post',
+    idempotent: true,
     path: '/v1/incidents/:id/notes',
     summary: 'Add a note (manual work)',
     tag: 'incidents',
@@ -90,6 +95,7 @@ export const INCIDENT_ROUTES = {
   },
   resolve: {
     method: 'post',
+    idempotent: true,
     path: '/v1/incidents/:id/resolve',
     summary: 'Close the response with a resolution',
     tag: 'incidents',

@@ -41,6 +41,8 @@ export interface RouteContract {
    * sign-in cookies (and CSRF token) and the identity provider authenticates the person.
    */
   access: Role[] | 'public' | 'alert-source' | 'integration' | 'sign-in';
+  /** Takes an `Idempotency-Key` header: a repeat with the same key and body gets the first outcome. */
+  idempotent?: true;
   /** A POST that changes nothing (its input is too large for a query string): readers may call it. */
   readOnly?: true;
   params?: Record<string, string>;

@@ -4,6 +4,7 @@ import type { DecisionSigner } from '../auth/decision-signer.js';
 import type { Request } from 'express';
 import * as msg from '../../contracts/incident-response.js';
 import { bodies, queries, ROUTES } from '../contract.js';
+import { idempotencyKeyOf } from '../idempotency.js';
 import { workflowInputs } from '../workflow-inputs.js';
 import { listIncidents } from '../incident-list.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -19,6 +20,7 @@ export function incidentRoutes(
 ) {
   const { handleFor, update, stop } = workflowInputs(client, signer, log);
   const actorOf = (req: Request) => req.actor!;
+  const keyOf = (req: Request) => ({ idempotencyKey: idempotencyKeyOf(req) });
 
   /** Lists responses through Temporal visibility on the custom search attributes. */
   mount(ROUTES.listIncidents, async (req, res) => {
@@ -32,11 +34,16 @@ export function incidentRoutes(
 
   mount(ROUTES.decide, async (req, res) => {
     const body = parseOr400(bodies.decision, req.body, 'decision');
-    const approval = await update(handleFor(req.params.id), msg.decideUpdate, {
-      approvalId: String(req.params.approvalId),
-      ...body,
-      actor: actorOf(req),
-    });
+    const approval = await update(
+      handleFor(req.params.id),
+      msg.decideUpdate,
+      {
+        approvalId: String(req.params.approvalId),
+        ...body,
+        actor: actorOf(req),
+      },
+      keyOf(req),
+    );
     metrics.decisions.inc({ decision: body.decision });
     metrics.approvalLatency.observe((Date.now() - Date.parse(approval.requestedAt)) / 1000);
     res.json(approval);
@@ -44,32 +51,44 @@ export function incidentRoutes(
 
   mount(ROUTES.optOut, async (req, res) => {
     const body = parseOr400(bodies.optOut, req.body, 'opt-out');
-    const optOut = await update(handleFor(req.params.id), msg.optOutUpdate, { ...body, actor: actorOf(req) });
+    const optOut = await update(
+      handleFor(req.params.id),
+      msg.optOutUpdate,
+      { ...body, actor: actorOf(req) },
+      keyOf(req),
+    );
     metrics.optOuts.inc({ mode: optOut.mode, scope: optOut.scope.kind });
     res.json({ optOut });
   });
 
   mount(ROUTES.optIn, async (req, res) => {
     const body = parseOr400(bodies.optIn, req.body, 'opt-in');
-    res.json({ released: await update(handleFor(req.params.id), msg.optInUpdate, { ...body, actor: actorOf(req) }) });
+    res.json({
+      released: await update(handleFor(req.params.id), msg.optInUpdate, { ...body, actor: actorOf(req) }, keyOf(req)),
+    });
   });
 
   mount(ROUTES.override, async (req, res) => {
     const body = parseOr400(bodies.override, req.body, 'override');
-    res
-      .status(201)
-      .json({ override: await update(handleFor(req.params.id), msg.overrideUpdate, { ...body, actor: actorOf(req) }) });
+    res.status(201).json({
+      override: await update(
+        handleFor(req.params.id),
+        msg.overrideUpdate,
+        { ...body, actor: actorOf(req) },
+        keyOf(req),
+      ),
+    });
   });
 
   mount(ROUTES.note, async (req, res) => {
     const body = parseOr400(bodies.note, req.body, 'note');
-    await update(handleFor(req.params.id), msg.addNoteUpdate, { ...body, actor: actorOf(req) });
+    await update(handleFor(req.params.id), msg.addNoteUpdate, { ...body, actor: actorOf(req) }, keyOf(req));
     res.status(201).json({ noted: true });
   });
 
   mount(ROUTES.resolve, async (req, res) => {
     const body = parseOr400(bodies.resolve, req.body, 'resolution');
-    await update(handleFor(req.params.id), msg.resolveUpdate, { ...body, actor: actorOf(req) });
+    await update(handleFor(req.params.id), msg.resolveUpdate, { ...body, actor: actorOf(req) }, keyOf(req));
     res.json({ resolved: true });
   });
 
