@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
+import pRetry, { AbortError } from 'p-retry';
 import { resolveTarget, type Target } from './config.js';
 import { CliError, EXIT, exitForStatus } from './errors.js';
 
@@ -11,7 +13,16 @@ interface RequestOptions {
   needsToken?: boolean;
   /** No deadline: exports stream for as long as they take. */
   stream?: boolean;
+  /**
+   * The route takes an Idempotency-Key: send one, and when no answer came (network, 502-504)
+   * send the same request again with it; the gateway makes the repeat take effect once.
+   */
+  idempotent?: boolean;
 }
+
+/** Answers that say nothing about whether the input took effect: safe to repeat with the key. */
+const UNKNOWN_OUTCOME = new Set([502, 503, 504]);
+const ATTEMPTS = 3;
 
 const TIMEOUT_MS = 30_000;
 
@@ -36,19 +47,34 @@ export class Api {
     const headers: Record<string, string> = { 'x-interlock-channel': 'cli', accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await fetch(`${url}${path}${queryString(opts.query)}`, {
-        method,
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: opts.stream ? undefined : AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (err) {
-      throw new CliError(EXIT.server, `cannot reach ${url}: ${networkReason(err)}`);
-    }
-    if (res.ok) return res;
-    throw await apiError(res);
+    if (opts.idempotent) headers['idempotency-key'] = randomUUID();
+    const attempt = async () => {
+      let res: Response;
+      try {
+        res = await fetch(`${url}${path}${queryString(opts.query)}`, {
+          method,
+          headers,
+          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+          signal: opts.stream ? undefined : AbortSignal.timeout(TIMEOUT_MS),
+        });
+      } catch (err) {
+        const failure = new CliError(EXIT.server, `cannot reach ${url}: ${networkReason(err)}`);
+        throw opts.idempotent ? failure : new AbortError(failure);
+      }
+      if (res.ok) return res;
+      const failure = await apiError(res);
+      throw opts.idempotent && UNKNOWN_OUTCOME.has(res.status) ? failure : new AbortError(failure);
+    };
+    return pRetry(attempt, {
+      retries: opts.idempotent ? ATTEMPTS - 1 : 0,
+      minTimeout: 500,
+      onFailedAttempt: (failure) => {
+        if (failure.retriesLeft > 0)
+          process.stderr.write(
+            `attempt ${failure.attemptNumber}: ${failure.message}; sending it again (same Idempotency-Key)\n`,
+          );
+      },
+    });
   }
 }
 

@@ -50,6 +50,7 @@ async function decide(api: Api, id: string, approvalId: string, decision: 'appro
   }
   const result = await api.json<ApprovalRequest>('POST', `${path}/approvals/${encodeURIComponent(approvalId)}`, {
     body: { decision, reason: o.reason, ...(inputs ? { inputs } : {}) },
+    idempotent: true,
   });
   if (o.json) return printJson(result);
   const yes = result.decisions.filter((d) => d.decision === 'approve').length;

@@ -24,8 +24,12 @@ export function registerGuardrails(program: Command): void {
                 reason: o.reason,
                 ...(o.allowDiagnostics === undefined ? {} : { allowDiagnostics: o.allowDiagnostics }),
               },
+              idempotent: true,
             })
-          : await api.json<Controls>('DELETE', '/v1/guardrails/kill-switch', { body: { reason: o.reason } });
+          : await api.json<Controls>('DELETE', '/v1/guardrails/kill-switch', {
+              body: { reason: o.reason },
+              idempotent: true,
+            });
       if (o.json) return printJson(controls);
       const k = controls.killSwitch;
       console.log(
@@ -75,6 +79,7 @@ export function registerGuardrails(program: Command): void {
       const expiresAt = o.until ?? (o.for ? new Date(Date.now() + duration(o.for)).toISOString() : undefined);
       const controls = await apiFor(cmd).json<Controls>('POST', '/v1/guardrails/pauses', {
         body: { selector, reason: o.reason, ...(expiresAt ? { expiresAt } : {}) },
+        idempotent: true,
       });
       if (o.json) return printJson(controls);
       const added = controls.pauses[controls.pauses.length - 1];
@@ -90,9 +95,7 @@ export function registerGuardrails(program: Command): void {
       const controls = await apiFor(cmd).json<Controls>(
         'DELETE',
         `/v1/guardrails/pauses/${encodeURIComponent(pauseId)}`,
-        {
-          body: { reason: o.reason },
-        },
+        { body: { reason: o.reason }, idempotent: true },
       );
       if (o.json) return printJson(controls);
       console.log(`lifted ${pauseId}`);

@@ -25,7 +25,7 @@ export function registerInterventions(program: Command): void {
       const result = await apiFor(cmd).json<{ optOut: { id: string; mode: string } }>(
         'POST',
         `/v1/incidents/${encodeURIComponent(id)}/opt-out`,
-        { body: { reason: o.reason, scope, mode: o.mode } },
+        { body: { reason: o.reason, scope, mode: o.mode }, idempotent: true },
       );
       if (o.json) return printJson(result);
       console.log(`opted out (${result.optOut.mode}): ${result.optOut.id}`);
@@ -42,7 +42,7 @@ export function registerInterventions(program: Command): void {
       const result = await apiFor(cmd).json<{ released: unknown }>(
         'POST',
         `/v1/incidents/${encodeURIComponent(id)}/opt-in`,
-        { body: { reason: o.reason, ...(o.optOut ? { optOutId: o.optOut } : {}) } },
+        { body: { reason: o.reason, ...(o.optOut ? { optOutId: o.optOut } : {}) }, idempotent: true },
       );
       if (o.json) return printJson(result);
       const released = (Array.isArray(result.released) ? result.released : []) as Array<{ id: string }>;
