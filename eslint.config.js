@@ -9,7 +9,14 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'src/console/static/*.js', 'bin/interlock.js'] },
+        projectService: {
+          allowDefaultProject: [
+            'eslint.config.js',
+            'src/console/static/*.js',
+            'bin/interlock.js',
+            'src/worker/payload-converter.cjs',
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -77,6 +84,12 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The worker's payload converter, CommonJS because the SDK require()s it (see the file).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // The console's few lines of browser script.

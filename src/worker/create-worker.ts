@@ -3,7 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { createRetentionActivities } from '../activities/retention.js';
 import type { AuditRetention } from '../clients/opensearch/audit-retention.js';
-import { bundlerOptions, workflowsPath } from './workflow-bundle.js';
+import { bundlerOptions, payloadConverterPath, workflowsPath } from './workflow-bundle.js';
 
 export interface IncidentWorkerOptions {
   connection: NativeConnection;
@@ -24,7 +24,8 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    // A prebuilt bundle must have been built with the same payloadConverterPath (global-setup does).
+    dataConverter: { ...options.dataConverter, payloadConverterPath },
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath, bundlerOptions }),

@@ -17,3 +17,6 @@ export const webpackConfigHook: WebpackConfigHook = (config) => ({
   resolve: { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } },
 });
 export const bundlerOptions = { webpackConfigHook };
+
+/** The payload converter the workflow bundle and the worker both use (see payload-converter.ts). */
+export const payloadConverterPath = require.resolve('./payload-converter.cjs');

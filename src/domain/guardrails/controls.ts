@@ -202,24 +202,14 @@ export function missingGuardrailConsent(
 }
 
 /** Standing rules as code: config/guardrails.yaml. */
-export const guardrailsFileSchema = z
+export const standingRuleSchema = z
   .object({
-    rules: z
-      .array(
-        z
-          .object({
-            id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
-            selector: selectorSchema,
-            effect: z.enum(['block', 'manual-only', 'approval']),
-            tier: z.string().optional(),
-            reason: z.string().min(3),
-          })
-          .strict()
-          .refine((r) => r.effect !== 'approval' || r.tier, {
-            message: 'an approval rule needs a tier',
-            path: ['tier'],
-          }),
-      )
-      .default([]),
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+    selector: selectorSchema,
+    effect: z.enum(['block', 'manual-only', 'approval']),
+    tier: z.string().optional(),
+    reason: z.string().min(3),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.effect !== 'approval' || r.tier, { message: 'an approval rule needs a tier', path: ['tier'] });
+export const guardrailsFileSchema = z.object({ rules: z.array(standingRuleSchema).default([]) }).strict();

@@ -9,6 +9,8 @@ import {
   removeControlSchema,
   ruleInputSchema,
 } from '../../domain/guardrails/controls.js';
+import { refusedChangeSchema, standingRulesSchema } from '../../domain/guardrails/controls-schema.js';
+import { describeIssues } from '../../domain/response/inputs.js';
 import type { infer as zInfer, ZodType } from 'zod';
 import type { Actor } from '../../domain/actor/actor.js';
 import { liftRefusal } from '../../domain/trust/rules.js';
@@ -258,7 +260,18 @@ export function registerHandlers(g: GuardrailsState): void {
       },
     },
   );
-  setHandler(msg.standingRulesSignal, (rules) => {
+  // Signals can come from anyone with Temporal access: a malformed one is recorded, never thrown
+  // (a throw here would fail the workflow task and stop every guardrail change until a deploy).
+  setHandler(msg.standingRulesSignal, (raw: unknown) => {
+    const parsed = standingRulesSchema.safeParse(raw);
+    if (!parsed.success) {
+      audit.record('input.rejected', {
+        actor: { id: 'unknown', name: 'unknown', channel: 'temporal-ui' },
+        summary: `Malformed standing rules refused: ${describeIssues(parsed.error)}`,
+      });
+      return;
+    }
+    const rules = parsed.data;
     controls.rules = [
       ...controls.rules.filter((r) => r.source !== 'file'),
       ...rules.map((r) => ({ ...r, source: 'file' as const })),
@@ -270,7 +283,14 @@ export function registerHandlers(g: GuardrailsState): void {
       `Standing rules loaded: ${rules.map((r) => r.id).join(', ') || 'none'}`,
     );
   });
-  setHandler(msg.refusedChangeSignal, ({ actor, attempted }) => {
+  setHandler(msg.refusedChangeSignal, (raw: unknown) => {
+    const parsed = refusedChangeSchema.safeParse(raw);
+    const { actor, attempted } = parsed.success
+      ? parsed.data
+      : {
+          actor: { id: 'unknown', name: 'unknown', channel: 'temporal-ui' as const },
+          attempted: 'a malformed refusal report',
+        };
     audit.record('input.rejected', { actor, summary: `Refused guardrail change by ${actor.name}: ${attempted}` });
   });
 }

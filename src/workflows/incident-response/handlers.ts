@@ -1,8 +1,9 @@
-import { setHandler } from '@temporalio/workflow';
+import { patched, setHandler } from '@temporalio/workflow';
 import * as msg from '../../contracts/incident-response.js';
 import { controlsChangedSignal } from '../../contracts/guardrails.js';
 import { redactSecrets } from '../../domain/audit/event.js';
-import { evaluateControls, type Controls } from '../../domain/guardrails/controls.js';
+import { evaluateControls } from '../../domain/guardrails/controls.js';
+import { controlsSchema } from '../../domain/guardrails/controls-schema.js';
 import { alertDeliverySchema } from '../../domain/incident/alert.js';
 import {
   describeIssues,
@@ -264,9 +265,25 @@ export function registerHandlers(ctx: ResponseContext): void {
   });
 
   // A control engaged somewhere reaches this response at once: interrupt what it now forbids.
-  setHandler(controlsChangedSignal, (controls: Controls) => {
-    if (controls.version <= ctx.controlsVersion) return;
-    ctx.controlsVersion = controls.version;
+  setHandler(controlsChangedSignal, (raw: unknown) => {
+    const parsed = controlsSchema.safeParse(raw);
+    if (!parsed.success) {
+      audit.record('input.rejected', {
+        actor: signalActor(raw),
+        summary: `Malformed controls broadcast refused: ${describeIssues(parsed.error)}`,
+      });
+      return;
+    }
+    const controls = parsed.data;
+    // Anyone with Temporal access can send this signal, so its version cannot be trusted: a
+    // forged high one would make the response ignore every real broadcast after it. Stopping
+    // is open, so any well-formed broadcast may interrupt; the version only wakes rechecks,
+    // which read the real controls through an activity.
+    if (patched('controls-broadcast-untrusted-version')) ctx.controlsVersion += 1;
+    else {
+      if (controls.version <= ctx.controlsVersion) return;
+      ctx.controlsVersion = controls.version;
+    }
     const step = ctx.running && ctx.stepSpec(ctx.running.stepId);
     if (!step) return;
     const verdict = evaluateControls(controls, ctx.factsFor(step), Date.now());
