@@ -13,6 +13,7 @@ import { controlSuite } from './suites/control.js';
 import { guardrailsSuite } from './suites/guardrails.js';
 import { intakeSuite } from './suites/intake.js';
 import { responseSuite } from './suites/response.js';
+import { scaleSuite } from './suites/scale.js';
 
 const SUITES: Record<string, BenchSuite> = {
   response: responseSuite,
@@ -22,6 +23,7 @@ const SUITES: Record<string, BenchSuite> = {
   guardrails: guardrailsSuite,
   channels: channelsSuite,
   console: consoleSuite,
+  scale: scaleSuite,
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { iterations: { type: 'string' } } });

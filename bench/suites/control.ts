@@ -10,7 +10,7 @@ import { percentile, report } from '../metrics.js';
  * - opt-out -> mitigation stopped: from sending the opt-out to the target seeing the in-flight
  *   HTTP request aborted;
  * - decision API -> workflow acknowledged, beside a raw `executeUpdate` of the same update on
- *   the same server (the gateway's own overhead).
+ *   the same server (the gateway's own overhead), as the median of per-round ratios.
  */
 export const controlSuite: BenchSuite = {
   description: 'opt-out-to-halt latency, and decision API latency vs a raw executeUpdate',
@@ -41,22 +41,20 @@ export const controlSuite: BenchSuite = {
         };
         const timeRaw = async () => {
           const t = performance.now();
-          await h.client.workflow.getHandle(`incident-${b}`).executeUpdate(decideUpdate, {
-            args: [
-              {
-                approvalId: pb.id,
-                decision: 'approve',
-                reason: 'benchmark',
-                actor: {
-                  ...PEOPLE.bob,
-                  roles: [...PEOPLE.bob.roles],
-                  groups: [...PEOPLE.bob.groups],
-                  teams: [],
-                  channel: 'api',
-                },
-              },
-            ],
-          });
+          const workflowId = `incident-${b}`;
+          const actor = {
+            ...PEOPLE.bob,
+            roles: [...PEOPLE.bob.roles],
+            groups: [...PEOPLE.bob.groups],
+            teams: [],
+            channel: 'api' as const,
+          };
+          const input = { approvalId: pb.id, decision: 'approve' as const, reason: 'benchmark', actor };
+          // Signed as the gateway signs (the workflow refuses an unsigned approval); no HTTP, no auth.
+          const attestation = h.signer.attest(actor, workflowId, decideUpdate.name, input);
+          await h.client.workflow
+            .getHandle(workflowId)
+            .executeUpdate(decideUpdate, { args: [{ ...input, attestation } as typeof input] });
           raw.push(performance.now() - t);
         };
         if (useApiFirst) {
@@ -93,6 +91,15 @@ export const controlSuite: BenchSuite = {
     report('optout_halt_p99_ms', percentile(halts, 99), 'ms', { runs: halts.length, target: 500 });
     report('decision_api_p50_ms', percentile(viaApi, 50), 'ms', { runs: viaApi.length });
     report('raw_update_p50_ms', percentile(raw, 50), 'ms', { runs: raw.length });
-    report('decision_vs_raw_update_ratio', percentile(viaApi, 50) / percentile(raw, 50), 'ratio', { target: 1.3 });
+    // Each round times both sides back to back (order alternating), so a round's ratio compares
+    // like with like; the median of those ratios is steadier than a ratio of two medians, which
+    // swung 1.06-1.41 between runs on one machine as the server's load drifted.
+    const ratios = viaApi.map((api, i) => api / raw[i]!);
+    report('decision_vs_raw_update_ratio', percentile(ratios, 50), 'ratio', {
+      rounds: ratios.length,
+      p10: Number(percentile(ratios, 10).toFixed(3)),
+      p90: Number(percentile(ratios, 90).toFixed(3)),
+      target: 1.2,
+    });
   },
 };

@@ -17,6 +17,21 @@ import { startTargetServer, type TargetServer } from '../support/target-server.j
 const fixture = (name: string) => JSON.parse(fs.readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
 const SIGNING_SECRET = 'test-signing-secret';
 const PAGERDUTY_SECRET = 'test-pagerduty-secret';
+const SIGNING_PRINCIPALS = [
+  {
+    id: 'ci-monitor',
+    name: 'CI monitor',
+    roles: ['alert-source'],
+    signing: { scheme: 'interlock-v1', secretEnv: 'CI_MONITOR_SECRET' },
+  },
+  {
+    id: 'pagerduty',
+    name: 'PagerDuty',
+    roles: ['alert-source'],
+    signing: { scheme: 'pagerduty-v1', secretEnv: 'PAGERDUTY_SECRET' },
+  },
+];
+const SIGNING_ENV = { CI_MONITOR_SECRET: SIGNING_SECRET, PAGERDUTY_SECRET };
 
 let target: TargetServer;
 let h: Harness;
@@ -32,21 +47,8 @@ beforeAll(async () => {
         'id: flapping\nonResolved: close\n',
       ),
     },
-    extraPrincipals: [
-      {
-        id: 'ci-monitor',
-        name: 'CI monitor',
-        roles: ['alert-source'],
-        signing: { scheme: 'interlock-v1', secretEnv: 'CI_MONITOR_SECRET' },
-      },
-      {
-        id: 'pagerduty',
-        name: 'PagerDuty',
-        roles: ['alert-source'],
-        signing: { scheme: 'pagerduty-v1', secretEnv: 'PAGERDUTY_SECRET' },
-      },
-    ],
-    env: { CI_MONITOR_SECRET: SIGNING_SECRET, PAGERDUTY_SECRET },
+    extraPrincipals: SIGNING_PRINCIPALS,
+    env: SIGNING_ENV,
   });
   r = responses(h);
 });
@@ -225,6 +227,27 @@ describe('signed deliveries (X-Interlock-Signature)', () => {
     expect(first.status).toBe(202);
     const replay = await postRaw('/v1/alerts/generic', raw, headers);
     expect(replay).toMatchObject({ status: 401, body: { error: { message: expect.stringContaining('replay') } } });
+  });
+
+  it('a replay sent to another gateway (its own replay cache) is recorded as a duplicate, not a new alert', async () => {
+    // A second gateway, with the same principals, in front of the same Temporal.
+    const other = await startHarness({ playbooks: {}, extraPrincipals: SIGNING_PRINCIPALS, env: SIGNING_ENV });
+    try {
+      const raw = body();
+      const headers = {
+        'content-type': 'application/json',
+        'x-interlock-source': 'ci-monitor',
+        'x-interlock-signature': signInterlockV1(SIGNING_SECRET, raw, now()),
+      };
+      const first = await postRaw('/v1/alerts/generic', raw, headers);
+      expect(first.status).toBe(202);
+      const elsewhere = await fetch(`${other.baseUrl}/v1/alerts/generic`, { method: 'POST', headers, body: raw });
+      expect(elsewhere.status).toBe(202); // that gateway has not seen the signature
+      const s = await r.until(first.body.incidentId, (x) => x.duplicateDeliveries === 1);
+      expect(s.deliveries).toBe(1);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('refuses a stale timestamp, a wrong secret, an unknown source, and a malformed header', async () => {

@@ -10,6 +10,12 @@ declare module 'express-serve-static-core' {
     actor?: Actor;
     /** The exact bytes received, kept for signature checks. */
     rawBody?: Buffer;
+    /**
+     * For a body signed with interlock-v1: an ID of this exact signed delivery. The replay cache
+     * is per gateway; this ID makes the response itself record the delivery once, so a replay
+     * sent to another gateway within the tolerance is counted as a duplicate, not a new alert.
+     */
+    signedDeliveryId?: string;
   }
 }
 
@@ -86,6 +92,7 @@ export function authenticateAlertSource(
         const outcome = verifyInterlockV1(interlock, source.secret, raw, Date.now(), options.toleranceSeconds, replays);
         if (outcome.ok) {
           req.actor = actorFor(source.principal, undefined);
+          req.signedDeliveryId = `sig-${interlock.match(/v1=([0-9a-f]{40})/i)?.[1] ?? ''}`;
           return next();
         }
         failure = outcome.reason;

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { IncidentIntake } from '../../clients/temporal/incident-intake.js';
 import type { AlertDelivery } from '../../domain/incident/alert.js';
 import {
@@ -35,14 +35,22 @@ import { parseOr400 } from '../validate.js';
  */
 export function alertRoutes(mount: Mount, intake: IncidentIntake, metrics: GatewayMetrics) {
   async function ingest(
+    req: Request,
     res: Response,
     source: AlertSource,
     key: string,
     dryRun: string | undefined,
     toDelivery: (incidentId: string) => AlertDelivery,
   ) {
+    // A signed delivery without its own ID is identified by its signature (see middleware.ts).
+    const identified = (id: string) => {
+      const delivery = toDelivery(id);
+      return delivery.deliveryId || !req.signedDeliveryId
+        ? delivery
+        : { ...delivery, deliveryId: req.signedDeliveryId };
+    };
     const out = await withDeadline(
-      intake.deliver(incidentIdFor(source, key), toDelivery, { dryRun: dryRun === 'true' }),
+      intake.deliver(incidentIdFor(source, key), identified, { dryRun: dryRun === 'true' }),
     );
     metrics.alerts.inc({ source });
     // Recorded only: the request is complete, nothing was started to act on it.
@@ -77,7 +85,7 @@ export function alertRoutes(mount: Mount, intake: IncidentIntake, metrics: Gatew
   mount(ROUTES.alertmanager, async (req, res) => {
     const body = parseOr400(alertmanagerWebhookSchema, req.body, 'Alertmanager webhook');
     const { dryRun } = parseOr400(queries.intake, req.query, 'query string');
-    await ingest(res, 'alertmanager', alertmanagerIncidentKey(body), dryRun, (id) =>
+    await ingest(req, res, 'alertmanager', alertmanagerIncidentKey(body), dryRun, (id) =>
       normalizeAlertmanager(body, id, new Date()),
     );
   });
@@ -85,7 +93,7 @@ export function alertRoutes(mount: Mount, intake: IncidentIntake, metrics: Gatew
   mount(ROUTES.grafana, async (req, res) => {
     const body = parseOr400(grafanaWebhookSchema, req.body, 'Grafana webhook');
     const { dryRun } = parseOr400(queries.intake, req.query, 'query string');
-    await ingest(res, 'grafana', body.groupKey, dryRun, (id) => normalizeGrafana(body, id, new Date()));
+    await ingest(req, res, 'grafana', body.groupKey, dryRun, (id) => normalizeGrafana(body, id, new Date()));
   });
 
   mount(ROUTES.pagerduty, async (req, res) => {
@@ -97,7 +105,7 @@ export function alertRoutes(mount: Mount, intake: IncidentIntake, metrics: Gatew
       res.status(202).json({ ignored: true, eventType: body.event.event_type });
       return;
     }
-    await ingest(res, 'pagerduty', pagerDutyIncidentKey(body), dryRun, (id) =>
+    await ingest(req, res, 'pagerduty', pagerDutyIncidentKey(body), dryRun, (id) =>
       normalizePagerDuty(body, id, new Date()),
     );
   });
@@ -105,6 +113,6 @@ export function alertRoutes(mount: Mount, intake: IncidentIntake, metrics: Gatew
   mount(ROUTES.generic, async (req, res) => {
     const body = parseOr400(genericAlertSchema, req.body, 'alert');
     const { dryRun } = parseOr400(queries.intake, req.query, 'query string');
-    await ingest(res, 'generic', genericIncidentKey(body), dryRun, (id) => normalizeGeneric(body, id, new Date()));
+    await ingest(req, res, 'generic', genericIncidentKey(body), dryRun, (id) => normalizeGeneric(body, id, new Date()));
   });
 }
