@@ -1,10 +1,10 @@
 /**
- * `npm run bench -- <suite> [<suite> ...] [--iterations N]`
+ * `npm run bench -- <suite> [<suite> ...] [--iterations N] [--profile test|cluster-test]`
  * Starts (or reuses) the test stack exactly as `npm test` does, runs the suites, and prints each
  * figure as one JSON line. Progress goes to stderr so stdout stays machine-readable.
  */
 import { parseArgs } from 'node:util';
-import { ensureStack, StackError } from '../scripts/stack/index.js';
+import { ensureStack, PROFILES, StackError, type StackProfile } from '../scripts/stack/index.js';
 import type { BenchSuite } from './context.js';
 import { auditSuite } from './suites/audit.js';
 import { channelsSuite } from './suites/channels.js';
@@ -26,7 +26,10 @@ const SUITES: Record<string, BenchSuite> = {
   scale: scaleSuite,
 };
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { iterations: { type: 'string' } } });
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { iterations: { type: 'string' }, profile: { type: 'string', default: 'test' } },
+});
 const unknown = positionals.filter((s) => !(s in SUITES));
 if (positionals.length === 0 || unknown.length > 0) {
   if (unknown.length) console.error(`Unknown suite(s): ${unknown.join(', ')}`);
@@ -43,7 +46,12 @@ if (iterations !== undefined && (!Number.isInteger(iterations) || iterations < 1
   process.exit(2);
 }
 
-const stack = await ensureStack('test', (msg) => console.error(`[stack] ${msg}`)).catch((err: unknown) => {
+const profile = values.profile as StackProfile['name'];
+if (!(profile in PROFILES)) {
+  console.error(`--profile must be one of ${Object.keys(PROFILES).join(', ')}`);
+  process.exit(2);
+}
+const stack = await ensureStack(profile, (msg) => console.error(`[stack] ${msg}`)).catch((err: unknown) => {
   console.error(err instanceof StackError ? `bench: ${err.message}` : err);
   process.exit(1);
 });
