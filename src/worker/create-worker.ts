@@ -1,9 +1,15 @@
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import type { Tracing } from '../clients/telemetry/tracing.js';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { createRetentionActivities } from '../activities/retention.js';
 import type { AuditRetention } from '../clients/opensearch/audit-retention.js';
-import { bundlerOptions, workflowsPath } from './workflow-bundle.js';
+import { bundlerOptions, tracingWorkflowModules, workflowsPath } from './workflow-bundle.js';
 
 export interface IncidentWorkerOptions {
   connection: NativeConnection;
@@ -17,6 +23,8 @@ export interface IncidentWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** The payload codec (encryption), when configured: the worker's clients must use the same. */
   dataConverter?: DataConverter;
+  /** OpenTelemetry (src/clients/telemetry/tracing.ts); a prebuilt bundle must include tracingWorkflowModules. */
+  tracing?: Tracing;
 }
 
 export async function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
@@ -36,5 +44,27 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
       ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions }
       : {}),
     defaultHeartbeatThrottleInterval: '200ms',
+    ...(options.tracing ? tracingOptions(options.tracing, !options.workflowBundlePath) : {}),
   });
+}
+
+/**
+ * Workflow spans are made inside the sandbox and leave it through the `exporter` sink (sinks are
+ * not called on replay, so a replayed response exports nothing twice); activity spans continue
+ * the context the workflow put in the activity's headers.
+ */
+function tracingOptions(tracing: Tracing, bundleHere: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  return {
+    interceptors: {
+      // A prebuilt bundle already holds them (the SDK would warn and ignore them).
+      ...(bundleHere ? { workflowModules: tracingWorkflowModules } : {}),
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+  };
 }

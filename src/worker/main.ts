@@ -23,6 +23,9 @@ import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload
 import { createIncidentWorker } from './create-worker.js';
 import { sdkLogger } from './sdk-logger.js';
 import { emailFromConfig } from './email.js';
+import { sdkMetricsAddress, sdkMetricsOptions, sdkMetricsReader } from './sdk-metrics.js';
+import { watchPendingApprovals } from './pending-approvals.js';
+import { startTracing, tracingClientInterceptors } from '../clients/telemetry/tracing.js';
 
 const config = loadConfigOrExit(workerEnvSchema);
 const log = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
@@ -33,8 +36,18 @@ log.info(
   { secrets: secrets.description, payloadCodec: Boolean(codec.dataConverter) },
   'secrets and payload encryption',
 );
-// Before any connection: the SDK's own messages go through the same logger.
-Runtime.install({ logger: sdkLogger(log.child({ component: 'temporal-sdk' })) });
+// Before any connection: the SDK's own messages go through the same logger, and its metrics
+// (with the workflows' counters) to a Prometheus exporter the status server serves from.
+const sdkMetricsBind = config.WORKER_HTTP_PORT
+  ? await sdkMetricsAddress(config.WORKER_SDK_METRICS_ADDRESS)
+  : config.WORKER_SDK_METRICS_ADDRESS;
+Runtime.install({
+  logger: sdkLogger(log.child({ component: 'temporal-sdk' })),
+  ...(sdkMetricsBind ? { telemetryOptions: { metrics: sdkMetricsOptions(sdkMetricsBind) } } : {}),
+});
+// Before any client exists: the client and activity interceptors use this provider.
+const tracing = startTracing(config, 'interlock-worker');
+log.info({ traces: tracing?.url ?? 'off (OTEL_EXPORTER_OTLP_ENDPOINT unset)' }, 'tracing');
 
 // Broken playbooks, policy or guardrails stop the worker with every problem (file, field, line);
 // once running, a broken edit is refused and the last good version stays in service.
@@ -85,13 +98,16 @@ log.info({ email: email ? 'on' : 'off (SMTP_URL unset)' }, 'email channel');
 const connection = await NativeConnection.connect(temporalOptions);
 // Activities read and broadcast the guardrails through an ordinary client.
 const clientConnection = await Connection.connect(temporalOptions);
-const guardrails = createGuardrailsClient(
-  new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, ...codec }),
-  {
-    workflowId: config.GUARDRAILS_WORKFLOW_ID,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-  },
-);
+const client = new Client({
+  connection: clientConnection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  ...codec,
+  ...tracingClientInterceptors(tracing),
+});
+const guardrails = createGuardrailsClient(client, {
+  workflowId: config.GUARDRAILS_WORKFLOW_ID,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+});
 const worker = await createIncidentWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
@@ -117,6 +133,7 @@ const worker = await createIncidentWorker({
     },
   },
   retention: createAuditRetention(opensearch, config.AUDIT_INDEX_PREFIX),
+  tracing,
 });
 log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');
 // Start the control workflow (or hand the running one the current standing rules).
@@ -125,24 +142,37 @@ await guardrails.ensureRunning(files.guardrails.current());
 files.watch(config.CONFIG_CHECK_SECONDS, (rules) => {
   guardrails.ensureRunning(rules).catch((err: Error) => log.error({ err }, 'standing rules not delivered'));
 });
-const retention = await ensureRetentionSchedule(
-  new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, ...codec }),
-  {
-    scheduleId: config.AUDIT_RETENTION_SCHEDULE_ID,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    retentionMonths: config.AUDIT_RETENTION_MONTHS,
-    cron: config.AUDIT_RETENTION_CRON,
-  },
-);
+const retention = await ensureRetentionSchedule(client, {
+  scheduleId: config.AUDIT_RETENTION_SCHEDULE_ID,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  retentionMonths: config.AUDIT_RETENTION_MONTHS,
+  cron: config.AUDIT_RETENTION_CRON,
+});
 log.info({ retentionMonths: config.AUDIT_RETENTION_MONTHS ?? 'forever', schedule: retention }, 'audit retention');
-const status = createStatusServer({ health: files.health, running: () => worker.getState() === 'RUNNING' });
+const status = createStatusServer({
+  health: files.health,
+  running: () => worker.getState() === 'RUNNING',
+  sdkMetrics: sdkMetricsBind ? sdkMetricsReader(sdkMetricsBind) : undefined,
+});
+const pendingApprovals =
+  config.WORKER_HTTP_PORT && config.PENDING_APPROVALS_POLL_SECONDS > 0
+    ? watchPendingApprovals({
+        client,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        registry: status.registry,
+        intervalMs: config.PENDING_APPROVALS_POLL_SECONDS * 1000,
+        log,
+      })
+    : undefined;
 if (config.WORKER_HTTP_PORT)
   log.info(
-    { url: await status.listen(config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST) },
+    { url: await status.listen(config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST), sdkMetrics: sdkMetricsBind },
     'worker metrics and readiness',
   );
 // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
 await worker.run();
+pendingApprovals?.stop();
 await status.close();
+await tracing?.shutdown();
 await clientConnection.close();
 await connection.close();

@@ -17,3 +17,12 @@ export const webpackConfigHook: WebpackConfigHook = (config) => ({
   resolve: { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } },
 });
 export const bundlerOptions = { webpackConfigHook };
+
+/**
+ * The workflow side of tracing (a span per run, signal, update and scheduled activity, their
+ * context carried in activity headers). Bundled into the workflow code, so only when tracing is
+ * on: a prebuilt bundle must be built with it (bundleWorkflowCode's workflowInterceptorModules).
+ */
+export const tracingWorkflowModules = [
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+];

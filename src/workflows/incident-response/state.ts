@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { CancellationScope } from '@temporalio/workflow';
 import { patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { IncidentResponseInput } from '../../contracts/incident-response.js';
@@ -80,6 +81,8 @@ export class ResponseContext {
   readonly nonces = new NonceMemory();
   /** The newest controls broadcast to this response (the check before scheduling reads them fresh). */
   controlsVersion = 0;
+  /** The trace context of the decision that settled each approval (decision-trace.ts; memory only). */
+  readonly decisionTraces = new Map<string, Context>();
 
   constructor(readonly input: IncidentResponseInput) {
     const { workflowId, firstExecutionRunId } = workflowInfo();
