@@ -8,7 +8,6 @@ import { createAuditRetention } from '../clients/opensearch/audit-retention.js';
 import { temporalConnectionOptions } from '../clients/temporal/connection.js';
 import { ensureRetentionSchedule } from '../clients/temporal/retention-schedule.js';
 import { loadConfigFiles } from './config-files.js';
-import { createStatusServer } from './status-server.js';
 import { createGuardrailsClient } from '../clients/temporal/guardrails-client.js';
 import { Client, Connection } from '@temporalio/client';
 import { createAuditStore } from '../clients/opensearch/audit-store.js';
@@ -23,8 +22,8 @@ import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload
 import { createIncidentWorker } from './create-worker.js';
 import { sdkLogger } from './sdk-logger.js';
 import { emailFromConfig } from './email.js';
-import { sdkMetricsAddress, sdkMetricsOptions, sdkMetricsReader } from './sdk-metrics.js';
-import { watchPendingApprovals } from './pending-approvals.js';
+import { sdkMetricsAddress, sdkMetricsOptions } from './sdk-metrics.js';
+import { createMetricsEndpoint } from './metrics-endpoint.js';
 import { startTracing, tracingClientInterceptors } from '../clients/telemetry/tracing.js';
 
 const config = loadConfigOrExit(workerEnvSchema);
@@ -149,30 +148,26 @@ const retention = await ensureRetentionSchedule(client, {
   cron: config.AUDIT_RETENTION_CRON,
 });
 log.info({ retentionMonths: config.AUDIT_RETENTION_MONTHS ?? 'forever', schedule: retention }, 'audit retention');
-const status = createStatusServer({
+// Only with the endpoint on: nothing else reads the pending-approval gauges.
+const metrics = createMetricsEndpoint({
   health: files.health,
   running: () => worker.getState() === 'RUNNING',
-  sdkMetrics: sdkMetricsBind ? sdkMetricsReader(sdkMetricsBind) : undefined,
+  sdkMetricsAddress: sdkMetricsBind,
+  pendingApprovals: {
+    client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    intervalMs: config.WORKER_HTTP_PORT ? config.PENDING_APPROVALS_POLL_SECONDS * 1000 : 0,
+  },
+  log,
 });
-const pendingApprovals =
-  config.WORKER_HTTP_PORT && config.PENDING_APPROVALS_POLL_SECONDS > 0
-    ? watchPendingApprovals({
-        client,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        registry: status.registry,
-        intervalMs: config.PENDING_APPROVALS_POLL_SECONDS * 1000,
-        log,
-      })
-    : undefined;
 if (config.WORKER_HTTP_PORT)
   log.info(
-    { url: await status.listen(config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST), sdkMetrics: sdkMetricsBind },
+    { url: await metrics.listen(config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST), sdkMetrics: sdkMetricsBind },
     'worker metrics and readiness',
   );
 // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
 await worker.run();
-pendingApprovals?.stop();
-await status.close();
+await metrics.close();
 await tracing?.shutdown();
 await clientConnection.close();
 await connection.close();

@@ -32,24 +32,25 @@ export function watchPendingApprovals(options: {
   log: Logger;
 }) {
   const { client, taskQueue, registry, log } = options;
-  const labels = { task_queue: taskQueue };
+  // `taskQueue`, as the SDK tags the workflows' counters: one dashboard variable for all of Interlock's.
+  const labels = { taskQueue };
   let oldest: number | undefined;
   const pending = new Gauge({
     name: PENDING_APPROVAL_METRICS.pending,
     help: 'Responses waiting for an approval decision (visibility: AwaitingApproval), cluster-wide for the task queue',
-    labelNames: ['task_queue'],
+    labelNames: ['taskQueue'],
     registers: [registry],
   });
   const olderThan = new Gauge({
     name: PENDING_APPROVAL_METRICS.pendingOlderThan,
     help: 'Responses whose oldest open approval request is older than `seconds`',
-    labelNames: ['task_queue', 'seconds'],
+    labelNames: ['taskQueue', 'seconds'],
     registers: [registry],
   });
   new Gauge({
     name: PENDING_APPROVAL_METRICS.oldestAge,
     help: 'Age of the oldest open approval request (0 when none), as of now',
-    labelNames: ['task_queue'],
+    labelNames: ['taskQueue'],
     registers: [registry],
     collect() {
       // Computed at scrape time from the last poll, so the age keeps growing between polls.
@@ -59,7 +60,7 @@ export function watchPendingApprovals(options: {
   const observed = new Gauge({
     name: PENDING_APPROVAL_METRICS.lastObserved,
     help: 'When the pending-approval gauges were last read from visibility (unix seconds): alert if it stalls',
-    labelNames: ['task_queue'],
+    labelNames: ['taskQueue'],
     registers: [registry],
   });
 

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { MetricsExporterConfig } from '@temporalio/worker';
+import { RESPONSE_METRICS } from '../contracts/metrics.js';
 
 /**
  * The Temporal SDK's own metrics (polls, task latencies, slots, sticky cache, activity and
@@ -15,6 +16,10 @@ export function sdkMetricsOptions(bindAddress: string): MetricsExporterConfig {
       // Prometheus conventions: counters end in `_total`, durations are seconds.
       countersTotalSuffix: true,
       useSecondsForDurations: true,
+      // The default buckets end at 10 s; people answer in minutes.
+      histogramBucketOverrides: {
+        [RESPONSE_METRICS.approvalWait]: [5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400],
+      },
     },
   };
 }
