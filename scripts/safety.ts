@@ -20,7 +20,7 @@ import {
   scenarioArbitrary,
   type InputTally,
 } from '../test/safety/scenario.js';
-import { webpackConfigHook, workflowsPath } from '../src/worker/workflow-bundle.js';
+import { webpackConfigHook, workflowsPath, workflowInterceptorModules } from '../src/worker/workflow-bundle.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +48,7 @@ const stack = await ensureStack('test', (m) => console.error(`[stack] ${m}`)).ca
 const { code } = await bundleWorkflowCode({
   workflowsPath,
   webpackConfigHook,
+  workflowInterceptorModules,
   logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
 });
 const bundlePath = path.join(os.tmpdir(), `interlock-safety-${process.pid}.js`);

@@ -5,11 +5,13 @@ import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
+import { Resource } from '@opentelemetry/resources';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Tracing } from '../clients/telemetry/tracing.js';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { createRetentionActivities } from '../activities/retention.js';
 import type { AuditRetention } from '../clients/opensearch/audit-retention.js';
-import { bundlerOptions, tracingWorkflowModules, workflowsPath } from './workflow-bundle.js';
+import { bundlerOptions, workflowInterceptorModules, workflowsPath } from './workflow-bundle.js';
 
 export interface IncidentWorkerOptions {
   connection: NativeConnection;
@@ -23,7 +25,7 @@ export interface IncidentWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** The payload codec (encryption), when configured: the worker's clients must use the same. */
   dataConverter?: DataConverter;
-  /** OpenTelemetry (src/clients/telemetry/tracing.ts); a prebuilt bundle must include tracingWorkflowModules. */
+  /** OpenTelemetry (src/clients/telemetry/tracing.ts); unset: no spans leave the worker. */
   tracing?: Tracing;
 }
 
@@ -44,27 +46,41 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
       ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions }
       : {}),
     defaultHeartbeatThrottleInterval: '200ms',
-    ...(options.tracing ? tracingOptions(options.tracing, !options.workflowBundlePath) : {}),
+    ...tracingOptions(options.tracing, !options.workflowBundlePath),
   });
 }
 
 /**
  * Workflow spans are made inside the sandbox and leave it through the `exporter` sink (sinks are
  * not called on replay, so a replayed response exports nothing twice); activity spans continue
- * the context the workflow put in the activity's headers.
+ * the context the workflow put in the activity's headers. The workflow interceptors and the sink
+ * are there with tracing off too: a run started traced stays traced on replay (its spans are then
+ * dropped here), so the worker's settings never change what a workflow does.
  */
-function tracingOptions(tracing: Tracing, bundleHere: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+function tracingOptions(
+  tracing: Tracing | undefined,
+  bundleHere: boolean,
+): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
   return {
     interceptors: {
       // A prebuilt bundle already holds them (the SDK would warn and ignore them).
-      ...(bundleHere ? { workflowModules: tracingWorkflowModules } : {}),
-      activity: [
-        (ctx) => ({
-          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
-          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-        }),
-      ],
+      ...(bundleHere ? { workflowModules: workflowInterceptorModules } : {}),
+      activity: tracing
+        ? [
+            (ctx) => ({
+              inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+              outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+            }),
+          ]
+        : [],
     },
-    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+    sinks: { exporter: workflowSpanSink(tracing) },
   };
+}
+
+/** Where workflow spans go: the tracing processor, or nowhere while tracing is off. */
+export function workflowSpanSink(tracing: Tracing | undefined) {
+  return tracing
+    ? makeWorkflowExporter(tracing.spanProcessor, tracing.resource)
+    : makeWorkflowExporter(new NoopSpanProcessor(), Resource.empty());
 }

@@ -19,10 +19,8 @@ export const webpackConfigHook: WebpackConfigHook = (config) => ({
 export const bundlerOptions = { webpackConfigHook };
 
 /**
- * The workflow side of tracing (a span per run, signal, update and scheduled activity, their
- * context carried in activity headers). Bundled into the workflow code, so only when tracing is
- * on: a prebuilt bundle must be built with it (bundleWorkflowCode's workflowInterceptorModules).
+ * The workflow interceptors every bundle holds, tracing on or off (OpenTelemetry, active only in
+ * runs that were started traced: see src/workflows/tracing-interceptors.ts for why). Workers,
+ * prebuilt test bundles and the replay test all bundle the same list.
  */
-export const tracingWorkflowModules = [
-  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
-];
+export const workflowInterceptorModules = [require.resolve('../workflows/tracing-interceptors.ts')];

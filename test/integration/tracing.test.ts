@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { workflowSpanSink } from '../../src/worker/create-worker.js';
 import { startTracing, type Tracing } from '../../src/clients/telemetry/tracing.js';
 import {
   alertmanagerWebhook,
@@ -91,5 +93,20 @@ describe('tracing', () => {
     expect(chain[0]!.attributes['http.response.status_code']).toBe(200);
     // The decision's span names the route, never the raw path (paths may carry tokens).
     expect(JSON.stringify(chain[0]!.attributes)).not.toContain(incidentId);
+
+    // A traced response stays replayable by a worker whose tracing is off (a restart without
+    // OTEL settings): the history, not the worker's configuration, says it is traced.
+    const history = await h.client.workflow.getHandle(`incident-${incidentId}`).fetchHistory();
+    const before = receiver.spans.length;
+    await Worker.runReplayHistory(
+      {
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        sinks: { exporter: workflowSpanSink(undefined) },
+      },
+      history,
+      `incident-${incidentId}`,
+    );
+    await tracing.forceFlush();
+    expect(receiver.spans.length).toBe(before);
   });
 });

@@ -7,7 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { ensureStack } from '../../scripts/stack/index.js';
 import { ensureTimeSkippingServer } from '../../scripts/stack/test-server.js';
 import { createAuditStore } from '../../src/clients/opensearch/audit-store.js';
-import { webpackConfigHook, workflowsPath } from '../../src/worker/workflow-bundle.js';
+import { webpackConfigHook, workflowInterceptorModules, workflowsPath } from '../../src/worker/workflow-bundle.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -42,7 +42,12 @@ export default async function setup(project: TestProject) {
     throw timeSkippingResult.reason;
   }
   const timeSkipping = timeSkippingResult.value;
-  const { code } = await bundleWorkflowCode({ workflowsPath, webpackConfigHook, logger: quietLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    webpackConfigHook,
+    workflowInterceptorModules,
+    logger: quietLogger,
+  });
   const bundlePath = path.join(os.tmpdir(), `interlock-workflows-${process.pid}.js`);
   fs.writeFileSync(bundlePath, code);
   await createAuditStore(new OpenSearchClient({ node: stack.opensearch.url }), AUDIT_INDEX_PREFIX).installTemplate();

@@ -170,8 +170,7 @@ export interface InterlockOptions {
   console?: boolean;
   /**
    * OpenTelemetry as the worker and gateway run it (src/clients/telemetry/tracing.ts): client
-   * interceptors, request spans, workflow and activity interceptors. The worker then bundles
-   * its workflows itself, with the tracing interceptors (the shared bundle has none).
+   * interceptors, request spans, the workflow span sink and activity interceptors.
    */
   tracing?: Tracing;
 }
@@ -287,7 +286,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     },
     retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
-    workflowBundlePath: options.tracing ? undefined : stack.workflowBundlePath,
+    workflowBundlePath: stack.workflowBundlePath,
     tracing: options.tracing,
   });
   const workerRun = worker.run();
