@@ -20,7 +20,12 @@ import {
   scenarioArbitrary,
   type InputTally,
 } from '../test/safety/scenario.js';
-import { payloadConverterPath, webpackConfigHook, workflowsPath } from '../src/worker/workflow-bundle.js';
+import {
+  payloadConverterPath,
+  webpackConfigHook,
+  workflowsPath,
+  workflowInterceptorModules,
+} from '../src/worker/workflow-bundle.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +54,7 @@ const { code } = await bundleWorkflowCode({
   workflowsPath,
   webpackConfigHook,
   payloadConverterPath,
+  workflowInterceptorModules,
   logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
 });
 const bundlePath = path.join(os.tmpdir(), `interlock-safety-${process.pid}.js`);

@@ -3,10 +3,11 @@ import path from 'node:path';
 import { SearchAttributeType } from '@temporalio/common';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/contracts/search-attributes.js';
 
-const CLI_TYPE: Record<string, 'Keyword' | 'Bool' | 'Text'> = {
+const CLI_TYPE: Record<string, 'Keyword' | 'Bool' | 'Text' | 'Datetime'> = {
   [SearchAttributeType.KEYWORD]: 'Keyword',
   [SearchAttributeType.BOOL]: 'Bool',
   [SearchAttributeType.TEXT]: 'Text',
+  [SearchAttributeType.DATETIME]: 'Datetime',
 };
 
 /**
@@ -66,7 +67,7 @@ export function cacheDir(): string {
  * The custom search attributes to register, in the Temporal CLI's words, derived from the one
  * list the workflow upserts (src/contracts/search-attributes.ts).
  */
-export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Bool' | 'Text'> = Object.fromEntries(
+export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Bool' | 'Text' | 'Datetime'> = Object.fromEntries(
   SEARCH_ATTRIBUTE_KEYS.map((key) => {
     const type = CLI_TYPE[key.type];
     if (!type) throw new Error(`search attribute ${key.name}: type ${key.type} has no CLI name here`);

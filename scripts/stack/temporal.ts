@@ -121,6 +121,7 @@ const INDEXED_VALUE_TYPE: Record<string, number> = {
   Keyword: proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   Bool: proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
   Text: proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  Datetime: proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 };
 
 /** Idempotent: registers only the attributes the namespace lacks (a reused server may have none). */

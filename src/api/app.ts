@@ -11,6 +11,7 @@ import { authenticate, authenticateAlertSource, requireRole } from './auth/middl
 import type { PrincipalDirectory } from './auth/principals.js';
 import { errorHandler, HttpError } from './errors.js';
 import { createMetrics } from './metrics.js';
+import { tracingMiddleware } from './tracing.js';
 import { createMount } from './mount.js';
 import { alertRoutes } from './routes/alerts.js';
 import { createIncidentIntake } from '../clients/temporal/incident-intake.js';
@@ -71,6 +72,8 @@ export interface GatewayDependencies {
   signIn?: BrowserSignIn;
   /** The web console (/console): browser sessions, and whether an API token may start one. */
   console?: { sessions: Sessions; tokenSignIn: boolean };
+  /** A span per request (OpenTelemetry); the client must carry the tracing interceptor too. */
+  tracing?: boolean;
 }
 
 /**
@@ -82,6 +85,8 @@ export function createApp(deps: GatewayDependencies) {
   const metrics = createMetrics();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // First: the request's span is the parent of everything it does (Temporal calls included).
+  if (deps.tracing) app.use(tracingMiddleware());
   app.use(helmet());
   app.use(metrics.middleware);
   // Keep the exact bytes: signed alert deliveries are verified over them, not over re-serialized JSON.

@@ -14,9 +14,13 @@ import { sessionSecretSetting, signInSettings } from './auth/sign-in-settings.js
 import { createSessions } from './auth/sessions.js';
 import { PrincipalDirectory } from './auth/principals.js';
 import { createEmailTokenStore } from '../clients/opensearch/email-tokens.js';
+import { startTracing, tracingClientInterceptors } from '../clients/telemetry/tracing.js';
 
 const config = loadConfigOrExit(gatewayEnvSchema);
 const log = createLogger({ level: config.LOG_LEVEL, name: 'gateway' });
+// Before the client exists: its interceptor and the request spans use this provider.
+const tracing = startTracing(config, 'interlock-gateway');
+log.info({ traces: tracing?.url ?? 'off (OTEL_EXPORTER_OTLP_ENDPOINT unset)' }, 'tracing');
 const payloadCodec = config.PAYLOAD_CODEC_KEYS && createEncryptionCodec(config.PAYLOAD_CODEC_KEYS);
 
 // Files first: a broken principals file stops the gateway before it connects to anything.
@@ -45,7 +49,12 @@ const signer = config.DECISION_SIGNING_KEY_FILE
 // One Temporal client per process: it multiplexes every request over one connection.
 // TLS, mTLS or an API key as configured; a half-configured setup stops here, naming the variables.
 const connection = await Connection.connect(orExit(() => temporalConnectionOptions(config)));
-const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...codecOptions(payloadCodec) });
+const client = new Client({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  ...codecOptions(payloadCodec),
+  ...tracingClientInterceptors(tracing),
+});
 const opensearch = orExit(() => createOpenSearchClient(config));
 const audit = createAuditStore(opensearch, config.AUDIT_INDEX_PREFIX, { macKeys: config.AUDIT_MAC_KEYS });
 const app = createApp({
@@ -84,6 +93,7 @@ const app = createApp({
     tokens: createEmailTokenStore(opensearch, config.AUDIT_INDEX_PREFIX),
     signInTiers: config.EMAIL_SIGNIN_TIERS,
   },
+  tracing: Boolean(tracing),
 });
 
 const server = app.listen(config.PORT, config.HOST, () => {
@@ -97,7 +107,13 @@ server.headersTimeout = 10_000;
 const shutdown = () => {
   log.info('shutting down: finishing in-flight requests');
   // Stop accepting, let in-flight requests finish, then drop idle keep-alive sockets.
-  server.close(() => void connection.close().then(() => process.exit(0)));
+  server.close(
+    () =>
+      void connection
+        .close()
+        .then(() => tracing?.shutdown())
+        .then(() => process.exit(0)),
+  );
   server.closeIdleConnections();
   setTimeout(() => process.exit(1), 20_000).unref();
 };

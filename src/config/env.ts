@@ -27,7 +27,31 @@ const shared = {
   PRINCIPALS_FILE: z.string().min(1).default('config/principals.dev.yaml'),
   ...connectionEnv(),
   ...slackEnv(),
+  ...tracingEnv(),
 };
+
+/**
+ * OpenTelemetry tracing, by the standard variables (so an operator's usual settings work): on when
+ * an OTLP endpoint is set, off otherwise. Spans go out as OTLP/HTTP with JSON bodies, so a
+ * protocol other than http/json is refused here rather than silently ignored.
+ */
+function tracingEnv() {
+  const endpoint = z.url({
+    protocol: /^https?$/,
+    error: 'an http:// or https:// URL (OTLP/HTTP, e.g. http://collector:4318)',
+  });
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: endpoint.optional(),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint.optional(),
+    OTEL_EXPORTER_OTLP_PROTOCOL: z
+      .literal('http/json', {
+        error:
+          'only http/json is supported (Interlock sends OTLP/HTTP with JSON bodies; grpc and http/protobuf are not installed)',
+      })
+      .optional(),
+    OTEL_SERVICE_NAME: z.string().min(1).max(200).optional(),
+  };
+}
 
 /** The Slack app (bot token: the worker posts, the gateway opens modals; signing secret: the gateway). */
 function slackEnv() {
@@ -117,9 +141,19 @@ export const workerEnvSchema = z.object({
   AUDIT_RETENTION_SCHEDULE_ID: z.string().min(1).default('interlock-audit-retention'),
   /** When retention runs (cron, UTC). */
   AUDIT_RETENTION_CRON: z.string().min(1).default('17 3 * * *'),
-  /** The worker's own HTTP endpoint (/metrics, /readyz): configuration problems show there. */
+  /** The worker's own HTTP endpoint (/metrics, /readyz; 0: off): configuration problems and every metric show there. */
   WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /**
+   * Where the Temporal SDK's own Prometheus exporter binds (host:port); /metrics above serves its
+   * text too. Unset: a free loopback port. Set it only to scrape the SDK directly.
+   */
+  WORKER_SDK_METRICS_ADDRESS: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { error: 'host:port, e.g. 127.0.0.1:9465' })
+    .optional(),
+  /** How often the pending-approval gauges are read from Temporal's visibility store (0: off). */
+  PENDING_APPROVALS_POLL_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   /** How often the worker looks for edited playbooks, policy and guardrails files. */
   CONFIG_CHECK_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
   /** Approval mail: the SMTP server (smtp://host:port, smtps://user:pass@host:port); unset: no email. */

@@ -12,6 +12,8 @@ export const EnvironmentKey = defineSearchAttributeKey('Environment', SearchAttr
 export const SeverityKey = defineSearchAttributeKey('Severity', SearchAttributeType.KEYWORD);
 export const ResponsePhaseKey = defineSearchAttributeKey('ResponsePhase', SearchAttributeType.KEYWORD);
 export const AwaitingApprovalKey = defineSearchAttributeKey('AwaitingApproval', SearchAttributeType.BOOL);
+/** When the oldest approval request still open was made; unset when none is open. */
+export const ApprovalPendingSinceKey = defineSearchAttributeKey('ApprovalPendingSince', SearchAttributeType.DATETIME);
 
 export const SEARCH_ATTRIBUTE_KEYS = [
   IncidentIdKey,
@@ -20,4 +22,5 @@ export const SEARCH_ATTRIBUTE_KEYS = [
   SeverityKey,
   ResponsePhaseKey,
   AwaitingApprovalKey,
+  ApprovalPendingSinceKey,
 ] as const;

@@ -1,9 +1,17 @@
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import { Resource } from '@opentelemetry/resources';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Tracing } from '../clients/telemetry/tracing.js';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { createRetentionActivities } from '../activities/retention.js';
 import type { AuditRetention } from '../clients/opensearch/audit-retention.js';
-import { bundlerOptions, payloadConverterPath, workflowsPath } from './workflow-bundle.js';
+import { bundlerOptions, payloadConverterPath, workflowInterceptorModules, workflowsPath } from './workflow-bundle.js';
 
 export interface IncidentWorkerOptions {
   connection: NativeConnection;
@@ -17,6 +25,8 @@ export interface IncidentWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** The payload codec (encryption), when configured: the worker's clients must use the same. */
   dataConverter?: DataConverter;
+  /** OpenTelemetry (src/clients/telemetry/tracing.ts); unset: no spans leave the worker. */
+  tracing?: Tracing;
 }
 
 export async function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
@@ -37,5 +47,41 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
       ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions }
       : {}),
     defaultHeartbeatThrottleInterval: '200ms',
+    ...tracingOptions(options.tracing, !options.workflowBundlePath),
   });
+}
+
+/**
+ * Workflow spans are made inside the sandbox and leave it through the `exporter` sink (sinks are
+ * not called on replay, so a replayed response exports nothing twice); activity spans continue
+ * the context the workflow put in the activity's headers. The workflow interceptors and the sink
+ * are there with tracing off too: a run started traced stays traced on replay (its spans are then
+ * dropped here), so the worker's settings never change what a workflow does.
+ */
+function tracingOptions(
+  tracing: Tracing | undefined,
+  bundleHere: boolean,
+): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  return {
+    interceptors: {
+      // A prebuilt bundle already holds them (the SDK would warn and ignore them).
+      ...(bundleHere ? { workflowModules: workflowInterceptorModules } : {}),
+      activity: tracing
+        ? [
+            (ctx) => ({
+              inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+              outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+            }),
+          ]
+        : [],
+    },
+    sinks: { exporter: workflowSpanSink(tracing) },
+  };
+}
+
+/** Where workflow spans go: the tracing processor, or nowhere while tracing is off. */
+export function workflowSpanSink(tracing: Tracing | undefined) {
+  return tracing
+    ? makeWorkflowExporter(tracing.spanProcessor, tracing.resource)
+    : makeWorkflowExporter(new NoopSpanProcessor(), Resource.empty());
 }

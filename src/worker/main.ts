@@ -8,7 +8,6 @@ import { createAuditRetention } from '../clients/opensearch/audit-retention.js';
 import { temporalConnectionOptions } from '../clients/temporal/connection.js';
 import { ensureRetentionSchedule } from '../clients/temporal/retention-schedule.js';
 import { loadConfigFiles } from './config-files.js';
-import { createStatusServer } from './status-server.js';
 import { createGuardrailsClient } from '../clients/temporal/guardrails-client.js';
 import { Client, Connection } from '@temporalio/client';
 import { createAuditStore } from '../clients/opensearch/audit-store.js';
@@ -23,6 +22,9 @@ import { codecOptions, createEncryptionCodec } from '../clients/temporal/payload
 import { createIncidentWorker } from './create-worker.js';
 import { sdkLogger } from './sdk-logger.js';
 import { emailFromConfig } from './email.js';
+import { sdkMetricsAddress, sdkMetricsOptions } from './sdk-metrics.js';
+import { createMetricsEndpoint } from './metrics-endpoint.js';
+import { startTracing, tracingClientInterceptors } from '../clients/telemetry/tracing.js';
 
 const config = loadConfigOrExit(workerEnvSchema);
 const log = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
@@ -33,8 +35,18 @@ log.info(
   { secrets: secrets.description, payloadCodec: Boolean(codec.dataConverter) },
   'secrets and payload encryption',
 );
-// Before any connection: the SDK's own messages go through the same logger.
-Runtime.install({ logger: sdkLogger(log.child({ component: 'temporal-sdk' })) });
+// Before any connection: the SDK's own messages go through the same logger, and its metrics
+// (with the workflows' counters) to a Prometheus exporter the status server serves from.
+const sdkMetricsBind = config.WORKER_HTTP_PORT
+  ? await sdkMetricsAddress(config.WORKER_SDK_METRICS_ADDRESS)
+  : config.WORKER_SDK_METRICS_ADDRESS;
+Runtime.install({
+  logger: sdkLogger(log.child({ component: 'temporal-sdk' })),
+  ...(sdkMetricsBind ? { telemetryOptions: { metrics: sdkMetricsOptions(sdkMetricsBind) } } : {}),
+});
+// Before any client exists: the client and activity interceptors use this provider.
+const tracing = startTracing(config, 'interlock-worker');
+log.info({ traces: tracing?.url ?? 'off (OTEL_EXPORTER_OTLP_ENDPOINT unset)' }, 'tracing');
 
 // Broken playbooks, policy or guardrails stop the worker with every problem (file, field, line);
 // once running, a broken edit is refused and the last good version stays in service.
@@ -85,13 +97,16 @@ log.info({ email: email ? 'on' : 'off (SMTP_URL unset)' }, 'email channel');
 const connection = await NativeConnection.connect(temporalOptions);
 // Activities read and broadcast the guardrails through an ordinary client.
 const clientConnection = await Connection.connect(temporalOptions);
-const guardrails = createGuardrailsClient(
-  new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, ...codec }),
-  {
-    workflowId: config.GUARDRAILS_WORKFLOW_ID,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-  },
-);
+const client = new Client({
+  connection: clientConnection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  ...codec,
+  ...tracingClientInterceptors(tracing),
+});
+const guardrails = createGuardrailsClient(client, {
+  workflowId: config.GUARDRAILS_WORKFLOW_ID,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+});
 const worker = await createIncidentWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
@@ -117,6 +132,7 @@ const worker = await createIncidentWorker({
     },
   },
   retention: createAuditRetention(opensearch, config.AUDIT_INDEX_PREFIX),
+  tracing,
 });
 log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');
 // Start the control workflow (or hand the running one the current standing rules).
@@ -125,24 +141,33 @@ await guardrails.ensureRunning(files.guardrails.current());
 files.watch(config.CONFIG_CHECK_SECONDS, (rules) => {
   guardrails.ensureRunning(rules).catch((err: Error) => log.error({ err }, 'standing rules not delivered'));
 });
-const retention = await ensureRetentionSchedule(
-  new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, ...codec }),
-  {
-    scheduleId: config.AUDIT_RETENTION_SCHEDULE_ID,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    retentionMonths: config.AUDIT_RETENTION_MONTHS,
-    cron: config.AUDIT_RETENTION_CRON,
-  },
-);
+const retention = await ensureRetentionSchedule(client, {
+  scheduleId: config.AUDIT_RETENTION_SCHEDULE_ID,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  retentionMonths: config.AUDIT_RETENTION_MONTHS,
+  cron: config.AUDIT_RETENTION_CRON,
+});
 log.info({ retentionMonths: config.AUDIT_RETENTION_MONTHS ?? 'forever', schedule: retention }, 'audit retention');
-const status = createStatusServer({ health: files.health, running: () => worker.getState() === 'RUNNING' });
+// Only with the endpoint on: nothing else reads the pending-approval gauges.
+const metrics = createMetricsEndpoint({
+  health: files.health,
+  running: () => worker.getState() === 'RUNNING',
+  sdkMetricsAddress: sdkMetricsBind,
+  pendingApprovals: {
+    client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    intervalMs: config.WORKER_HTTP_PORT ? config.PENDING_APPROVALS_POLL_SECONDS * 1000 : 0,
+  },
+  log,
+});
 if (config.WORKER_HTTP_PORT)
   log.info(
-    { url: await status.listen(config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST) },
+    { url: await metrics.listen(config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST), sdkMetrics: sdkMetricsBind },
     'worker metrics and readiness',
   );
 // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
 await worker.run();
-await status.close();
+await metrics.close();
+await tracing?.shutdown();
 await clientConnection.close();
 await connection.close();

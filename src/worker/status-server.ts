@@ -13,7 +13,12 @@ import type { ConfigHealth } from '../clients/config/reloading-file.js';
  * fail on the broken file) would turn one bad edit into an outage. The detail and the
  * `interlock_config_file_valid` gauge say what to fix; alert on the gauge.
  */
-export function createStatusServer(options: { health: ConfigHealth; running: () => boolean }) {
+export function createStatusServer(options: {
+  health: ConfigHealth;
+  running: () => boolean;
+  /** The Temporal SDK's Prometheus text (sdk-metrics.ts), served after this registry's. */
+  sdkMetrics?: () => Promise<string>;
+}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'interlock_worker_' });
   const { health } = options;
@@ -39,6 +44,33 @@ export function createStatusServer(options: { health: ConfigHealth; running: () 
     },
   });
 
+  const sdkUp = new Gauge({
+    name: 'interlock_worker_sdk_metrics_up',
+    help: "Whether the Temporal SDK's metrics could be read for this scrape (0: only Interlock's own are served)",
+    registers: [registry],
+  });
+
+  /**
+   * One scrape target per worker: this registry (process, configuration, pending approvals) and
+   * the SDK core's exporter (Temporal's metrics and the workflows' counters) in one text. The two
+   * never share a family name (`temporal_`/`interlock_` prefixes, and the workflows' counter names
+   * differ from this registry's), so the concatenation is a valid exposition. Without the SDK's
+   * part a scrape still answers, and `interlock_worker_sdk_metrics_up` says what is missing.
+   */
+  async function metricsText(): Promise<string> {
+    let sdk = '';
+    if (options.sdkMetrics) {
+      try {
+        sdk = await options.sdkMetrics();
+        sdkUp.set(1);
+      } catch {
+        sdkUp.set(0);
+      }
+    }
+    const own = await registry.metrics();
+    return sdk ? `${own.trimEnd()}\n${sdk.trimEnd()}\n` : own;
+  }
+
   const server = http.createServer((req, res) => {
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -58,7 +90,7 @@ export function createStatusServer(options: { health: ConfigHealth; running: () 
       );
     }
     if (req.url === '/metrics')
-      return void registry.metrics().then(
+      return void metricsText().then(
         (text) => send(200, registry.contentType, text),
         (err: Error) => send(500, 'text/plain', err.message),
       );
@@ -67,6 +99,8 @@ export function createStatusServer(options: { health: ConfigHealth; running: () 
 
   return {
     server,
+    /** Where other worker-side gauges register (pending approvals). */
+    registry,
     listen(port: number, host: string): Promise<string> {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -20,3 +20,10 @@ export const bundlerOptions = { webpackConfigHook };
 
 /** The payload converter the workflow bundle and the worker both use (see payload-converter.ts). */
 export const payloadConverterPath = require.resolve('./payload-converter.cjs');
+
+/**
+ * The workflow interceptors every bundle holds, tracing on or off (OpenTelemetry, active only in
+ * runs that were started traced: see src/workflows/tracing-interceptors.ts for why). Workers,
+ * prebuilt test bundles and the replay test all bundle the same list.
+ */
+export const workflowInterceptorModules = [require.resolve('../workflows/tracing-interceptors.ts')];

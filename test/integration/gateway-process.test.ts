@@ -12,6 +12,8 @@ describe('the gateway process', () => {
     [{ OIDC_ISSUER: 'https://idp' }, /OIDC_AUDIENCE: required when OIDC_ISSUER is set/],
     // Half a browser sign-in setup: named, rather than a gateway whose sign-in tiers no browser can reach.
     [{ OIDC_ISSUER: 'https://idp', OIDC_CLIENT_ID: 'interlock' }, /SESSION_SECRET: required for browser sign-in/],
+    // Tracing asked for in a form Interlock cannot send: named, not silently untraced.
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /OTEL_EXPORTER_OTLP_PROTOCOL: only http\/json is supported/],
   ])(
     'refuses to start on invalid configuration %o, naming the variable and printing no stack',
     async (env, message) => {
@@ -151,6 +153,11 @@ describe('configuration files', () => {
       'a guardrails file with an unknown field',
       () => ({ GUARDRAILS_FILE: write('g.yaml', 'rules:\n  - { id: r, colour: red }\n') }),
       /g\.yaml: rules\.0/,
+    ],
+    [
+      'a metrics address that is not host:port',
+      () => ({ WORKER_SDK_METRICS_ADDRESS: '9465' }),
+      /WORKER_SDK_METRICS_ADDRESS: host:port, e\.g\. 127\.0\.0\.1:9465/,
     ],
   ])('the worker refuses %s, naming the file and the problem, without a stack', async (_name, env, message) => {
     const { code, output } = await runToExit('src/worker/main.ts', { ...offline, ...env() });

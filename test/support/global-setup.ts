@@ -7,7 +7,12 @@ import type { TestProject } from 'vitest/node';
 import { ensureStack } from '../../scripts/stack/index.js';
 import { ensureTimeSkippingServer } from '../../scripts/stack/test-server.js';
 import { createAuditStore } from '../../src/clients/opensearch/audit-store.js';
-import { payloadConverterPath, webpackConfigHook, workflowsPath } from '../../src/worker/workflow-bundle.js';
+import {
+  payloadConverterPath,
+  webpackConfigHook,
+  workflowInterceptorModules,
+  workflowsPath,
+} from '../../src/worker/workflow-bundle.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -46,6 +51,7 @@ export default async function setup(project: TestProject) {
     workflowsPath,
     webpackConfigHook,
     payloadConverterPath,
+    workflowInterceptorModules,
     logger: quietLogger,
   });
   const bundlePath = path.join(os.tmpdir(), `interlock-workflows-${process.pid}.js`);

@@ -18,7 +18,8 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type MetricsExporterConfig, type Worker } from '@temporalio/worker';
+import { tracingClientInterceptors, type Tracing } from '../../src/clients/telemetry/tracing.js';
 import pino, { type Logger as PinoLogger } from 'pino';
 import type { Logger as SdkLogger, PayloadCodec } from '@temporalio/common';
 import type { SecretProvider } from '../../src/clients/secrets/provider.js';
@@ -167,13 +168,24 @@ export interface InterlockOptions {
   signIn?: { issuer: string; clientId: string; clientSecret?: string; sessionSecret: string };
   /** Serve the web console, with token sign-in (and OIDC when `signIn` is set). */
   console?: boolean;
+  /**
+   * OpenTelemetry as the worker and gateway run it (src/clients/telemetry/tracing.ts): client
+   * interceptors, request spans, the workflow span sink and activity interceptors.
+   */
+  tracing?: Tracing;
 }
 
-/** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
-export function installTestRuntime(logger?: SdkLogger): void {
+/**
+ * Install the SDK runtime once per process, before anything (a test environment too) creates the
+ * default one. `metrics`: the SDK's Prometheus exporter, as the worker's main.ts installs it.
+ */
+export function installTestRuntime(logger?: SdkLogger, metrics?: MetricsExporterConfig): void {
   if (!runtimeInstalled) {
     // Worker state chatter at INFO buries test failures; warnings and errors still show.
-    Runtime.install({ logger: logger ?? new DefaultLogger('WARN') });
+    Runtime.install({
+      logger: logger ?? new DefaultLogger('WARN'),
+      ...(metrics ? { telemetryOptions: { metrics } } : {}),
+    });
     runtimeInstalled = true;
   }
 }
@@ -212,7 +224,13 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   await audit.installTemplate(); // as the worker does at start (idempotent)
   const connection = stack.temporal ? undefined : await Connection.connect({ address: stack.temporalAddress });
   const client =
-    stack.temporal?.client ?? new Client({ connection, namespace: 'default', ...codecOptions(options.payloadCodec) });
+    stack.temporal?.client ??
+    new Client({
+      connection,
+      namespace: 'default',
+      ...codecOptions(options.payloadCodec),
+      ...tracingClientInterceptors(options.tracing),
+    });
   // A control workflow per harness: files running in parallel must not share one kill switch.
   const guardrailsWorkflowId = `guardrails-${taskQueue}`;
   const guardrailsClient = createGuardrailsClient(client, { workflowId: guardrailsWorkflowId, taskQueue });
@@ -269,6 +287,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
     workflowBundlePath: stack.workflowBundlePath,
+    tracing: options.tracing,
   });
   const workerRun = worker.run();
   await guardrails.ensureRunning(options.standingRules ?? []);
@@ -312,6 +331,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
           tokenSignIn: true,
         }
       : undefined,
+    tracing: Boolean(options.tracing),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(signInPort, '127.0.0.1', () => resolve(s));

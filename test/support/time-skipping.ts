@@ -10,6 +10,7 @@ const INDEXED_TYPE = {
   Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   Bool: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
   Text: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 } as const;
 
 export interface TimeSkippingHarness extends Interlock {

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundlerOptions, workflowsPath } from '../../src/worker/workflow-bundle.js';
+import {
+  bundlerOptions,
+  payloadConverterPath,
+  workflowInterceptorModules,
+  workflowsPath,
+} from '../../src/worker/workflow-bundle.js';
+import { workflowSpanSink } from '../../src/worker/create-worker.js';
 import { historyFromJsonObject } from '../support/history-json.js';
 
 /**
@@ -66,9 +72,16 @@ beforeAll(async () => {
   // The replay worker's state changes at INFO would bury the result; warnings (a nondeterminism
   // error is one) still show.
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  // The same workflow code the worker runs: same entry point, same bundler options.
+  // The same workflow code the worker runs: same entry point, bundler options and interceptors
+  // (the tracing ones are active only in runs started traced; none of these was).
   const replays = Worker.runReplayHistories(
-    { workflowsPath, bundlerOptions },
+    {
+      workflowsPath,
+      bundlerOptions,
+      interceptors: { workflowModules: workflowInterceptorModules },
+      dataConverter: { payloadConverterPath },
+      sinks: { exporter: workflowSpanSink(undefined) },
+    },
     fixtures.map((f) => ({ workflowId: f.workflowId, history: historyFromJsonObject(f.history) })),
   );
   for await (const result of replays) results.set(result.workflowId, result);

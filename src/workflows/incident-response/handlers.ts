@@ -19,6 +19,7 @@ import { createInputValidators } from './input-validation.js';
 import { channelOf, inputGate, signalActor } from './input-gate.js';
 import { checkActor, withoutAttestation } from '../shared/verification.js';
 import { queueNotification } from './notify.js';
+import { rememberDecisionTrace } from './decision-trace.js';
 import { AUTOMATION, describeScope, now, who, type ResponseContext } from './state.js';
 
 /**
@@ -87,6 +88,7 @@ export function registerHandlers(ctx: ResponseContext): void {
     else if (granted >= approval.approversRequired) {
       approval.state = 'approved';
       approval.approvedAt = now();
+      rememberDecisionTrace(ctx, approval.id);
     }
     audit.record(d.decision === 'reject' ? 'approval.rejected' : 'approval.granted', {
       actor: who(d.actor),

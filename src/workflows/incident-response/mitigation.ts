@@ -8,6 +8,7 @@ import { checkGuardrails } from './activities.js';
 import { requestConsent } from './consent.js';
 import { AUTOMATION, type ResponseContext } from './state.js';
 import { runStep } from './step-runner.js';
+import { inDecisionTrace } from './decision-trace.js';
 
 /** While blocked by a guardrail, look again at least this often (a broadcast wakes it sooner). */
 const GUARDRAIL_RECHECK = '10s';
@@ -212,7 +213,9 @@ export async function mitigate(ctx: ResponseContext, step: PlaybookStep, view: S
         )
       : undefined;
     ctx.setPhase('mitigating');
-    const outcome = await runStep(ctx, step, view, grant?.eventId, consentTier);
+    const outcome = await inDecisionTrace(ctx, approval?.id, () =>
+      runStep(ctx, step, view, grant?.eventId, consentTier),
+    );
     if (outcome === 'stopped-by-guardrail') {
       // Interrupted or refused at start by a control: once it lifts, the step is decided
       // again from the start, and any approval it had does not carry over.

@@ -1,8 +1,9 @@
+import type { Context } from '@opentelemetry/api';
 import type { CancellationScope } from '@temporalio/workflow';
-import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { IncidentResponseInput } from '../../contracts/incident-response.js';
 import type { ResponsePhase } from '../../contracts/phases.js';
-import { AwaitingApprovalKey, ResponsePhaseKey } from '../../contracts/search-attributes.js';
+import { ApprovalPendingSinceKey, AwaitingApprovalKey, ResponsePhaseKey } from '../../contracts/search-attributes.js';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/actor/actor.js';
 import { redactSecrets, type AuditEvent } from '../../domain/audit/event.js';
 import type { GuardrailFacts } from '../../domain/guardrails/controls.js';
@@ -17,6 +18,7 @@ import type { Policy } from '../../domain/policy/policy.js';
 import type { OptOutRecord } from '../../domain/response/status.js';
 import type { ActorRef, ResponseStatus, StepState, StepStatus } from '../../domain/response/status.js';
 import { indexAuditEvents } from './activities.js';
+import { countAuditEvent } from './metrics.js';
 import { AuditTrail } from '../shared/audit-trail.js';
 import type { NotificationOutbox } from '../shared/notification-outbox.js';
 import { NonceMemory, type TrustState } from '../shared/verification.js';
@@ -33,6 +35,10 @@ export function who(actor: Actor & { verified?: boolean }): ActorRef {
 
 export function now(): string {
   return new Date().toISOString(); // workflow time: deterministic on replay
+}
+
+function oldestRequest(pending: Array<{ requestedAt: string }>): Date {
+  return new Date(Math.min(...pending.map((a) => Date.parse(a.requestedAt))));
 }
 
 export function describeScope(scope: OptOutRecord['scope']): string {
@@ -75,6 +81,8 @@ export class ResponseContext {
   readonly nonces = new NonceMemory();
   /** The newest controls broadcast to this response (the check before scheduling reads them fresh). */
   controlsVersion = 0;
+  /** The trace context of the decision that settled each approval (decision-trace.ts; memory only). */
+  readonly decisionTraces = new Map<string, Context>();
 
   constructor(readonly input: IncidentResponseInput) {
     const { workflowId, firstExecutionRunId } = workflowInfo();
@@ -105,6 +113,7 @@ export class ResponseContext {
       () => ({ service: status.service, environment: status.environment, severity: status.severity }),
       indexAuditEvents,
     );
+    this.audit.observer = (event) => countAuditEvent(this, event);
   }
 
   stepSpec(stepId: string): PlaybookStep | undefined {
@@ -141,6 +150,12 @@ export class ResponseContext {
     upsertSearchAttributes([
       { key: ResponsePhaseKey, value: status.phase },
       { key: AwaitingApprovalKey, value: awaiting },
+      // Since when the oldest open request waits, for the worker's pending-approval gauges
+      // (src/worker/pending-approvals.ts). A new attribute in the upsert command: responses
+      // begun before it existed replay without it.
+      ...(patched('approval-pending-since')
+        ? [{ key: ApprovalPendingSinceKey, value: awaiting ? oldestRequest(pending) : null }]
+        : []),
     ]);
     const optOut = this.responseOptOut();
     const waitingFor = pending.map((a) => `${a.kind} ${a.id} (tier ${a.tier}, until ${a.expiresAt})`).join(', ');

@@ -30,6 +30,8 @@ export class AuditTrail {
   private readonly startHash: string;
   private closing = false;
   private pump: Promise<void> | undefined;
+  /** Told of each event as it is recorded (metrics); must not throw, and must issue no commands. */
+  observer: ((event: AuditEvent) => void) | undefined;
 
   constructor(
     private readonly identity: { incidentId: string; workflowId: string; runKey: string },
@@ -69,6 +71,7 @@ export class AuditTrail {
     for (const key of Object.keys(event) as Array<keyof AuditEvent>) if (event[key] === undefined) delete event[key];
     event.hash = eventHash(event);
     this.events.push(event);
+    this.observer?.(event);
     return event;
   }
 
