@@ -120,6 +120,8 @@ export const workerEnvSchema = z.object({
   /** The worker's own HTTP endpoint (/metrics, /readyz): configuration problems show there. */
   WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** A workflow bundle built beforehand (bundleWorkflowCode); unset: the workflows are bundled at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   /** How often the worker looks for edited playbooks, policy and guardrails files. */
   CONFIG_CHECK_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
   /** Approval mail: the SMTP server (smtp://host:port, smtps://user:pass@host:port); unset: no email. */

@@ -167,6 +167,11 @@ export interface InterlockOptions {
   signIn?: { issuer: string; clientId: string; clientSecret?: string; sessionSecret: string };
   /** Serve the web console, with token sign-in (and OIDC when `signIn` is set). */
   console?: boolean;
+  /**
+   * false: no worker in this process; the test runs its own worker processes on `taskQueue`
+   * (test/chaos kills them). The gateway and the control workflow's start are as usual.
+   */
+  worker?: false;
 }
 
 /** Install the SDK runtime once per process, before anything (a test environment too) creates the default one. */
@@ -230,47 +235,50 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     });
   const nativeConnection =
     stack.temporal?.nativeConnection ?? (await NativeConnection.connect({ address: stack.temporalAddress }));
-  const worker: Worker = await createIncidentWorker({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    ...codecOptions(options.payloadCodec),
-    dependencies: {
-      playbooks: PlaybookCatalog.fromDirectory(playbookDir),
-      policy: () => parsePolicy(options.policy ?? '{}', 'test policy'),
-      audit,
-      // Stands in for Slack/email: the test reads what would have been sent.
-      notifier: {
-        send: async (n: Notification) => {
-          if (options.failNotification?.(n)) throw new Error('channel unreachable (test)');
-          notifications.push(n);
-        },
-      },
-      guardrails,
-      secrets: options.secrets,
-      trust,
-      onCall: options.onCallLookup ?? rotationLookup(() => options.onCall),
-      contacts: harnessContacts,
-      channels: [
-        ...(options.slack
-          ? [
-              slackChannel(createSlackClient(options.slack.token, options.slack.apiUrl), {
-                channel: options.slack.channel,
-                directMessages: true,
-              }),
-            ]
-          : []),
-        ...(emailChannel ? [emailChannel] : []),
-        ...(options.channels ?? []),
-      ],
-      delivery: options.delivery ?? { minRetryMs: 50 },
-      links: options.links && { ...options.links, namespace: 'default' },
-    },
-    retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
-    workflowBundlePath: stack.workflowBundlePath,
-  });
-  const workerRun = worker.run();
+  const worker: Worker | undefined =
+    options.worker === false
+      ? undefined
+      : await createIncidentWorker({
+          connection: nativeConnection,
+          namespace: 'default',
+          taskQueue,
+          ...codecOptions(options.payloadCodec),
+          dependencies: {
+            playbooks: PlaybookCatalog.fromDirectory(playbookDir),
+            policy: () => parsePolicy(options.policy ?? '{}', 'test policy'),
+            audit,
+            // Stands in for Slack/email: the test reads what would have been sent.
+            notifier: {
+              send: async (n: Notification) => {
+                if (options.failNotification?.(n)) throw new Error('channel unreachable (test)');
+                notifications.push(n);
+              },
+            },
+            guardrails,
+            secrets: options.secrets,
+            trust,
+            onCall: options.onCallLookup ?? rotationLookup(() => options.onCall),
+            contacts: harnessContacts,
+            channels: [
+              ...(options.slack
+                ? [
+                    slackChannel(createSlackClient(options.slack.token, options.slack.apiUrl), {
+                      channel: options.slack.channel,
+                      directMessages: true,
+                    }),
+                  ]
+                : []),
+              ...(emailChannel ? [emailChannel] : []),
+              ...(options.channels ?? []),
+            ],
+            delivery: options.delivery ?? { minRetryMs: 50 },
+            links: options.links && { ...options.links, namespace: 'default' },
+          },
+          retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
+          maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
+          workflowBundlePath: stack.workflowBundlePath,
+        });
+  const workerRun = worker?.run();
   await guardrails.ensureRunning(options.standingRules ?? []);
   const gatewayLog = options.gatewayLog ?? pino({ level: 'silent' });
   const signInPort = options.signIn ? await freePort() : 0;
@@ -364,7 +372,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
         .getHandle(guardrailsWorkflowId)
         .terminate('test over')
         .catch(() => undefined);
-      worker.shutdown();
+      worker?.shutdown();
       await workerRun;
       if (!stack.temporal) {
         await connection?.close();
