@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { restartPlaybook, startHarness, type Harness } from '../support/harness.js';
+import { historyToJsonObject } from '../support/history-json.js';
 import { responses } from '../support/responses.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
 import { parentOf, processRuns, workerFleet, type WorkerFleet, type WorkerProcess } from './support/worker-process.js';
@@ -71,10 +72,53 @@ steps:
 }, 180_000);
 
 afterAll(async () => {
+  if (process.env.RECORD_HISTORIES_TO) await recordHistories(process.env.RECORD_HISTORIES_TO);
   await fleet?.stop();
   await h?.stop();
   await target?.close();
 });
+
+/**
+ * RECORD_HISTORIES_TO=test/fixtures/histories/<commit>: save the three ended responses as replay
+ * fixtures (test/unit/replay.test.ts), beside a set recorded by scripts/record-histories.ts, so
+ * the needs-human path stays replayable (a worker kill is not something that script can do).
+ */
+async function recordHistories(dir: string) {
+  const scenarios = [
+    [
+      ids.http,
+      'lost-worker-retried',
+      'a worker killed mid-mitigation (HTTP): needs-human, an approver retries, completed',
+    ],
+    [
+      ids.shell,
+      'lost-worker-marked-done',
+      'a worker killed mid-mitigation (shell): needs-human, marked done, completed',
+    ],
+    [
+      ids.handover,
+      'lost-worker-handed-over',
+      'a worker killed mid-mitigation: needs-human, handed over (CLI), resolved',
+    ],
+  ] as const;
+  for (const [id, scenario, covers] of scenarios) {
+    const handle = h.client.workflow.getHandle(`incident-${id}`);
+    await handle.result(); // the phase shows before the closing events are flushed
+    const description = await handle.describe();
+    const history = await handle.fetchHistory();
+    const fixture = {
+      scenario,
+      covers,
+      workflowType: description.type,
+      workflowId: handle.workflowId,
+      status: description.status.name,
+      recordedFrom: path.basename(dir),
+      events: history.events?.length ?? 0,
+      history: historyToJsonObject(history),
+    };
+    fs.writeFileSync(path.join(dir, `${scenario}.json`), `${JSON.stringify(fixture, null, 1)}\n`);
+  }
+}
 
 const shellPids = () =>
   fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').split('\n').filter(Boolean).map(Number) : [];
