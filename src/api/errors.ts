@@ -30,6 +30,7 @@ const REFUSAL_STATUS: Record<RefusalType, number> = {
   ResponseClosed: 409,
   // Not signed by this gateway (or a signature that failed): only a verified person may proceed.
   Unverified: 403,
+  NothingToSettle: 409,
 };
 
 /** Temporal and body-parser errors in HTTP terms; anything unexpected is a 500 without details. */

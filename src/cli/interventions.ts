@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { OPT_OUT_MODES } from '../domain/response/inputs.js';
+import { SETTLE_CHOICES } from '../domain/response/status.js';
 import { apiFor } from './api.js';
 import { printJson } from './output.js';
 
-/** Inputs that make automation safer or hand it back: opt out, opt in, emergency stop. */
+/** Inputs that make automation safer or hand it back: opt out, opt in, settle a lost mitigation, emergency stop. */
 export function registerInterventions(program: Command): void {
   program
     .command('opt-out')
@@ -51,6 +52,26 @@ export function registerInterventions(program: Command): void {
           ? `released ${released.map((x) => x.id).join(', ')}; automation resumes`
           : 'nothing to release: no active opt-out matched',
       );
+    });
+
+  program
+    .command('settle')
+    .description(
+      'A mitigation whose effect is unknown (its worker was lost): retry it, mark it done, or hand the response over',
+    )
+    .argument('<id>', 'incident ID')
+    .argument('<stepId>', 'the step waiting for a person (see `interlock incidents show`)')
+    .addOption(new Option('--choice <choice>', 'what to do').choices(SETTLE_CHOICES).makeOptionMandatory())
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+    .option('--json', "print the API's JSON")
+    .action(async (id: string, stepId: string, o, cmd: Command) => {
+      const result = await apiFor(cmd).json<{ settled: { stepId: string; state: string } }>(
+        'POST',
+        `/v1/incidents/${encodeURIComponent(id)}/steps/${encodeURIComponent(stepId)}/settle`,
+        { body: { choice: o.choice, reason: o.reason } },
+      );
+      if (o.json) return printJson(result);
+      console.log(`${result.settled.stepId}: ${result.settled.state}`);
     });
 
   program

@@ -12,6 +12,14 @@ export function describeStatus(s: ResponseStatus, now = Date.now()): string {
       (s.team ? `  team ${s.team}` : ''),
   );
   if (s.blockedBy?.length) out.push(`blocked by: ${s.blockedBy.join('; ')}`);
+  for (const u of (s.unknownEffects ?? []).filter((x) => x.state === 'open')) {
+    out.push(
+      '',
+      `NEEDS A PERSON: ${u.stepId} (${u.action}), started ${u.startedAt}, lost at ${u.lostAt} (${u.cause}): effect UNKNOWN, not retried`,
+    );
+    for (const o of u.options)
+      out.push(`  interlock settle ${s.incidentId} ${u.stepId} --choice ${o.choice} --reason …   ${o.does}`);
+  }
 
   out.push('', 'Steps');
   out.push(

@@ -154,6 +154,8 @@ export const workerEnvSchema = z.object({
     .optional(),
   /** How often the pending-approval gauges are read from Temporal's visibility store (0: off). */
   PENDING_APPROVALS_POLL_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  /** A workflow bundle built beforehand (bundleWorkflowCode); unset: the workflows are bundled at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   /** How often the worker looks for edited playbooks, policy and guardrails files. */
   CONFIG_CHECK_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
   /** Approval mail: the SMTP server (smtp://host:port, smtps://user:pass@host:port); unset: no email. */

@@ -79,6 +79,7 @@ export function incidentPages(router: Router, deps: ConsoleDependencies, kit: Co
       optOut: allowed(ROUTES.optOut, roles),
       optIn: allowed(ROUTES.optIn, roles),
       stop: allowed(ROUTES.cancel, roles),
+      settle: allowed(ROUTES.settle, roles),
     };
     await page(
       res,
@@ -129,6 +130,22 @@ export function incidentPages(router: Router, deps: ConsoleDependencies, kit: Co
         actor: actorFor(s.principal, 'console'),
       });
       return 'Opted out';
+    }),
+  );
+  router.post(
+    '/incidents/:id/steps/:stepId/settle',
+    form,
+    post(ROUTES.settle, async (req, _res, s) => {
+      const body = req.body as Record<string, string>;
+      // Anything else is refused by the workflow's validator (422), like any bad input.
+      const choice = body.choice as 'retry' | 'mark-done' | 'hand-over';
+      const settled = await inputs.update(inputs.handleFor(String(req.params.id)), msg.settleMitigationUpdate, {
+        stepId: String(req.params.stepId),
+        choice,
+        reason: body.reason ?? '',
+        actor: actorFor(s.principal, 'console'),
+      });
+      return `${settled.stepId}: ${settled.state}`;
     }),
   );
   router.post(

@@ -17,9 +17,16 @@ import type {
   OptOutInput,
   OverrideInput,
   ResolveInput,
+  SettleInput,
   StopRequestInput,
 } from '../domain/response/inputs.js';
-import type { ApprovalRequest, OptOutRecord, OverrideRecord, ResponseStatus } from '../domain/response/status.js';
+import type {
+  ApprovalRequest,
+  OptOutRecord,
+  OverrideRecord,
+  ResponseStatus,
+  UnknownEffect,
+} from '../domain/response/status.js';
 import type { ResponsePhase } from './phases.js';
 
 export const INCIDENT_RESPONSE_WORKFLOW = 'incidentResponse';
@@ -56,6 +63,13 @@ export const optInSignal = defineSignal<[OptInInput]>('optIn');
 /** Per-incident overrides: skip a step, require approval for it, or change its inputs (within bounds). */
 export const overrideUpdate = defineUpdate<OverrideRecord, [OverrideInput]>('override');
 export const overrideSignal = defineSignal<[OverrideInput]>('override');
+
+/**
+ * A mitigation's effect is unknown (its worker was lost): retry it (verified, through the same
+ * checks as any start), mark it done (verified), or hand the response over to a person (open).
+ */
+export const settleMitigationUpdate = defineUpdate<UnknownEffect, [SettleInput]>('settleMitigation');
+export const settleMitigationSignal = defineSignal<[SettleInput]>('settleMitigation');
 
 /** A note on the response (manual work while handed over). */
 export const addNoteUpdate = defineUpdate<void, [NoteInput]>('addNote');

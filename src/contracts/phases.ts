@@ -13,6 +13,8 @@ export const RESPONSE_PHASES = [
   'notifying',
   'opted-out',
   'handed-over',
+  /** A mitigation's effect is unknown (its worker was lost): a person decides what happens next. */
+  'needs-human',
   'completed',
   'resolved',
   'no-playbook',

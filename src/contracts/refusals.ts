@@ -13,6 +13,8 @@ export const RESPONSE_REFUSAL_TYPES = [
   'DuplicateApprover',
   'ResponseClosed',
   'Unverified',
+  /** No mitigation of unknown effect waits for a person (or not that step). */
+  'NothingToSettle',
 ] as const;
 export const GUARDRAILS_REFUSAL_TYPES = [
   'InvalidInput',

@@ -48,6 +48,12 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
       : {}),
     defaultHeartbeatThrottleInterval: '200ms',
     ...tracingOptions(options.tracing, !options.workflowBundlePath),
+    // A response's workflow tasks go to the worker that ran it last (its sticky queue, warm
+    // cache). When that worker dies, the server waits this long before handing the task to
+    // another one. The default, 10 s, made a decision taken right after a worker crash wait past
+    // the gateway's own 10 s deadline (test/chaos/worker-restart.slow.test.ts); 3 s keeps it well
+    // inside, and a busy worker that misses it costs one replay elsewhere, not a wrong result.
+    stickyQueueScheduleToStartTimeout: '3s',
   });
 }
 

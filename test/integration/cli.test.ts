@@ -238,6 +238,17 @@ describe('a response driven from the CLI', () => {
     expect(back.stdout).toMatch(/^released \S+; automation resumes$/m);
     await cli(['stop', id, '--reason', 'test cleanup'], { as: 'alice' });
   });
+
+  it('settle: refused (exit 1) while no mitigation of unknown effect waits; a bad choice is a usage error', async () => {
+    // The whole path (a worker killed, then retry, mark done, hand over) is test/chaos/worker-kill.test.ts.
+    const id = await openPending('cli-settle');
+    const refused = await cli(['settle', id, 'restart-replica', '--choice', 'mark-done', '--reason', 'done by hand']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^refused: step restart-replica has no mitigation of unknown effect/m);
+    const bad = await cli(['settle', id, 'restart-replica', '--choice', 'maybe', '--reason', 'x'], { as: 'alice' });
+    expect(bad.code).toBe(2);
+    await cli(['stop', id, '--reason', 'test cleanup'], { as: 'alice' });
+  });
 });
 
 describe('guardrails from the CLI', () => {

@@ -118,6 +118,7 @@ describe('who may call what', () => {
     resolve: { body: {}, status: 400 },
     cancel: { body: {}, status: 400 },
     restart: { body: {}, status: 400 },
+    settle: { body: { choice: 'again' }, status: 400 },
     auditSearch: { query: 'limit=1', status: 200 },
     auditExport: { query: 'incident=am-000000000000000000000000', status: 200 },
     auditVerify: { query: 'incident=nope', status: 400 },

@@ -173,6 +173,11 @@ export interface InterlockOptions {
    * interceptors, request spans, the workflow span sink and activity interceptors.
    */
   tracing?: Tracing;
+  /**
+   * false: no worker in this process; the test runs its own worker processes on `taskQueue`
+   * (test/chaos kills them). The gateway and the control workflow's start are as usual.
+   */
+  worker?: false;
 }
 
 /**
@@ -248,48 +253,51 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
     });
   const nativeConnection =
     stack.temporal?.nativeConnection ?? (await NativeConnection.connect({ address: stack.temporalAddress }));
-  const worker: Worker = await createIncidentWorker({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    ...codecOptions(options.payloadCodec),
-    dependencies: {
-      playbooks: PlaybookCatalog.fromDirectory(playbookDir),
-      policy: () => parsePolicy(options.policy ?? '{}', 'test policy'),
-      audit,
-      // Stands in for Slack/email: the test reads what would have been sent.
-      notifier: {
-        send: async (n: Notification) => {
-          if (options.failNotification?.(n)) throw new Error('channel unreachable (test)');
-          notifications.push(n);
-        },
-      },
-      guardrails,
-      secrets: options.secrets,
-      trust,
-      onCall: options.onCallLookup ?? rotationLookup(() => options.onCall),
-      contacts: harnessContacts,
-      channels: [
-        ...(options.slack
-          ? [
-              slackChannel(createSlackClient(options.slack.token, options.slack.apiUrl), {
-                channel: options.slack.channel,
-                directMessages: true,
-              }),
-            ]
-          : []),
-        ...(emailChannel ? [emailChannel] : []),
-        ...(options.channels ?? []),
-      ],
-      delivery: options.delivery ?? { minRetryMs: 50 },
-      links: options.links && { ...options.links, namespace: 'default' },
-    },
-    retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
-    workflowBundlePath: stack.workflowBundlePath,
-    tracing: options.tracing,
-  });
-  const workerRun = worker.run();
+  const worker: Worker | undefined =
+    options.worker === false
+      ? undefined
+      : await createIncidentWorker({
+          connection: nativeConnection,
+          namespace: 'default',
+          taskQueue,
+          ...codecOptions(options.payloadCodec),
+          dependencies: {
+            playbooks: PlaybookCatalog.fromDirectory(playbookDir),
+            policy: () => parsePolicy(options.policy ?? '{}', 'test policy'),
+            audit,
+            // Stands in for Slack/email: the test reads what would have been sent.
+            notifier: {
+              send: async (n: Notification) => {
+                if (options.failNotification?.(n)) throw new Error('channel unreachable (test)');
+                notifications.push(n);
+              },
+            },
+            guardrails,
+            secrets: options.secrets,
+            trust,
+            onCall: options.onCallLookup ?? rotationLookup(() => options.onCall),
+            contacts: harnessContacts,
+            channels: [
+              ...(options.slack
+                ? [
+                    slackChannel(createSlackClient(options.slack.token, options.slack.apiUrl), {
+                      channel: options.slack.channel,
+                      directMessages: true,
+                    }),
+                  ]
+                : []),
+              ...(emailChannel ? [emailChannel] : []),
+              ...(options.channels ?? []),
+            ],
+            delivery: options.delivery ?? { minRetryMs: 50 },
+            links: options.links && { ...options.links, namespace: 'default' },
+          },
+          retention: createAuditRetention(opensearch, stack.auditIndexPrefix),
+          maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
+          workflowBundlePath: stack.workflowBundlePath,
+          tracing: options.tracing,
+        });
+  const workerRun = worker?.run();
   await guardrails.ensureRunning(options.standingRules ?? []);
   const gatewayLog = options.gatewayLog ?? pino({ level: 'silent' });
   const signInPort = options.signIn ? await freePort() : 0;
@@ -384,7 +392,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
         .getHandle(guardrailsWorkflowId)
         .terminate('test over')
         .catch(() => undefined);
-      worker.shutdown();
+      worker?.shutdown();
       await workerRun;
       if (!stack.temporal) {
         await connection?.close();

@@ -65,6 +65,10 @@ export async function startTargetServer() {
     holdOpen(path: string) {
       slowPaths.add(path);
     },
+    /** Answer this path again (requests held open so far stay open). */
+    release(path: string) {
+      slowPaths.delete(path);
+    },
     /** Answer this path only after `ms`: a slow step that finishes unless interrupted. */
     respondAfter(path: string, ms: number) {
       delayedPaths.set(path, ms);

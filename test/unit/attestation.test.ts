@@ -119,6 +119,10 @@ describe('trust rules', () => {
     expect(letsAutomationProceed('override', { type: 'skip-step' })).toBe(false);
     expect(letsAutomationProceed('releaseKillSwitch', {})).toBe(true);
     expect(letsAutomationProceed('removeControl', {})).toBe(true);
+    // A mitigation of unknown effect: running it again or moving past it is verified; handing over is open.
+    expect(letsAutomationProceed('settleMitigation', { choice: 'retry' })).toBe(true);
+    expect(letsAutomationProceed('settleMitigation', { choice: 'mark-done' })).toBe(true);
+    expect(letsAutomationProceed('settleMitigation', { choice: 'hand-over' })).toBe(false);
     for (const safer of ['optOut', 'addNote', 'resolve', 'engageKillSwitch', 'addPause', 'addFreeze', 'addRule'])
       expect(letsAutomationProceed(safer, {})).toBe(false);
   });

@@ -84,4 +84,11 @@ describe('worker-local guardrail watch', () => {
     expect(heartbeatIntervalMs(1000)).toBe(5000);
     expect(heartbeatIntervalMs(100_000)).toBe(10_000);
   });
+
+  it('beats at least three times per heartbeat timeout, so a dead worker is noticed within it', () => {
+    // Mitigations: a 5 s heartbeatTimeout. Alone an action still beats every 100 ms.
+    expect(heartbeatIntervalMs(1, 5_000)).toBe(100);
+    expect(heartbeatIntervalMs(1000, 5_000)).toBeCloseTo(5_000 / 3);
+    expect(heartbeatIntervalMs(100_000, 5_000)).toBeCloseTo(5_000 / 3);
+  });
 });

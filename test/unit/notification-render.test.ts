@@ -83,6 +83,39 @@ describe('notification rendering', () => {
     ).toBe('Kill switch engaged by Alice: bad deploy: no mitigation starts until it is released');
   });
 
+  it('says what happened to a lost mitigation and what a person can do', () => {
+    const text = renderText({
+      ...base,
+      kind: 'mitigation.needs-human',
+      approval: undefined,
+      recipients: [{ tier: 'responders' }],
+      unknownEffect: {
+        id: 'unknown-1',
+        stepId: 'restart',
+        action: 'http.request',
+        parameters: {},
+        startedAt: '2026-11-23T10:00:00.000Z',
+        lostAt: '2026-11-23T10:00:06.000Z',
+        cause: 'heartbeat-timeout',
+        detail: 'activity Heartbeat timeout',
+        effect: 'unknown',
+        startedEventId: 'e1',
+        eventId: 'e2',
+        options: [
+          { choice: 'retry', verified: true, does: 'run it again' },
+          { choice: 'mark-done', verified: true, does: 'record it done' },
+          { choice: 'hand-over', verified: false, does: 'a person takes over' },
+        ],
+        state: 'open',
+      },
+    });
+    expect(text).toBe(
+      'Replication lag: restart (http.request) started 2026-11-23T10:00:00.000Z was lost at 2026-11-23T10:00:06.000Z ' +
+        '(heartbeat-timeout): its effect is UNKNOWN. It will not be retried by itself. Choose: retry (run it again); ' +
+        'mark-done (record it done); hand-over (a person takes over)',
+    );
+  });
+
   it('names who is on call, or says that nobody is', () => {
     expect(renderText({ ...base, recipients: [{ tier: 'tier1', people: ['bob', 'erin'] }] })).toContain(
       'from tier1 (on call: bob, erin) (restart-1',

@@ -12,31 +12,42 @@ import type { Context } from '@temporalio/activity';
  * in flight, each beats less often, so the worker as a whole stays near HEARTBEATS_PER_SECOND. The
  * kill switch and other guardrails do not depend on this: they interrupt actions in-process (see
  * guardrail-watch.ts).
+ *
+ * Heartbeats are also how a dead worker is noticed: the server declares the action lost once
+ * `heartbeatTimeout` passes without one. The budget never stretches the period past a third
+ * of that timeout, so a busy worker (two beats late in a row) is never taken for dead, while a
+ * dead one is noticed within the timeout (mitigations: 5 s, see workflows/incident-response/activities.ts).
  */
 export const MIN_HEARTBEAT_INTERVAL_MS = 100;
 export const HEARTBEATS_PER_SECOND = 200;
-/** Keep well inside the workflow's heartbeatTimeout (30 s) so a busy worker is never taken for dead. */
+/** The longest period, for actions with a long heartbeatTimeout (30 s for reads). */
 export const MAX_HEARTBEAT_INTERVAL_MS = 10_000;
+/** Beats per heartbeatTimeout at the least: two may be late before the action is taken for lost. */
+export const BEATS_PER_HEARTBEAT_TIMEOUT = 3;
 
 let beating = 0;
 
-export function heartbeatIntervalMs(actionsInFlight: number): number {
-  return Math.min(
-    MAX_HEARTBEAT_INTERVAL_MS,
-    Math.max(MIN_HEARTBEAT_INTERVAL_MS, (actionsInFlight * 1000) / HEARTBEATS_PER_SECOND),
-  );
+export function heartbeatIntervalMs(actionsInFlight: number, heartbeatTimeoutMs = 30_000): number {
+  const ceiling = Math.min(MAX_HEARTBEAT_INTERVAL_MS, heartbeatTimeoutMs / BEATS_PER_HEARTBEAT_TIMEOUT);
+  return Math.max(MIN_HEARTBEAT_INTERVAL_MS, Math.min(ceiling, (actionsInFlight * 1000) / HEARTBEATS_PER_SECOND));
 }
 
 /** Heartbeat until the returned function is called. */
-export function keepHeartbeating(ctx: Pick<Context, 'heartbeat'>): () => void {
+export function keepHeartbeating(
+  ctx: Pick<Context, 'heartbeat'> & { info?: Pick<Context['info'], 'heartbeatTimeoutMs'> },
+): () => void {
   const started = Date.now();
+  const timeoutMs = ctx.info?.heartbeatTimeoutMs || undefined;
   beating++;
   let timer: NodeJS.Timeout;
   const schedule = () => {
-    timer = setTimeout(() => {
-      ctx.heartbeat({ elapsedMs: Date.now() - started });
-      schedule();
-    }, heartbeatIntervalMs(beating));
+    timer = setTimeout(
+      () => {
+        ctx.heartbeat({ elapsedMs: Date.now() - started });
+        schedule();
+      },
+      heartbeatIntervalMs(beating, timeoutMs),
+    );
   };
   schedule();
   return () => {

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ActionResultOf, ShellCommandParams } from '../../domain/playbook/actions.js';
 import { keepHeartbeating } from './heartbeat.js';
+import { guardProcessGroup } from './process-guardian.js';
 
 export type { ShellCommandParams };
 export type ShellCommandResult = ActionResultOf<'shell.command'>;
@@ -103,6 +104,8 @@ function runChild(
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // Killed with the worker if the worker dies first (see process-guardian.ts).
+    const release = child.pid === undefined ? () => undefined : guardProcessGroup(child.pid);
     const stdout = collectTail(child.stdout);
     const stderr = collectTail(child.stderr);
 
@@ -127,6 +130,7 @@ function runChild(
     const settle = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
+      release();
       clearTimeout(timeoutTimer);
       clearTimeout(drainTimer);
       cancellation.removeEventListener('abort', onAbort);

@@ -104,6 +104,21 @@ export const INCIDENT_ROUTES = {
     body: bodies.resolve,
     responses: { 200: 'resolved', ...commonErrors },
   },
+  settle: {
+    method: 'post',
+    path: '/v1/incidents/:id/steps/:stepId/settle',
+    summary:
+      'A mitigation of unknown effect (its worker was lost): retry (approvers) or mark done (verified), or hand over',
+    tag: 'incidents',
+    access: ['approver', 'responder'],
+    params: { ...id, stepId: 'the step whose effect is unknown' },
+    body: bodies.settle,
+    responses: {
+      200: 'the unknown effect, settled',
+      ...commonErrors,
+      409: 'nothing of unknown effect waits on this step, or the response has ended',
+    },
+  },
   restart: {
     method: 'post',
     path: '/v1/incidents/:id/restart',

@@ -20,6 +20,7 @@ import {
   optOutSchema,
   overrideSchema,
   resolveSchema,
+  settleSchema,
   stopRequestSchema,
 } from '../../domain/response/inputs.js';
 
@@ -66,6 +67,7 @@ export const bodies = {
   ]),
   note: noteSchema.omit({ actor: true }).strict(),
   resolve: resolveSchema.omit({ actor: true }).strict(),
+  settle: settleSchema.omit({ actor: true, stepId: true }).strict(),
   stop: stopRequestSchema.omit({ actor: true }).strict(),
   killSwitch: killSwitchInputSchema.omit({ actor: true }).strict(),
   release: releaseInputSchema.omit({ actor: true }).strict(),

@@ -86,6 +86,16 @@ export function incidentRoutes(
     res.status(201).json({ noted: true });
   });
 
+  mount(ROUTES.settle, async (req, res) => {
+    const body = parseOr400(bodies.settle, req.body, 'settle request');
+    const settled = await update(handleFor(req.params.id), msg.settleMitigationUpdate, {
+      stepId: String(req.params.stepId),
+      ...body,
+      actor: actorOf(req),
+    });
+    res.json({ settled });
+  });
+
   mount(ROUTES.resolve, async (req, res) => {
     const body = parseOr400(bodies.resolve, req.body, 'resolution');
     await update(handleFor(req.params.id), msg.resolveUpdate, { ...body, actor: actorOf(req) }, keyOf(req));

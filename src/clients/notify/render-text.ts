@@ -30,7 +30,20 @@ export function renderText(n: Notification): string {
       return `${head}: automation opted out${by}${tail}`;
     case 'killswitch.engaged':
       return `Kill switch engaged${by}: no mitigation starts until it is released${tail}`;
+    case 'mitigation.needs-human':
+      return `${head}: ${describeUnknownEffect(n)}${tail}`;
   }
+}
+
+/** What happened to a lost mitigation and what a person can do, in one message. */
+function describeUnknownEffect(n: Notification): string {
+  const u = n.unknownEffect;
+  if (!u) return 'a mitigation needs a person';
+  const options = u.options.map((o) => `${o.choice} (${o.does})`).join('; ');
+  return (
+    `${u.stepId} (${u.action}) started ${u.startedAt} was lost at ${u.lostAt} (${u.cause}): its effect is UNKNOWN. ` +
+    `It will not be retried by itself. Choose: ${options}`
+  );
 }
 
 function describeAction(n: Notification): string {

@@ -7,6 +7,7 @@ export interface Abilities {
   optOut: boolean;
   optIn: boolean;
   stop: boolean;
+  settle: boolean;
 }
 
 /** The live part of an incident's page: state, steps, requests and who was asked, the timeline. */
@@ -16,6 +17,16 @@ export function incidentLive(s: ResponseStatus): Html {
       <span class="state" data-phase="${s.phase}">${s.phase}</span>${s.dryRun ? ' (dry run)' : ''}
     </p>
     ${s.blockedBy?.length ? html`<p class="error">Blocked by: ${s.blockedBy.join('; ')}</p>` : ''}
+    ${(s.unknownEffects ?? [])
+      .filter((u) => u.state === 'open')
+      .map(
+        (u) =>
+          html`<p class="error" data-unknown-effect="${u.stepId}">
+            Needs a person: ${u.stepId} (${u.action}) started ${time(u.startedAt)} was lost at ${time(u.lostAt)}
+            (${u.cause}). Its effect is unknown; it will not be retried by itself.
+            ${u.options.map((o) => `${o.choice}: ${o.does}`).join('; ')}.
+          </p>`,
+      )}
     <h2>Steps</h2>
     <table>
       <thead>
@@ -81,7 +92,25 @@ export function incidentControls(s: ResponseStatus, can: Abilities, csrf: string
   const open = !['completed', 'resolved', 'cancelled', 'no-playbook'].includes(s.phase);
   const base = `/console/incidents/${encodeURIComponent(s.incidentId)}`;
   const hidden = html`<input type="hidden" name="csrf" value="${csrf}" />`;
+  const lost = (s.unknownEffects ?? []).filter((u) => u.state === 'open');
   return html`${
+    can.settle
+      ? lost.map(
+          (u) =>
+            html`<form method="post" action="${base}/steps/${u.stepId}/settle" aria-label="Settle ${u.stepId}">
+              <fieldset>
+                <legend>${u.stepId}: effect unknown</legend>
+                ${hidden} <label for="settle-${u.stepId}">Reason (recorded)</label
+                ><textarea id="settle-${u.stepId}" name="reason" required minlength="3"></textarea>
+                <button type="submit" name="choice" value="retry">Retry (approvers)</button>
+                <button type="submit" name="choice" value="mark-done">Mark done</button>
+                <button class="danger" type="submit" name="choice" value="hand-over">Hand over to me</button>
+              </fieldset>
+            </form>`,
+        )
+      : ''
+  }
+  ${
     can.decide
       ? pending.map(
           (a) =>

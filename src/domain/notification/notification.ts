@@ -1,4 +1,4 @@
-import type { ActorRef, ApprovalRequest } from '../response/status.js';
+import type { ActorRef, ApprovalRequest, UnknownEffect } from '../response/status.js';
 
 /**
  * What Interlock tells people, as data. Each channel (webhook, log; Slack, email and PagerDuty
@@ -16,6 +16,8 @@ export const NOTIFICATION_KINDS = [
   'objection.window-opened',
   'optout.engaged',
   'killswitch.engaged',
+  /** A mitigation's effect is unknown (its worker was lost): someone must retry, mark it done or take over. */
+  'mitigation.needs-human',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -34,6 +36,8 @@ export interface Notification {
   at: string;
   /** The request with everything an approver sees in the status view (alerts, action, impact, why). */
   approval?: ApprovalRequest;
+  /** The mitigation whose effect is unknown, with what a person can do about it (mitigation.needs-human). */
+  unknownEffect?: UnknownEffect;
   /** Who acted, for decisions, opt-outs and the kill switch. */
   actor?: ActorRef;
   reason?: string;

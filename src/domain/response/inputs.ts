@@ -78,6 +78,16 @@ export const overrideSchema = z.discriminatedUnion('type', [
 ]);
 export type OverrideInput = z.infer<typeof overrideSchema>;
 
+/** What to do about a mitigation whose effect is unknown (its worker was lost). */
+export const settleSchema = z.object({
+  /** The step; the only one waiting when omitted. */
+  stepId: z.string().min(1).max(200).optional(),
+  choice: z.enum(['retry', 'mark-done', 'hand-over']),
+  reason: reasonSchema,
+  actor: actorSchema,
+});
+export type SettleInput = z.infer<typeof settleSchema>;
+
 export const noteSchema = z.object({ text: z.string().trim().min(1).max(10_000), actor: actorSchema });
 export type NoteInput = z.infer<typeof noteSchema>;
 

@@ -21,7 +21,9 @@ export type StepState =
   | 'rejected'
   | 'expired'
   | 'cancelled'
-  | 'manual-only';
+  | 'manual-only'
+  /** Its worker was lost while it ran: nobody knows whether it took effect; a person decides. */
+  | 'needs-human';
 
 /**
  * Who did something, as recorded. `verified` is true when the gateway's signature vouched for
@@ -112,6 +114,38 @@ export interface ApprovalRequest {
   };
 }
 
+/** What a person may do about a mitigation whose effect is unknown (see UnknownEffect). */
+export const SETTLE_CHOICES = ['retry', 'mark-done', 'hand-over'] as const;
+export type SettleChoice = (typeof SETTLE_CHOICES)[number];
+
+/**
+ * A mitigation whose worker was lost while it ran (heartbeat or start-to-close timeout): it may
+ * have changed production, fully, partly or not at all. Never retried by itself and never taken
+ * as done: the response waits (phase needs-human) until a person chooses.
+ */
+export interface UnknownEffect {
+  id: string;
+  stepId: string;
+  action: string;
+  title?: string;
+  /** The parameters it was started with (secrets redacted). */
+  parameters: Record<string, unknown>;
+  startedAt: string;
+  /** When Temporal declared it lost. */
+  lostAt: string;
+  cause: 'heartbeat-timeout' | 'start-to-close-timeout';
+  /** What Temporal reported, word for word. */
+  detail: string;
+  effect: 'unknown';
+  /** The audit event recording the start of the lost run, and the one recording its loss. */
+  startedEventId: string;
+  eventId: string;
+  /** What a person may do now, and what each choice does. */
+  options: Array<{ choice: SettleChoice; verified: boolean; does: string }>;
+  state: 'open' | 'retried' | 'marked-done' | 'handed-over' | 'opted-out' | 'resolved' | 'stopped';
+  settled?: { actor: ActorRef; reason: string; at: string };
+}
+
 export interface OptOutRecord {
   id: string;
   scope: OptOutScope;
@@ -158,6 +192,8 @@ export interface ResponseStatus {
   overrides: OverrideRecord[];
   handover?: { owner: ActorRef; at: string; notes: Array<{ actor: ActorRef; text: string; at: string }> };
   resolution?: { actor: ActorRef; summary: string; at: string };
+  /** Mitigations whose effect is unknown (their worker was lost), open ones first to settle. */
+  unknownEffects?: UnknownEffect[];
   /** What guardrail keeps the next step from starting, if any. */
   blockedBy?: string[];
   timeline: AuditEvent[];

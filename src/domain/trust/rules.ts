@@ -20,11 +20,12 @@ export interface LiftPolicy {
 
 /**
  * Inputs that let automation go ahead or widen what it does need a verified person; the rest
- * (opt-out, reject, object, skip a step, require approval, notes, resolve, stop, engage a control)
+ * (opt-out, reject, object, skip a step, require approval, notes, resolve, stop, engage a control,
+ * hand over a mitigation of unknown effect)
  * make automation safer and are open to every channel. One list for both workflows.
  */
 export function letsAutomationProceed(input: string, content: unknown): boolean {
-  const body = (content ?? {}) as { decision?: unknown; type?: unknown };
+  const body = (content ?? {}) as { decision?: unknown; type?: unknown; choice?: unknown };
   switch (input) {
     case 'decide':
       return body.decision === 'approve';
@@ -34,6 +35,9 @@ export function letsAutomationProceed(input: string, content: unknown): boolean 
       return true;
     case 'override':
       return body.type === 'set-inputs';
+    case 'settleMitigation':
+      // Running it again or moving past it lets automation act; handing over stops it.
+      return body.choice !== 'hand-over';
     default:
       return false;
   }

@@ -12,7 +12,7 @@ import {
   type OptOutInput,
   type OverrideInput,
 } from '../../domain/response/inputs.js';
-import { optOutCovers, sameInputs } from '../../domain/response/safety.js';
+import { sameInputs } from '../../domain/response/safety.js';
 import type { OptOutRecord, OverrideRecord } from '../../domain/response/status.js';
 import { onAlert } from './alerts.js';
 import { createInputValidators } from './input-validation.js';
@@ -20,6 +20,8 @@ import { channelOf, inputGate, signalActor } from './input-gate.js';
 import { checkActor, withoutAttestation } from '../shared/verification.js';
 import { queueNotification } from './notify.js';
 import { rememberDecisionTrace } from './decision-trace.js';
+import { applyOptOut } from './opt-out.js';
+import { settle } from './unknown-effect.js';
 import { AUTOMATION, describeScope, now, who, type ResponseContext } from './state.js';
 
 /**
@@ -112,57 +114,7 @@ export function registerHandlers(ctx: ResponseContext): void {
     return approval;
   });
 
-  handle(msg.optOutUpdate, msg.optOutSignal, validate.optOut, (o: OptOutInput): OptOutRecord => {
-    const same = status.optOuts.find(
-      (x) => x.active && JSON.stringify(x.scope) === JSON.stringify(o.scope) && x.mode === o.mode,
-    );
-    if (same) return same; // idempotent: repeating an opt-out changes nothing
-    const record: OptOutRecord = {
-      id: `optout-${status.optOuts.length + 1}`,
-      scope: o.scope,
-      mode: o.mode,
-      actor: who(o.actor),
-      reason: o.reason,
-      at: now(),
-      active: true,
-    };
-    status.optOuts.push(record);
-    const event = audit.record('optout.engaged', {
-      actor: record.actor,
-      reason: o.reason,
-      stepId: o.scope.kind === 'step' ? o.scope.stepId : undefined,
-      action: o.scope.kind === 'action' ? o.scope.action : undefined,
-      summary: `${o.actor.name} opted out of ${describeScope(o.scope)} (${o.mode})`,
-      outcome: o.mode,
-    });
-    queueNotification(ctx, 'optout.engaged', undefined, { actor: record.actor, reason: o.reason });
-    if (o.mode === 'hand-over') {
-      status.handover = { owner: record.actor, at: record.at, notes: status.handover?.notes ?? [] };
-      audit.record('response.handed-over', {
-        actor: record.actor,
-        reason: o.reason,
-        summary: `Response handed over to ${o.actor.name}`,
-        causedBy: event.eventId,
-      });
-    }
-    const covered = ctx
-      .pendingApprovals()
-      .filter((a) => optOutCovers(o.scope, { stepId: a.stepId, action: ctx.stepSpec(a.stepId)?.action ?? '' }));
-    for (const approval of covered) {
-      approval.state = 'withdrawn';
-      audit.record('approval.withdrawn', {
-        actor: record.actor,
-        approvalId: approval.id,
-        stepId: approval.stepId,
-        summary: `Request for ${approval.stepId} withdrawn by the opt-out`,
-        causedBy: event.eventId,
-      });
-    }
-    if (ctx.running && o.mode !== 'finish-current-step' && optOutCovers(o.scope, ctx.running))
-      ctx.interruptRunning(event);
-    ctx.publish();
-    return record;
-  });
+  handle(msg.optOutUpdate, msg.optOutSignal, validate.optOut, (o: OptOutInput): OptOutRecord => applyOptOut(ctx, o));
 
   handle(msg.optInUpdate, msg.optInSignal, validate.optIn, (o: OptInInput) => {
     const released = status.optOuts.filter((x) => x.active && (!o.optOutId || x.id === o.optOutId));
@@ -216,6 +168,8 @@ export function registerHandlers(ctx: ResponseContext): void {
     ctx.publish();
     return record;
   });
+
+  handle(msg.settleMitigationUpdate, msg.settleMitigationSignal, validate.settle, (s) => settle(ctx, s));
 
   handle(msg.addNoteUpdate, msg.addNoteSignal, validate.note, (n) => {
     const note = { actor: who(n.actor), text: n.text, at: now() };

@@ -10,8 +10,10 @@ import {
   optOutSchema,
   overrideSchema,
   resolveSchema,
+  settleSchema,
   type DecisionInput,
   type OverrideInput,
+  type SettleInput,
 } from '../../domain/response/inputs.js';
 import type { ResponseStatus, StepState } from '../../domain/response/status.js';
 import { TERMINAL_PHASES } from '../../contracts/phases.js';
@@ -99,6 +101,24 @@ export function createInputValidators(current: () => { status: ResponseStatus; p
       const n = parse(noteSchema, raw);
       open();
       return n;
+    },
+
+    /** retry / mark-done / hand-over a mitigation of unknown effect: only while one waits. */
+    settle(raw: unknown): SettleInput {
+      const s = parse(settleSchema, raw);
+      open();
+      const waiting = (current().status.unknownEffects ?? []).filter((u) => u.state === 'open');
+      if (!waiting.some((u) => s.stepId === undefined || u.stepId === s.stepId))
+        refuse(
+          'NothingToSettle',
+          s.stepId
+            ? `step ${s.stepId} has no mitigation of unknown effect waiting for a person`
+            : 'no mitigation of unknown effect waits for a person',
+        );
+      // Running it again acts on production like an approval does: an approver (or admin) only.
+      if (s.choice === 'retry' && !s.actor.roles.some((r) => r === 'approver' || r === 'admin'))
+        refuse('NotAuthorized', `${s.actor.id} may not retry a mitigation: it needs the approver role`);
+      return s;
     },
 
     resolve(raw: unknown) {

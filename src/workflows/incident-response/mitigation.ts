@@ -9,6 +9,7 @@ import { requestConsent } from './consent.js';
 import { AUTOMATION, type ResponseContext } from './state.js';
 import { runStep } from './step-runner.js';
 import { inDecisionTrace } from './decision-trace.js';
+import { awaitHumanVerdict, openUnknownEffect } from './unknown-effect.js';
 
 /** While blocked by a guardrail, look again at least this often (a broadcast wakes it sooner). */
 const GUARDRAIL_RECHECK = '10s';
@@ -216,6 +217,13 @@ export async function mitigate(ctx: ResponseContext, step: PlaybookStep, view: S
     const outcome = await inDecisionTrace(ctx, approval?.id, () =>
       runStep(ctx, step, view, grant?.eventId, consentTier),
     );
+    if (outcome === 'effect-unknown') {
+      // Never repeated by itself: a person retries (back through every check above), marks it
+      // done, or takes over.
+      const verdict = await awaitHumanVerdict(ctx, step, view, openUnknownEffect(status, step.id)!);
+      if (verdict === 'retry') continue;
+      return;
+    }
     if (outcome === 'stopped-by-guardrail') {
       // Interrupted or refused at start by a control: once it lifts, the step is decided
       // again from the start, and any approval it had does not carry over.

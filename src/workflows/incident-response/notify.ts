@@ -1,4 +1,4 @@
-import type { ActorRef, ApprovalRequest } from '../../domain/response/status.js';
+import type { ActorRef, ApprovalRequest, UnknownEffect } from '../../domain/response/status.js';
 import type { Notification, NotificationKind } from '../../domain/notification/notification.js';
 import type { DeliveryReport } from '../../domain/notification/delivery.js';
 import { NotificationOutbox } from '../shared/notification-outbox.js';
@@ -6,12 +6,19 @@ import { describeDeliveries } from '../shared/deliveries.js';
 import { sendNotification } from './activities.js';
 import { AUTOMATION, now, type ResponseContext } from './state.js';
 
+/** What a notification may carry besides a request: who acted and why, a lost mitigation. */
+export interface NotificationExtra {
+  actor?: ActorRef;
+  reason?: string;
+  unknownEffect?: UnknownEffect;
+}
+
 /** A structured notification about this response; channels render it at the edge. */
 export function notificationFor(
   ctx: ResponseContext,
   kind: NotificationKind,
   approval?: ApprovalRequest,
-  extra: { actor?: ActorRef; reason?: string } = {},
+  extra: NotificationExtra = {},
 ): Notification {
   const { status } = ctx;
   // Deterministic id: the same notification gets the same id on a retry or a replay.
@@ -44,7 +51,7 @@ export function queueNotification(
   ctx: ResponseContext,
   kind: NotificationKind,
   approval?: ApprovalRequest,
-  extra?: { actor?: ActorRef; reason?: string },
+  extra?: NotificationExtra,
 ): void {
   if (!ctx.outbox) return;
   ctx.outbox.push(notificationFor(ctx, kind, approval, extra));
@@ -82,7 +89,7 @@ export async function notify(
   ctx: ResponseContext,
   kind: NotificationKind,
   approval?: ApprovalRequest,
-  extra?: { actor?: ActorRef; reason?: string },
+  extra?: NotificationExtra,
 ): Promise<DeliveryReport | undefined> {
   const notification = notificationFor(ctx, kind, approval, extra);
   ctx.notificationsSent += 1;

@@ -1,12 +1,14 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import { redactSecrets, type AuditEvent } from '../../domain/audit/event.js';
 import type { PlaybookStep } from '../../domain/playbook/playbook.js';
 import type { StepStatus } from '../../domain/response/status.js';
 import { actionSummary } from '../../domain/playbook/action-summary.js';
 import { actionRunner } from './activities.js';
 import { AUTOMATION, now, type ResponseContext } from './state.js';
+import { LOST_WORKER_PATCH, lostWorker, recordUnknownEffect } from './unknown-effect.js';
 
-export type StepOutcome = 'done' | 'stopped-by-guardrail';
+/** effect-unknown: its worker was lost; the caller waits for a person (see unknown-effect.ts). */
+export type StepOutcome = 'done' | 'stopped-by-guardrail' | 'effect-unknown';
 
 /** Run one action as an activity in its own scope, so an opt-out can interrupt just it. */
 export async function runStep(
@@ -44,6 +46,8 @@ export async function runStep(
     summary: `${step.kind} ${step.id} started (${step.action})`,
     causedBy,
   });
+  // A lost mitigation waits for a person (responses recorded before that replay as they ran).
+  const detectsLoss = isMitigation && patched(LOST_WORKER_PATCH);
   const scope = new CancellationScope();
   ctx.running = { stepId: step.id, action: step.action, scope };
   ctx.haltedBy = undefined;
@@ -56,7 +60,9 @@ export async function runStep(
       consentTier,
       ...action,
     };
-    view.output = await scope.run(() => actionRunner(step.kind, action, actionSummary(step.id, action))(request));
+    view.output = await scope.run(() =>
+      actionRunner(step.kind, action, actionSummary(step.id, action), detectsLoss)(request),
+    );
     ctx.setStepState(view, 'succeeded');
     if (isMitigation && step.compensation)
       ctx.compensations.push({ stepId: step.id, action: ctx.renderedAction(step.compensation, view.inputs) });
@@ -70,6 +76,13 @@ export async function runStep(
     });
     return 'done';
   } catch (err) {
+    // Checked first: a halt or stop sent while the worker was already gone also ends as a
+    // timeout (nobody confirmed the cancellation), and the effect is just as unknown.
+    const lost = detectsLoss ? lostWorker(err) : undefined;
+    if (lost) {
+      await recordUnknownEffect(ctx, step, view, started, lost);
+      return 'effect-unknown';
+    }
     return classifyFailure(ctx, step, view, started, err);
   } finally {
     ctx.running = undefined;
