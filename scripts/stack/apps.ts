@@ -110,12 +110,11 @@ export function devConsole(): Record<string, string> {
 }
 
 /**
- * A development key pair for signed decisions, made once in the cache (never in the clone): the
- * gateways sign with it, the workers verify. Keys set in the environment win.
+ * A development key pair for signed decisions, made once in the cache (never in the clone), or in
+ * `dir`: the gateways sign with it, the workers verify. Keys set in the environment win.
  */
-export function devDecisionKeys(): Record<string, string> {
+export function devDecisionKeys(dir = path.join(cacheDir(), 'keys')): Record<string, string> {
   if (process.env.DECISION_SIGNING_KEY_FILE || process.env.DECISION_KEYS_FILE) return {};
-  const dir = path.join(cacheDir(), 'keys');
   const privateFile = path.join(dir, 'decision-signing.pem');
   const publicFile = path.join(dir, 'decision-keys.yaml');
   if (!fs.existsSync(privateFile) || !fs.existsSync(publicFile)) {
