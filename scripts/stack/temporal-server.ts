@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { run, startProcess, StackError, waitUntilReady, which, type ManagedProcess } from './process.js';
 import { cacheDir, TEMPORAL_SERVER_VERSION, type StackProfile } from './profiles.js';
@@ -13,10 +14,10 @@ import type { PostgresEndpoint } from './postgres.js';
  * run in one process; a larger deployment runs them as separate processes from the same config.
  */
 const MODULE = 'go.temporal.io/server';
-const PLUGIN = 'postgres12'; // PostgreSQL 12 and later, persistence and visibility alike
+export const PLUGIN = 'postgres12'; // PostgreSQL 12 and later, persistence and visibility alike
 const DATABASES = { persistence: 'temporal', visibility: 'temporal_visibility' } as const;
 /** Fixed when the database is created: 4 suits one machine (production sizes it to its load, e.g. 512). */
-const HISTORY_SHARDS = 4;
+export const HISTORY_SHARDS = 4;
 
 export interface TemporalServerBinaries {
   server: string;
@@ -149,16 +150,12 @@ export function serverConfig(profile: StackProfile, db: PostgresEndpoint, dynami
 }
 
 /**
- * Settings that differ from the server's defaults, each for a reason of Interlock's. Everything
- * else (updates, update-with-start, eager start) is on by default in this version.
+ * The dynamic configuration (settings that differ from the server's defaults), one file for this
+ * profile and docker-compose.yml alike.
  */
-export const DYNAMIC_CONFIG = {
-  // The default is 10 per second per frontend: the gateway's incident listing and every
-  // guardrail broadcast are visibility queries, and a busy on-call hour exceeds 10.
-  'frontend.namespaceRPS.visibility': [{ value: 200, constraints: {} }],
-};
+export const DYNAMIC_CONFIG_FILE = fileURLToPath(new URL('../../config/temporal/dynamic-config.yaml', import.meta.url));
 
-/** Write the config files and start the server; resolves once its frontend answers. */
+/** Write the config file and start the server; resolves once its frontend answers. */
 export async function startTemporalServer(
   profile: StackProfile,
   bins: TemporalServerBinaries,
@@ -169,13 +166,11 @@ export async function startTemporalServer(
   const root = path.join(cacheDir(), 'temporal-server', profile.name);
   const configDir = path.join(root, 'config');
   fs.mkdirSync(configDir, { recursive: true });
-  const dynamicConfigFile = path.join(configDir, 'dynamic.yaml');
-  fs.writeFileSync(dynamicConfigFile, stringify(DYNAMIC_CONFIG));
   fs.writeFileSync(
     path.join(configDir, 'interlock.yaml'),
     // "enable-template" in the first line makes the server render the file as a Go template.
     `# enable-template: written by scripts/stack/temporal-server.ts, rewritten on every start\n` +
-      stringify(serverConfig(profile, db, dynamicConfigFile)),
+      stringify(serverConfig(profile, db, DYNAMIC_CONFIG_FILE)),
   );
   const logDir = path.join(cacheDir(), 'logs');
   fs.mkdirSync(logDir, { recursive: true });
