@@ -2,12 +2,12 @@
  * `npm start`: provision and start the whole local stack (Temporal, OpenSearch, worker, gateway,
  * and a demo target for the example playbook), print where to go, and stop it all on Ctrl-C.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporalConnectionOptionsFromEnv } from '../src/clients/temporal/connection.js';
 import { startDemoTarget } from './demo-target.js';
+import { devConsole, devDecisionKeys } from './stack/apps.js';
 import { ensureStack, StackError } from './stack/index.js';
 import { cacheDir } from './stack/profiles.js';
 import { sleep, startProcess, tail, type ManagedProcess } from './stack/process.js';
@@ -117,39 +117,3 @@ Try it (development tokens from config/principals.dev.yaml):
 
 Press Ctrl-C to stop everything this command started.
 `);
-
-/**
- * The console in development: a session secret made once in the cache, and token sign-in (with
- * the development tokens of config/principals.dev.yaml). Settings in the environment win.
- */
-function devConsole(): Record<string, string> {
-  const dir = path.join(cacheDir(), 'keys');
-  const file = path.join(dir, 'session-secret');
-  if (!process.env.SESSION_SECRET && !process.env.SESSION_SECRET_FILE && !fs.existsSync(file)) {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(file, randomBytes(48).toString('base64'), { mode: 0o600 });
-  }
-  return {
-    ...(process.env.SESSION_SECRET || process.env.SESSION_SECRET_FILE ? {} : { SESSION_SECRET_FILE: file }),
-    CONSOLE_TOKEN_SIGNIN: process.env.CONSOLE_TOKEN_SIGNIN ?? 'true',
-  };
-}
-
-/**
- * A development key pair for signed decisions, made once in the cache (never in the clone): the
- * gateway signs with it, the worker verifies. Keys set in the environment win.
- */
-function devDecisionKeys(): Record<string, string> {
-  if (process.env.DECISION_SIGNING_KEY_FILE || process.env.DECISION_KEYS_FILE) return {};
-  const dir = path.join(cacheDir(), 'keys');
-  const privateFile = path.join(dir, 'decision-signing.pem');
-  const publicFile = path.join(dir, 'decision-keys.yaml');
-  if (!fs.existsSync(privateFile) || !fs.existsSync(publicFile)) {
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString().trim();
-    fs.writeFileSync(publicFile, `keys:\n  - id: dev\n    publicKey: |\n${pem.replace(/^/gm, '      ')}\n`);
-  }
-  return { DECISION_SIGNING_KEY_FILE: privateFile, DECISION_SIGNING_KEY_ID: 'dev', DECISION_KEYS_FILE: publicFile };
-}

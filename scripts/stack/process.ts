@@ -8,6 +8,8 @@ export interface ManagedProcess {
   pid: number;
   logFile: string;
   stop(): Promise<void>;
+  /** Signal the whole process group at once, without waiting (SIGKILL: a crash, for fault tests). */
+  signal(signal: NodeJS.Signals): void;
   exited: Promise<number | null>;
 }
 
@@ -39,11 +41,15 @@ export function startProcess(
   command: string,
   args: string[],
   logFile: string,
-  options: SpawnOptions = {},
+  options: SpawnOptions & {
+    /** What asks it to stop (PostgreSQL: SIGINT, a fast shutdown that does not wait for clients to leave). */
+    stopSignal?: NodeJS.Signals;
+  } = {},
 ): ManagedProcess {
+  const { stopSignal = 'SIGTERM', ...spawnOptions } = options;
   const log = fs.openSync(logFile, 'a');
   fs.writeSync(log, `\n--- ${new Date().toISOString()} starting ${command} ${args.join(' ')}\n`);
-  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(command, args, { ...spawnOptions, detached: true, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   if (child.pid === undefined) throw new StackError(`${name}: could not start ${command}`);
   const pid = child.pid;
@@ -56,9 +62,12 @@ export function startProcess(
     pid,
     logFile,
     exited,
+    signal(signal) {
+      signalGroup(pid, signal);
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      signalGroup(pid, 'SIGTERM');
+      signalGroup(pid, stopSignal);
       let timer: NodeJS.Timeout | undefined;
       const stopped = await Promise.race([
         exited.then(() => true),
@@ -133,7 +142,9 @@ export function run(command: string, args: string[], options: SpawnOptions = {})
     child.once('error', (err) =>
       reject(new StackError(`${command} could not be run (${err.message}). Is it installed and on PATH?`)),
     );
-    child.once('exit', (code) =>
+    // 'close', not 'exit': 'exit' may come before the output is read, and an empty `id -u`
+    // read as Number('') would be uid 0, running the server as root.
+    child.once('close', (code) =>
       code === 0
         ? resolve(output)
         : reject(new StackError(`${command} ${args.join(' ')} failed (exit ${code}):\n${output.slice(-3000)}`)),

@@ -43,7 +43,7 @@ export async function ensureTemporalCli(log: (msg: string) => void): Promise<str
   return cached;
 }
 
-async function temporalReachable(address: string): Promise<boolean> {
+export async function temporalReachable(address: string): Promise<boolean> {
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ ...temporalConnectionOptionsFromEnv(address), connectTimeout: 2000 });

@@ -11,6 +11,7 @@ export function startHarness(options: InterlockOptions): Promise<Harness> {
       temporalAddress: inject('temporalAddress'),
       opensearchUrl: inject('opensearchUrl'),
       auditIndexPrefix: inject('auditIndexPrefix'),
+      auditIndexReplicas: inject('auditIndexReplicas'),
       workflowBundlePath: inject('workflowBundlePath'),
     },
     options,

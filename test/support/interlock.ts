@@ -116,6 +116,8 @@ export interface StackAddresses {
   temporal?: { client: Client; nativeConnection: NativeConnection; visibility: boolean };
   opensearchUrl: string;
   auditIndexPrefix: string;
+  /** Replicas of each audit index, as the stack's worker would install them (default 0: one node). */
+  auditIndexReplicas?: number;
   /** Omit to bundle the workflows when the worker starts (slower). */
   workflowBundlePath?: string;
 }
@@ -225,7 +227,10 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
   });
 
   const opensearch = new OpenSearchClient({ node: stack.opensearchUrl });
-  const audit = createAuditStore(opensearch, stack.auditIndexPrefix, { macKeys: options.auditMacKeys });
+  const audit = createAuditStore(opensearch, stack.auditIndexPrefix, {
+    macKeys: options.auditMacKeys,
+    replicas: stack.auditIndexReplicas,
+  });
   await audit.installTemplate(); // as the worker does at start (idempotent)
   const connection = stack.temporal ? undefined : await Connection.connect({ address: stack.temporalAddress });
   const client =

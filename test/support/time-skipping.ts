@@ -57,6 +57,7 @@ export async function startTimeSkippingHarness(options: InterlockOptions): Promi
         temporal: { client: env.client, nativeConnection: env.nativeConnection, visibility: false },
         opensearchUrl: inject('opensearchUrl'),
         auditIndexPrefix: inject('auditIndexPrefix'),
+        auditIndexReplicas: inject('auditIndexReplicas'),
         workflowBundlePath: inject('workflowBundlePath'),
       },
       // The server's clock runs hours ahead of the gateway's: freshness is not what these test.

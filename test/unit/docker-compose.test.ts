@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkComposeFiles, ensureComposeCheck } from '../../scripts/compose-check/index.js';
-import { OPENSEARCH_VERSION, SEARCH_ATTRIBUTES } from '../../scripts/stack/profiles.js';
+import { SEARCH_ATTRIBUTES } from '../../scripts/stack/profiles.js';
 import { gatewayEnvSchema, workerEnvSchema } from '../../src/config/env.js';
 
 /**
@@ -99,7 +99,14 @@ function execArgs(args: string): string[] {
   return args.startsWith('[') ? (JSON.parse(args) as string[]) : args.split(/\s+/);
 }
 
-const APP_SERVICES = { worker: workerEnvSchema, gateway: gatewayEnvSchema } as const;
+// Two of each, as the cluster profile runs them (test/unit/docker-compose-topology.test.ts).
+const APP_SERVICES = {
+  'worker-1': workerEnvSchema,
+  'worker-2': workerEnvSchema,
+  'gateway-1': gatewayEnvSchema,
+  'gateway-2': gatewayEnvSchema,
+} as const;
+const WORKERS = ['worker-1', 'worker-2'];
 
 describe('docker-compose.yml, loaded by compose-go (Compose specification schema and model)', () => {
   it('loads as Docker Compose v2 would load it', () => {
@@ -115,17 +122,17 @@ describe('docker-compose.yml, loaded by compose-go (Compose specification schema
   it('the loader refuses a copy that depends on a service that does not exist', () => {
     const broken = loadVariant((text) =>
       text.replace(
-        '      temporal-admin-tools:\n        condition: service_completed_successfully',
-        '      temporal-admin-toolz:\n        condition: service_completed_successfully',
+        '      temporal-schema:\n        condition: service_completed_successfully',
+        '      temporal-schemaz:\n        condition: service_completed_successfully',
       ),
     );
     expect(broken.ok).toBe(false);
-    expect(broken.error).toMatch(/depends on undefined service "temporal-admin-toolz"/);
+    expect(broken.error).toMatch(/depends on undefined service "temporal-schemaz"/);
   });
 
   it('the loader refuses a copy with a property the specification does not define', () => {
     const broken = loadVariant((text) =>
-      text.replace('    init: true\n    stop_grace_period: 30s', '    init: true\n    stop_grace_periode: 30s'),
+      text.replace('  init: true\n  stop_grace_period: 30s', '  init: true\n  stop_grace_periode: 30s'),
     );
     expect(broken.ok).toBe(false);
     expect(broken.error).toMatch(/stop_grace_periode/);
@@ -133,26 +140,33 @@ describe('docker-compose.yml, loaded by compose-go (Compose specification schema
 });
 
 describe('docker-compose.yml, structural checks on the loaded model', () => {
-  it('defines the eight services of the stack', () => {
+  it('defines the services of the production topology', () => {
     expect(Object.keys(services).sort()).toEqual(
       [
         'decision-keys',
-        'gateway',
-        'opensearch',
+        'gateway-1',
+        'gateway-2',
+        'opensearch-node1',
+        'opensearch-node2',
         'postgresql',
         'temporal',
         'temporal-admin-tools',
+        'temporal-schema',
         'temporal-ui',
-        'worker',
+        'worker-1',
+        'worker-2',
       ].sort(),
     );
   });
 
   it('makes the decision keys once and gives the gateway the private half, the worker the public half', () => {
     expect(commandText(service('decision-keys'))).toContain('scripts/decision-keys.ts /keys');
-    expect(envOf('gateway')).toMatchObject({ DECISION_SIGNING_KEY_FILE: '/keys/decision-signing.pem' });
-    expect(envOf('worker')).toMatchObject({ DECISION_KEYS_FILE: '/keys/decision-keys.yaml' });
-    expect(dependsOn(service('worker'))).toMatchObject({ 'decision-keys': 'service_completed_successfully' });
+    for (const gateway of ['gateway-1', 'gateway-2'])
+      expect(envOf(gateway)).toMatchObject({ DECISION_SIGNING_KEY_FILE: '/keys/decision-signing.pem' });
+    for (const worker of WORKERS) {
+      expect(envOf(worker)).toMatchObject({ DECISION_KEYS_FILE: '/keys/decision-keys.yaml' });
+      expect(dependsOn(service(worker))).toMatchObject({ 'decision-keys': 'service_completed_successfully' });
+    }
   });
 
   it('builds the app from the Dockerfile or uses a pinned image tag for every service', () => {
@@ -172,22 +186,23 @@ describe('docker-compose.yml, structural checks on the loaded model', () => {
     }
   });
 
-  it('runs the OpenSearch version the dev stack provisions', () => {
-    expect(service('opensearch').image).toBe(`opensearchproject/opensearch:${OPENSEARCH_VERSION}`);
-  });
-
-  it('starts the worker only after the search attributes are registered and OpenSearch is healthy', () => {
-    expect(dependsOn(service('worker'))).toMatchObject({
+  it.each(WORKERS)('starts %s only after the search attributes are registered and OpenSearch is healthy', (w) => {
+    expect(dependsOn(service(w))).toMatchObject({
       'temporal-admin-tools': 'service_completed_successfully',
-      opensearch: 'service_healthy',
+      'opensearch-node1': 'service_healthy',
     });
   });
 
-  it.each(Object.keys(APP_SERVICES))('points %s at the temporal and opensearch services', (name) => {
+  it('starts the Temporal server only after its schema is set up', () => {
+    expect(dependsOn(service('temporal'))).toMatchObject({ 'temporal-schema': 'service_completed_successfully' });
+    expect(commandText(service('temporal-schema'))).toMatch(/temporal-sql-tool .*update-schema/);
+  });
+
+  it.each(Object.keys(APP_SERVICES))('points %s at the temporal service and the cluster-manager node', (name) => {
     const env = envOf(name);
     expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
     const opensearch = new URL(env.OPENSEARCH_URL ?? '');
-    expect(opensearch.hostname).toBe('opensearch');
+    expect(opensearch.hostname).toBe('opensearch-node1');
     expect(opensearch.port).toBe('9200');
   });
 
@@ -199,10 +214,13 @@ describe('docker-compose.yml, structural checks on the loaded model', () => {
     expect(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues)).toBe(true);
   });
 
-  it('publishes the gateway on 8080, listening on all interfaces inside the container', () => {
-    const env = gatewayEnvSchema.parse(envOf('gateway'));
+  it.each([
+    ['gateway-1', 8080],
+    ['gateway-2', 8081],
+  ])('publishes %s on %i, listening on all interfaces inside the container', (name, host) => {
+    const env = gatewayEnvSchema.parse(envOf(name));
     expect(env.HOST).toBe('0.0.0.0');
-    expect(portsOf('gateway')).toContainEqual({ host: 8080, container: env.PORT });
+    expect(portsOf(name)).toContainEqual({ host, container: env.PORT });
   });
 
   describe('temporal-admin-tools', () => {
@@ -225,7 +243,8 @@ describe('docker-compose.yml, structural checks on the loaded model', () => {
   });
 
   it('runs the worker entry point with tsx from the image', () => {
-    expect(service('worker').command).toEqual(['node_modules/.bin/tsx', 'src/worker/main.ts']);
+    for (const worker of WORKERS)
+      expect(service(worker).command).toEqual(['node_modules/.bin/tsx', 'src/worker/main.ts']);
     expect(fs.existsSync(path.join(repoRoot, 'src/worker/main.ts'))).toBe(true);
   });
 });
@@ -262,8 +281,8 @@ describe('Dockerfile (text checks: nothing here can build the image)', () => {
           .slice(0, -1),
       )
       .map((p) => p.replace(/\/$/, ''));
-    const worker = workerEnvSchema.parse(envOf('worker'));
-    const gateway = gatewayEnvSchema.parse(envOf('gateway'));
+    const worker = workerEnvSchema.parse(envOf('worker-1'));
+    const gateway = gatewayEnvSchema.parse(envOf('gateway-1'));
     expect(copied).toContain('src');
     expect(copied).toContain(worker.PLAYBOOKS_DIR);
     expect(copied).toContain(path.dirname(gateway.PRINCIPALS_FILE));
