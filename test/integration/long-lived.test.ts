@@ -233,4 +233,61 @@ describe('a long-lived response', () => {
     await r.decide(id, settled.approvals[0].id, 'bob', { decision: 'reject', reason: 'not needed any more' });
     expect(await r.result(id)).toMatchObject({ phase: 'completed' });
   }, 180_000);
+
+  it('continues as new while handed over, keeps the newest notes and their count, and resumes after opt-in', async () => {
+    const id = await openLongLived('handed-over');
+    const handle = h.client.workflow.getHandle(workflowIdFor(id));
+    const firstRunId = (await handle.describe()).runId;
+    await r.pendingApproval(id);
+    const handover = await r.post(id, 'opt-out', 'alice', {
+      reason: 'I will take this one by hand',
+      mode: 'hand-over',
+    });
+    expect(handover.status, JSON.stringify(handover.body)).toBe(200);
+    await r.until(id, (s) => s.phase === 'handed-over');
+    await inParallel(400, 8, (i) => handle.signal(addNoteSignal, { actor: ALICE, text: `by hand ${i}` }));
+    const held = await r.until(id, (s) => s.handover?.notesTotal === 400 && s.runs >= 1, 60_000);
+    expect((await handle.describe()).runId).not.toBe(firstRunId);
+    expect(held.phase).toBe('handed-over');
+    expect(held.handover.owner.id).toBe('alice');
+    expect(held.handover.notes.length).toBeLessThanOrEqual(100);
+    expect(held.handover.notes.at(-1).text).toMatch(/^by hand \d+$/);
+    // Released in the newest run: automation decides the step again and asks anew.
+    const optIn = await r.post(id, 'opt-in', 'alice', { reason: 'back to automation' });
+    expect(optIn.status, JSON.stringify(optIn.body)).toBe(200);
+    const asked = await r.until(id, (s) => s.approvals.some((a: any) => a.state === 'pending' && a.notified?.length));
+    const pending = asked.approvals.find((a: any) => a.state === 'pending');
+    expect(pending.id).toBe('restart-replica-2');
+    expect(
+      (await r.decide(id, pending.id, 'bob', { decision: 'approve', reason: 'lag confirmed, restart it' })).status,
+    ).toBe(200);
+    expect(await r.result(id)).toMatchObject({ phase: 'completed', stepsRun: ['check-lag', 'restart-replica'] });
+    const verify = await h.request('GET', `/v1/audit/verify?incident=${id}`, { as: 'audrey' });
+    expect(verify.body).toMatchObject({ intact: true, head: { checked: true } });
+  }, 180_000);
+
+  it('never continues as new while a mitigation runs, however far past its bound', async () => {
+    target.respondAfter('/mitigations/restart', 8_000);
+    const id = await openLongLived('mitigating');
+    const handle = h.client.workflow.getHandle(workflowIdFor(id));
+    const firstRunId = (await handle.describe()).runId;
+    const asked = await r.pendingApproval(id);
+    const before = target.requestsTo('/mitigations/restart').length;
+    expect(
+      (await r.decide(id, asked.id, 'bob', { decision: 'approve', reason: 'lag confirmed, restart it' })).status,
+    ).toBe(200);
+    await target.waitFor(() => target.requestsTo('/mitigations/restart').length > before);
+    // Past the bound while the request is out: the run must not switch under it.
+    await inParallel(400, 8, (i) => handle.signal(addNoteSignal, { actor: ALICE, text: `during ${i}` }));
+    const during = await r.status(id);
+    expect(during.steps.find((s: any) => s.id === 'restart-replica').state).toBe('running');
+    expect((await handle.describe()).historyLength).toBeGreaterThan(CONTINUE_AFTER_EVENTS);
+    expect((await handle.describe()).runId).toBe(firstRunId);
+    // It ends with the mitigation's own result, in the one run, having sent it once.
+    expect(await r.result(id)).toMatchObject({ phase: 'completed', stepsRun: ['check-lag', 'restart-replica'] });
+    expect((await handle.describe()).runId).toBe(firstRunId);
+    expect(target.requestsTo('/mitigations/restart').length).toBe(before + 1);
+    const final = await r.status(id);
+    expect(final.steps.find((s: any) => s.id === 'restart-replica').state).toBe('succeeded');
+  }, 180_000);
 });
