@@ -12,6 +12,7 @@ import { consoleSuite } from './suites/console.js';
 import { controlSuite } from './suites/control.js';
 import { guardrailsSuite } from './suites/guardrails.js';
 import { intakeSuite } from './suites/intake.js';
+import { longLivedSuite } from './suites/long-lived.js';
 import { responseSuite } from './suites/response.js';
 import { scaleSuite } from './suites/scale.js';
 
@@ -24,6 +25,7 @@ const SUITES: Record<string, BenchSuite> = {
   channels: channelsSuite,
   console: consoleSuite,
   scale: scaleSuite,
+  'long-lived': longLivedSuite,
 };
 
 const { positionals, values } = parseArgs({

@@ -103,15 +103,17 @@ async function recordedHeads(
   const workflowId = workflowIdFor(incidentId);
   const handle = client.workflow.getHandle(workflowId);
   try {
-    const { status, runId } = await withDeadline(handle.describe(), 5000);
-    const latest = `${workflowId}:${runId}`;
+    const { status, runId, raw } = await withDeadline(handle.describe(), 5000);
+    // A response that continued as new keeps one chain, named by its first run (state.ts).
+    const firstRunId = raw.workflowExecutionInfo?.firstRunId || runId;
+    const latest = new Set([`${workflowId}:${runId}`, `${workflowId}:${firstRunId}`]);
     const latestEnd: RunEnd =
       status.name === 'RUNNING'
         ? 'running'
         : status.name === 'COMPLETED' || status.name === 'CANCELLED'
           ? 'ended'
           : 'bypassed';
-    const endOf = (chain: string): RunEnd => (chain === latest ? latestEnd : 'ended');
+    const endOf = (chain: string): RunEnd => (latest.has(chain) ? latestEnd : 'ended');
     // Only these end after the trail's final flush; a running response may not be indexed yet.
     if (status.name !== 'COMPLETED' && status.name !== 'CANCELLED')
       return {
@@ -122,6 +124,7 @@ async function recordedHeads(
         },
         endOf,
       };
+    // The newest page is enough: it ends with the head of each chain this response holds.
     const { timeline } = await withDeadline(handle.query<{ timeline: AuditEvent[] }>('status'), 5000);
     const last = new Map(timeline.map((e) => [chainOf(e), { eventId: e.eventId, sequence: e.sequence, hash: e.hash }]));
     return { heads: [...last.values()], head: { checked: true }, endOf };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { Logger } from 'pino';
@@ -40,8 +41,16 @@ export function workflowInputs(client: Client, signer: DecisionSigner | undefine
     const updateId =
       options.idempotencyKey &&
       updateIdFor(options.idempotencyKey, { workflowId: handle.workflowId, input: def.name, actorId: actor.id, body });
+    // One ID for every attempt: a resend after an aborted attempt takes effect at most once.
+    const id = updateId || randomUUID();
     try {
-      return await withDeadline(handle.executeUpdate(def, { args: [signed], ...(updateId ? { updateId } : {}) }));
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await withDeadline(handle.executeUpdate(def, { args: [signed], updateId: id }));
+        } catch (err) {
+          if (attempt >= 3 || !abortedByTaskFailure(err)) throw err;
+        }
+      }
     } catch (err) {
       // An Unverified refusal was recorded by the workflow itself (see input-gate.ts).
       if (
@@ -93,3 +102,14 @@ export function workflowInputs(client: Client, signer: DecisionSigner | undefine
   return { handleFor, update, reportRefusal, stop };
 }
 export type WorkflowInputs = ReturnType<typeof workflowInputs>;
+
+/**
+ * The server aborts an update it admitted but the workflow had not yet accepted when that
+ * workflow task failed: a flood of inputs overflowing its buffer, or a continue-as-new whose
+ * completion it refused because inputs arrived meanwhile (a long-lived response). Nothing was
+ * applied, so sending it again (same update ID) is safe; the client SDK does not retry it.
+ */
+function abortedByTaskFailure(err: unknown): boolean {
+  const e = err as { message?: string; cause?: { message?: string } } | undefined;
+  return /unexpected workflow task failure/i.test(`${e?.message ?? ''} ${e?.cause?.message ?? ''}`);
+}

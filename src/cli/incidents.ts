@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { RESPONSE_PHASES } from '../contracts/phases.js';
+import type { AuditEvent } from '../domain/audit/event.js';
 import type { ResponseStatus } from '../domain/response/status.js';
 import { apiFor } from './api.js';
 import { positiveInt } from './parse.js';
@@ -60,6 +61,26 @@ export function registerIncidents(program: Command): void {
     });
 
   incidents
+    .command('timeline')
+    .description('The audit trail of a response, a page at a time (newest page first, oldest event first)')
+    .argument('<id>', 'incident ID')
+    .option('--limit <n>', 'events per page (1-1000)', positiveInt, 50)
+    .option('--before <cursor>', 'the page before this one (the cursor the previous page printed)')
+    .option('--json', "print the API's JSON")
+    .action(async (id: string, o: { limit: number; before?: string; json?: boolean }, cmd: Command) => {
+      const page = await apiFor(cmd).json<TimelinePageBody>('GET', `/v1/incidents/${encodeURIComponent(id)}/timeline`, {
+        query: { limit: String(o.limit), before: o.before },
+      });
+      if (o.json) return printJson(page);
+      const rows = page.events.map((e) => [String(e.sequence), e.time, e.type, e.actor.name, e.summary]);
+      console.log(table(['SEQ', 'TIME', 'TYPE', 'ACTOR', 'SUMMARY'], rows));
+      console.log(
+        `${page.events.length} of ${page.total} events` +
+          (page.nextBefore ? `; older: interlock incidents timeline ${id} --before ${page.nextBefore}` : ''),
+      );
+    });
+
+  incidents
     .command('watch')
     .description('Follow a response live: one line per change; exits 0 when the response ends (Ctrl-C: 130)')
     .argument('<id>', 'incident ID')
@@ -68,4 +89,10 @@ export function registerIncidents(program: Command): void {
     .action(async (id: string, o: { interval: number; json?: boolean }, cmd: Command) => {
       await watch(apiFor(cmd), id, o);
     });
+}
+
+interface TimelinePageBody {
+  events: AuditEvent[];
+  total: number;
+  nextBefore?: string;
 }

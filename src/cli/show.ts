@@ -50,7 +50,10 @@ export function describeStatus(s: ResponseStatus, now = Date.now()): string {
     out.push('', 'Overrides');
     for (const o of s.overrides) out.push(`  ${o.id}: ${o.type} ${o.stepId} by ${o.actor.name} — ${o.reason}`);
   }
-  if (s.handover) out.push('', `Handed over to ${s.handover.owner.name} (${s.handover.notes.length} notes)`);
+  if (s.handover)
+    out.push('', `Handed over to ${s.handover.owner.name} (${s.handover.notesTotal ?? s.handover.notes.length} notes)`);
+  if (s.timelinePage)
+    out.push('', `Timeline: ${s.timelinePage.total} events${s.runs ? ` over ${s.runs + 1} runs` : ''}`);
   if (s.resolution) out.push('', `Resolved by ${s.resolution.actor.name}: ${s.resolution.summary}`);
   return out.join('\n');
 }

@@ -24,7 +24,7 @@ export function incidentPages(router: Router, deps: ConsoleDependencies, kit: Co
   const rowDetails = new Map<string, RowDetails & { at: number }>();
   const refresh = (incidentId: string, now: number) => {
     rowDetails.set(incidentId, { ...rowDetails.get(incidentId), at: now });
-    void withDeadline(inputs.handleFor(incidentId).query(msg.statusQuery), 2_000)
+    void withDeadline(inputs.handleFor(incidentId).query(msg.statusQuery, { limit: 1 }), 2_000)
       .then((s) => {
         const waiting = s.approvals.filter((a) => a.state === 'pending');
         rowDetails.set(incidentId, {
@@ -69,7 +69,9 @@ export function incidentPages(router: Router, deps: ConsoleDependencies, kit: Co
     liveStream(req, res, () => listed(filters), controls);
   });
 
-  const status = (id: string): Promise<ResponseStatus> => withDeadline(inputs.handleFor(id).query(msg.statusQuery));
+  // The page shows the newest 30 events: ask for no more (a long-lived response holds thousands).
+  const status = (id: string): Promise<ResponseStatus> =>
+    withDeadline(inputs.handleFor(id).query(msg.statusQuery, { limit: 30 }));
   router.get('/incidents/:id', async (req, res) => {
     const s = await status(String(req.params.id)).catch(() => undefined);
     if (!s) return void (await page(res, 'Not found', html`<p>No incident ${String(req.params.id)}.</p>`, {}, 404));

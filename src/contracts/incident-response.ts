@@ -27,6 +27,7 @@ import type {
   ResponseStatus,
   UnknownEffect,
 } from '../domain/response/status.js';
+import type { CarriedResponse, ContinueAsNewLimits, TimelinePageArgs } from '../domain/response/long-lived.js';
 import type { ResponsePhase } from './phases.js';
 
 export const INCIDENT_RESPONSE_WORKFLOW = 'incidentResponse';
@@ -35,6 +36,10 @@ export interface IncidentResponseInput {
   incidentId: string;
   /** Run the whole playbook and ask for the same approvals, but execute no mitigation. */
   dryRun?: boolean;
+  /** When the response continues as new (defaults: Temporal's suggestion, 10,000 events, 10 MB). */
+  continueAsNewAfter?: ContinueAsNewLimits;
+  /** Set only by the response itself when it continues as new: what the next run goes on from. */
+  carried?: CarriedResponse;
 }
 
 export interface IncidentResponseOutcome {
@@ -45,8 +50,12 @@ export interface IncidentResponseOutcome {
 /** An alert delivery for this incident; the first one opens the response (signal-with-start). */
 export const alertSignal = defineSignal<[AlertDelivery]>('alert');
 
-/** The live view: phase, steps, approvals with context, opt-outs, overrides, timeline. */
-export const statusQuery = defineQuery<ResponseStatus>('status');
+/**
+ * The live view: phase, steps, approvals with context, opt-outs, overrides, and one page of the
+ * timeline (default: the newest 100 events; `timelinePage` tells the total and the next page).
+ * Called without arguments it answers as it always did, with the newest page.
+ */
+export const statusQuery = defineQuery<ResponseStatus, [TimelinePageArgs?]>('status');
 
 /** Approve or reject (or object to) a request, optionally adjusting the step's inputs. */
 export const decideUpdate = defineUpdate<ApprovalRequest, [DecisionInput]>('decide');

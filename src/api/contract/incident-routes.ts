@@ -32,11 +32,18 @@ export const INCIDENT_ROUTES = {
   getIncident: {
     method: 'get',
     path: '/v1/incidents/:id',
-    summary: 'The live status of one response',
+    summary: 'The live status of one response (with one page of its timeline: timelineLimit, timelineBefore)',
     tag: 'incidents',
     access: reader,
     params: id,
-    responses: { 200: 'status', 401: commonErrors[401], 403: commonErrors[403], 404: commonErrors[404] },
+    query: queries.status,
+    responses: {
+      200: 'status',
+      400: commonErrors[400],
+      401: commonErrors[401],
+      403: commonErrors[403],
+      404: commonErrors[404],
+    },
   },
   decide: {
     method: 'post',
@@ -179,10 +186,17 @@ export const INCIDENT_ROUTES = {
   timeline: {
     method: 'get',
     path: '/v1/incidents/:id/timeline',
-    summary: 'The ordered audit trail of one response',
+    summary: 'The ordered audit trail of one response (paged with limit and before, newest page first)',
     tag: 'incidents',
     access: reader,
     params: id,
-    responses: { 200: 'the events in order', 401: commonErrors[401], 403: commonErrors[403], 404: commonErrors[404] },
+    query: queries.timeline,
+    responses: {
+      200: 'the events in order',
+      400: commonErrors[400],
+      401: commonErrors[401],
+      403: commonErrors[403],
+      404: commonErrors[404],
+    },
   },
 } satisfies Record<string, RouteContract>;

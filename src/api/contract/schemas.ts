@@ -137,6 +137,20 @@ export const queries = {
   auditVerify: z
     .object({ incident: z.string().regex(INCIDENT_ID_PATTERN, 'an incident ID like am-<24 hex digits>') })
     .strict(),
+  /** The status view's timeline page (the workflow holds the newest events; older: the timeline route). */
+  status: z
+    .object({
+      timelineLimit: z.coerce.number().int().min(1).max(500, 'at most 500 events per page').optional(),
+      timelineBefore: z.coerce.number().int().min(1).optional(),
+    })
+    .strict(),
+  /** A page of the stored trail, newest last; without `limit` or `before`, every event (as before). */
+  timeline: z
+    .object({
+      limit: z.coerce.number().int().min(1).max(1000, 'at most 1000 events per page').optional(),
+      before: z.string().min(1).max(1000).optional(),
+    })
+    .strict(),
 };
 
 export const id = { id: 'incident ID, e.g. am-<24 hex digits>' };

@@ -57,8 +57,21 @@ export function auditRoutes(mount: Mount, store: AuditStore, client?: Client) {
   mount(ROUTES.timeline, async (req, res) => {
     const id = String(req.params.id);
     if (!INCIDENT_ID_PATTERN.test(id)) throw new HttpError(404, 'not_found', `no incident "${id}"`);
-    const events = await store.incidentEvents(id);
-    if (events.length === 0) throw new HttpError(404, 'not_found', `no audit events for incident ${id}`);
-    res.json({ incidentId: id, events });
+    const q = parseOr400(queries.timeline, req.query, 'timeline query');
+    if (q.limit === undefined && q.before === undefined) {
+      // Every event, as this route always answered (a long-lived response: ask for pages).
+      const events = await store.incidentEvents(id);
+      if (events.length === 0) throw new HttpError(404, 'not_found', `no audit events for incident ${id}`);
+      return void res.json({ incidentId: id, events });
+    }
+    let page;
+    try {
+      page = await store.incidentTimelinePage(id, { limit: q.limit ?? 100, before: q.before });
+    } catch (err) {
+      if (err instanceof AuditQueryError) throw new HttpError(400, 'invalid_cursor', err.message);
+      throw err;
+    }
+    if (page.total === 0) throw new HttpError(404, 'not_found', `no audit events for incident ${id}`);
+    res.json({ incidentId: id, ...page });
   });
 }

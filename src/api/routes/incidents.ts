@@ -29,7 +29,13 @@ export function incidentRoutes(
   });
 
   mount(ROUTES.getIncident, async (req, res) => {
-    res.json(await withDeadline(handleFor(req.params.id).query(msg.statusQuery)));
+    const q = parseOr400(queries.status, req.query, 'status query');
+    // No arguments for a plain read: the query answers with its default page, as it always did.
+    const page =
+      q.timelineLimit !== undefined || q.timelineBefore !== undefined
+        ? [{ limit: q.timelineLimit, before: q.timelineBefore }]
+        : [];
+    res.json(await withDeadline(handleFor(req.params.id).query(msg.statusQuery, ...page)));
   });
 
   mount(ROUTES.decide, async (req, res) => {

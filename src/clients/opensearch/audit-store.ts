@@ -261,16 +261,80 @@ export function createAuditStore(
       }
     },
 
-    /** All events of one incident, in the order they happened. */
+    /**
+     * All events of one incident, in the order they happened. Read in pages (search_after): a
+     * long-lived response holds more than one search may return (10,000).
+     */
     async incidentEvents(incidentId: string): Promise<AuditEvent[]> {
+      const events: AuditEvent[] = [];
+      let after: unknown[] | undefined;
+      for (;;) {
+        const response = await client.search({
+          index: allIndices,
+          body: {
+            query: { term: { incidentId } },
+            sort: TRAIL_ORDER,
+            size: 5000,
+            ...(after ? { search_after: after } : {}),
+          } as never,
+          ignore_unavailable: true,
+          allow_no_indices: true,
+        });
+        const hits = response.body.hits.hits;
+        events.push(...hits.map((h) => h._source as AuditEvent));
+        if (hits.length < 5000) return events;
+        after = hits.at(-1)!.sort;
+      }
+    },
+
+    /**
+     * One page of an incident's trail, newest last: the `limit` events before the cursor (the
+     * newest when there is none). `nextBefore` fetches the page before this one.
+     */
+    async incidentTimelinePage(
+      incidentId: string,
+      page: { limit: number; before?: string },
+    ): Promise<{ events: AuditEvent[]; total: number; nextBefore?: string }> {
+      const after = page.before === undefined ? undefined : decodeTrailCursor(page.before);
       const response = await client.search({
         index: allIndices,
-        body: { query: { term: { incidentId } }, sort: [{ time: 'asc' }, { sequence: 'asc' }], size: 10_000 },
+        body: {
+          query: { term: { incidentId } },
+          sort: [{ time: 'desc' }, { sequence: 'desc' }, { eventId: 'desc' }],
+          size: page.limit,
+          track_total_hits: true,
+          ...(after ? { search_after: after } : {}),
+        } as never,
         ignore_unavailable: true,
         allow_no_indices: true,
       });
-      return response.body.hits.hits.map((h) => h._source as AuditEvent);
+      const hits = response.body.hits.hits;
+      const total = response.body.hits.total;
+      const oldest = hits.at(-1);
+      return {
+        events: hits.map((h) => h._source as AuditEvent).reverse(),
+        total: typeof total === 'number' ? total : (total?.value ?? hits.length),
+        ...(oldest && hits.length === page.limit ? { nextBefore: encodeTrailCursor(oldest.sort!) } : {}),
+      };
     },
   };
 }
 export type AuditStore = ReturnType<typeof createAuditStore>;
+
+/** The order of a trail: time, then the chain's sequence, then the ID (unique, so no ties). */
+const TRAIL_ORDER = [{ time: 'asc' }, { sequence: 'asc' }, { eventId: 'asc' }] as const;
+
+function encodeTrailCursor(sort: unknown[]): string {
+  return Buffer.from(JSON.stringify(sort)).toString('base64url');
+}
+
+/** A cursor this store did not hand out is a 400, never a 500. */
+function decodeTrailCursor(cursor: string): unknown[] {
+  try {
+    const sort = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(sort) && sort.length === TRAIL_ORDER.length) return sort;
+  } catch {
+    // reported below
+  }
+  throw new AuditQueryError('before: not a cursor from an earlier page of this timeline');
+}

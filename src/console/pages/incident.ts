@@ -55,6 +55,7 @@ export function incidentLive(s: ResponseStatus): Html {
     ${s.approvals.length ? s.approvals.map(approvalFacts) : html`<p>None.</p>`}
     ${s.optOuts.filter((o) => o.active).map((o) => html`<p class="error">Opted out (${o.mode}) by ${o.actor.name}: ${o.reason}</p>`)}
     <h2>Timeline</h2>
+    ${s.timelinePage && s.timelinePage.total > s.timeline.length ? html`<p>The newest ${s.timeline.length} of ${s.timelinePage.total} events (all of them: GET /v1/incidents/${s.incidentId}/timeline, or <code>interlock incidents timeline ${s.incidentId}</code>).</p>` : ''}
     <ol>
       ${s.timeline.slice(-30).map((e) => html`<li>${time(e.time)} ${e.type}: ${e.summary}${e.reason ? html` (“${e.reason}”)` : ''}</li>`)}
     </ol>`;

@@ -5,6 +5,7 @@ import type { PolicyDecision } from '../policy/policy.js';
 import type { OptOutMode, OptOutScope } from './inputs.js';
 import type { NotificationKind } from '../notification/notification.js';
 import type { Delivery } from '../notification/delivery.js';
+import type { TimelinePage } from './long-lived.js';
 
 import type { ResponsePhase } from '../../contracts/phases.js';
 export type { ResponsePhase };
@@ -82,6 +83,8 @@ export interface ApprovalRequest {
   tier: string;
   tiers: string[];
   escalationLevel: number;
+  /** The escalation level whose reminder was sent (a continued run does not send it twice). */
+  remindedLevel?: number;
   approversRequired: number;
   requestedAt: string;
   expiresAt: string;
@@ -190,11 +193,22 @@ export interface ResponseStatus {
   approvals: ApprovalRequest[];
   optOuts: OptOutRecord[];
   overrides: OverrideRecord[];
-  handover?: { owner: ActorRef; at: string; notes: Array<{ actor: ActorRef; text: string; at: string }> };
+  handover?: {
+    owner: ActorRef;
+    at: string;
+    /** The newest notes (every note is in the timeline); `notesTotal` counts them all. */
+    notes: Array<{ actor: ActorRef; text: string; at: string }>;
+    notesTotal?: number;
+  };
   resolution?: { actor: ActorRef; summary: string; at: string };
   /** Mitigations whose effect is unknown (their worker was lost), open ones first to settle. */
   unknownEffects?: UnknownEffect[];
   /** What guardrail keeps the next step from starting, if any. */
   blockedBy?: string[];
+  /** One page of the audit trail, newest last (see `timelinePage`). */
   timeline: AuditEvent[];
+  /** Which page `timeline` is (responses that page it; older ones send every event). */
+  timelinePage?: TimelinePage;
+  /** How many times this response continued as new (absent: never). */
+  runs?: number;
 }

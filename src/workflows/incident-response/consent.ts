@@ -1,4 +1,3 @@
-import { condition } from '@temporalio/workflow';
 import { consentLevels, newApprovalRequest, type ConsentDecision } from '../../domain/approval/request.js';
 import type { PlaybookStep } from '../../domain/playbook/playbook.js';
 import type { ApprovalPolicy } from '../../domain/policy/policy.js';
@@ -19,37 +18,51 @@ export async function requestConsent(
   source: string,
 ): Promise<ApprovalRequest> {
   const { status, audit } = ctx;
-  const objection = decision.mode === 'auto-after-objection-window';
   const { levels, perLevelMs } = consentLevels(decision);
-  const approval = newApprovalRequest({
-    incidentId: ctx.input.incidentId,
-    status,
-    playbook: ctx.playbook,
-    step,
-    view,
-    decision,
-    source,
-    dryRun: ctx.dryRun,
-    nowMs: Date.now(),
-  });
-  status.approvals.push(approval);
-  ctx.setStepState(view, objection ? 'objection-window' : 'awaiting-approval');
-  audit.record(objection ? 'objection.window-opened' : 'approval.requested', {
-    actor: AUTOMATION,
-    stepId: step.id,
-    approvalId: approval.id,
-    action: step.action,
-    parameters: view.params,
-    summary: objection
-      ? `${step.id} will run at ${approval.expiresAt} unless someone objects`
-      : `Approval requested for ${step.id} from tier ${approval.tier} (${approval.approversRequired} approver(s), until ${approval.expiresAt})`,
-  });
-  ctx.setPhase(objection ? 'objection-window' : 'awaiting-approval');
-  let report = await notify(ctx, objection ? 'objection.window-opened' : 'approval.requested', approval);
+  // A continued run takes up the request the earlier run was waiting on (continuation.ts): same
+  // ID, tier, escalation level and absolute deadline; nobody is asked again. (The kind is the
+  // request's: an objection window stays one.)
+  const resumed =
+    ctx.runs > 0 ? status.approvals.find((a) => a.stepId === step.id && a.state === 'pending') : undefined;
+  const objection = resumed ? resumed.kind === 'objection' : decision.mode === 'auto-after-objection-window';
+  const approval =
+    resumed ??
+    newApprovalRequest({
+      incidentId: ctx.input.incidentId,
+      status,
+      playbook: ctx.playbook,
+      step,
+      view,
+      decision,
+      source,
+      dryRun: ctx.dryRun,
+      nowMs: Date.now(),
+    });
+  let report: Awaited<ReturnType<typeof notify>> = undefined;
+  // One function, no extra await on the first request's path: histories recorded before
+  // continue-as-new existed must schedule in the same order on replay.
+  if (!resumed) {
+    status.approvals.push(approval);
+    ctx.setStepState(view, objection ? 'objection-window' : 'awaiting-approval');
+    audit.record(objection ? 'objection.window-opened' : 'approval.requested', {
+      actor: AUTOMATION,
+      stepId: step.id,
+      approvalId: approval.id,
+      action: step.action,
+      parameters: view.params,
+      summary: objection
+        ? `${step.id} will run at ${approval.expiresAt} unless someone objects`
+        : `Approval requested for ${step.id} from tier ${approval.tier} (${approval.approversRequired} approver(s), until ${approval.expiresAt})`,
+    });
+    ctx.setPhase(objection ? 'objection-window' : 'awaiting-approval');
+    report = await notify(ctx, objection ? 'objection.window-opened' : 'approval.requested', approval);
+  } else ctx.setPhase(objection ? 'objection-window' : 'awaiting-approval');
 
   let escalatedBecause: string | undefined;
-  for (let level = 0; level < levels.length; level++) {
-    if (level > 0) {
+  for (let level = resumed ? approval.escalationLevel : 0; level < levels.length; level++) {
+    // Taken up by a continued run: this level was announced already.
+    const takenUp = resumed !== undefined && level === approval.escalationLevel;
+    if (level > 0 && !takenUp) {
       const previous = approval.tier;
       approval.tier = levels[level]!;
       approval.tiers.push(levels[level]!);
@@ -68,7 +81,7 @@ export async function requestConsent(
     // Nobody on call for the tier is an escalation at once, never a silent wait. At the last
     // level (or in an objection window, which has nobody to escalate to) it is recorded loudly
     // and the request stays open to every tier asked so far, then fails closed as always.
-    if (report?.recipients[0]?.people?.length === 0) {
+    if (!takenUp && report?.recipients[0]?.people?.length === 0) {
       if (!objection && level + 1 < levels.length) {
         escalatedBecause = `Nobody is on call for tier ${approval.tier}`;
         continue;
@@ -84,15 +97,28 @@ export async function requestConsent(
     }
     const deadline = Date.parse(approval.expiresAt);
     const remindAfter =
-      !objection && decision.remindAfter !== undefined && decision.remindAfter < perLevelMs
+      !objection &&
+      decision.mode !== 'auto-after-objection-window' &&
+      decision.remindAfter !== undefined &&
+      decision.remindAfter < perLevelMs
         ? decision.remindAfter
         : undefined;
+    // Taken up: the reminder is due at the same moment as before, unless it was already sent.
+    const levelStart = deadline - perLevelMs;
+    const remindIn = !takenUp
+      ? remindAfter
+      : remindAfter !== undefined && approval.remindedLevel !== level
+        ? Math.max(0, levelStart + remindAfter - Date.now())
+        : undefined;
     if (
-      remindAfter !== undefined &&
-      !(await condition(() => approval.state !== 'pending', remindAfter, {
-        summary: `remind ${approval.tier} approvers (${approval.id})`,
-      }))
+      remindIn !== undefined &&
+      !(await ctx.rest(
+        () => approval.state !== 'pending',
+        remindIn,
+        `remind ${approval.tier} approvers (${approval.id})`,
+      ))
     ) {
+      approval.remindedLevel = level;
       audit.record('approval.reminded', {
         actor: AUTOMATION,
         stepId: step.id,
@@ -107,8 +133,7 @@ export async function requestConsent(
       : last
         ? `${approval.id} expires (fails closed)`
         : `escalate ${approval.id} to ${levels[level + 1]}`;
-    if (await condition(() => approval.state !== 'pending', Math.max(0, deadline - Date.now()), { summary: onTimeout }))
-      break;
+    if (await ctx.rest(() => approval.state !== 'pending', Math.max(0, deadline - Date.now()), onTimeout)) break;
   }
   if (approval.state === 'pending') {
     if (objection) {

@@ -12,6 +12,7 @@ import {
   type OptOutInput,
   type OverrideInput,
 } from '../../domain/response/inputs.js';
+import { CARRY, pageTimeline, trimStatus } from '../../domain/response/long-lived.js';
 import { sameInputs } from '../../domain/response/safety.js';
 import type { OptOutRecord, OverrideRecord } from '../../domain/response/status.js';
 import { onAlert } from './alerts.js';
@@ -46,7 +47,20 @@ export function registerHandlers(ctx: ResponseContext): void {
     onAlert(ctx, parsed.data);
   });
 
-  setHandler(msg.statusQuery, () => ({ ...status, timeline: audit.events }));
+  // One page of the timeline, and no list that only grows: the answer stays small however long
+  // the response lives (older events are in the audit trail, GET /v1/incidents/:id/timeline).
+  setHandler(msg.statusQuery, (args) => {
+    const { events, page } = pageTimeline(audit.events, audit.position.sequence, args);
+    const { handover, optOuts } = trimStatus(status);
+    return {
+      ...status,
+      optOuts,
+      handover,
+      timeline: events,
+      timelinePage: page,
+      ...(ctx.runs ? { runs: ctx.runs } : {}),
+    };
+  });
 
   handle(msg.decideUpdate, msg.decideSignal, validate.decision, (d) => {
     const approval = status.approvals.find((a) => a.id === d.approvalId)!;
@@ -173,7 +187,12 @@ export function registerHandlers(ctx: ResponseContext): void {
 
   handle(msg.addNoteUpdate, msg.addNoteSignal, validate.note, (n) => {
     const note = { actor: who(n.actor), text: n.text, at: now() };
-    if (status.handover) status.handover.notes.push(note);
+    if (status.handover) {
+      status.handover.notesTotal = (status.handover.notesTotal ?? status.handover.notes.length) + 1;
+      status.handover.notes.push(note);
+      // Every note is in the audit trail: the handover keeps the newest (the status stays small).
+      if (status.handover.notes.length > CARRY.notes * 2) status.handover.notes.splice(0, CARRY.notes);
+    }
     audit.record('response.note', { actor: note.actor, reason: n.text, summary: `Note by ${n.actor.name}` });
   });
 

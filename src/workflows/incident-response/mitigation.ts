@@ -1,4 +1,3 @@
-import { condition } from '@temporalio/workflow';
 import { missingGuardrailConsent } from '../../domain/guardrails/controls.js';
 import type { PlaybookStep } from '../../domain/playbook/playbook.js';
 import { decidePolicy } from '../../domain/policy/policy.js';
@@ -85,9 +84,12 @@ export async function awaitClearance(ctx: ResponseContext, step: PlaybookStep, v
     const overrides = status.overrides.length;
     const otherChange = () =>
       ctx.resolved || ctx.activeOptOutCount() !== optOuts || status.overrides.length !== overrides;
-    await condition(() => ctx.controlsVersion !== seen || otherChange(), GUARDRAIL_RECHECK, {
-      summary: `recheck guardrails for ${step.id}`,
-    });
+    // A rest: a response held for days by a freeze continues as new meanwhile (continuation.ts).
+    await ctx.rest(
+      () => ctx.controlsVersion !== seen || otherChange(),
+      GUARDRAIL_RECHECK,
+      `recheck guardrails for ${step.id}`,
+    );
     if (otherChange()) return undefined;
   }
 }
@@ -97,7 +99,7 @@ export async function waitWhileOptedOut(ctx: ResponseContext): Promise<void> {
   const optOut = ctx.responseOptOut();
   if (!optOut) return;
   ctx.setPhase(optOut.mode === 'hand-over' ? 'handed-over' : 'opted-out');
-  await condition(() => !ctx.responseOptOut() || ctx.resolved);
+  await ctx.rest(() => !ctx.responseOptOut() || ctx.resolved);
 }
 
 /** A consent that no longer holds: recorded as void, so the step is decided (and asked) again. */

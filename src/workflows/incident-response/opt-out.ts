@@ -15,7 +15,8 @@ export function applyOptOut(ctx: ResponseContext, o: OptOutInput): OptOutRecord 
   );
   if (same) return same; // idempotent: repeating an opt-out changes nothing
   const record: OptOutRecord = {
-    id: `optout-${status.optOuts.length + 1}`,
+    // Counted, not the list length: a continued run keeps only the newest released opt-outs.
+    id: `optout-${++ctx.optOutsIssued}`,
     scope: o.scope,
     mode: o.mode,
     actor: who(o.actor),

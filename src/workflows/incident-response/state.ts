@@ -1,9 +1,18 @@
 import type { Context } from '@opentelemetry/api';
 import type { CancellationScope } from '@temporalio/workflow';
-import { patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { condition, patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { IncidentResponseInput } from '../../contracts/incident-response.js';
 import type { ResponsePhase } from '../../contracts/phases.js';
-import { ApprovalPendingSinceKey, AwaitingApprovalKey, ResponsePhaseKey } from '../../contracts/search-attributes.js';
+import {
+  ApprovalPendingSinceKey,
+  AwaitingApprovalKey,
+  EnvironmentKey,
+  IncidentIdKey,
+  ResponsePhaseKey,
+  ServiceKey,
+  SeverityKey,
+} from '../../contracts/search-attributes.js';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/actor/actor.js';
 import { redactSecrets, type AuditEvent } from '../../domain/audit/event.js';
 import type { GuardrailFacts } from '../../domain/guardrails/controls.js';
@@ -78,17 +87,29 @@ export class ResponseContext {
   /** What the worker says to trust (keys, Temporal identities); see shared/verification.ts. */
   trust: TrustState = 'legacy';
   /** Nonces of signed decisions already taken: a replayed decision is refused. */
-  readonly nonces = new NonceMemory();
+  nonces = new NonceMemory();
   /** The newest controls broadcast to this response (the check before scheduling reads them fresh). */
   controlsVersion = 0;
   /** The trace context of the decision that settled each approval (decision-trace.ts; memory only). */
   readonly decisionTraces = new Map<string, Context>();
+  /** Opt-outs ever engaged: their IDs count up (a continued run keeps only the newest released ones). */
+  optOutsIssued = 0;
+  /** Runs before this one (continue-as-new). */
+  readonly runs: number;
+  /** How many of the main line's waits are open now: it may continue as new only while one is. */
+  resting = 0;
+  /** Continuing as new: the main line must not act any more in this run. */
+  cuttingOver = false;
+  /** This run may continue as new (false in histories recorded before that existed). */
+  canContinue = false;
 
   constructor(readonly input: IncidentResponseInput) {
     const { workflowId, firstExecutionRunId } = workflowInfo();
     this.workflowId = workflowId;
     this.dryRun = input.dryRun === true;
-    this.status = {
+    const carried = input.carried;
+    this.runs = carried?.runs ?? 0;
+    this.status = carried?.status ?? {
       incidentId: input.incidentId,
       workflowId,
       phase: 'waiting-for-alert',
@@ -109,11 +130,62 @@ export class ResponseContext {
     };
     const status = this.status;
     this.audit = new AuditTrail(
+      // The first run's ID: every run of this response extends one chain (continue-as-new).
       { incidentId: input.incidentId, workflowId, runKey: firstExecutionRunId },
       () => ({ service: status.service, environment: status.environment, severity: status.severity }),
       indexAuditEvents,
+      carried && { ...carried.audit, held: carried.timeline },
     );
     this.audit.observer = (event) => countAuditEvent(this, event);
+    if (carried) {
+      this.playbook = carried.playbook;
+      this.policy = carried.policy;
+      this.compensations.push(...carried.compensations);
+      this.stepsRun.push(...carried.stepsRun);
+      this.resolved = carried.resolved;
+      this.stopRequest = carried.stopRequest;
+      for (const id of carried.seenDeliveries) this.seenDeliveries.add(id);
+      this.notificationsSent = carried.notificationsSent;
+      this.recordsDeliveries = carried.recordsDeliveries;
+      this.nonces = new NonceMemory(carried.nonces);
+      this.controlsVersion = carried.controlsVersion;
+      this.optOutsIssued = carried.optOutsIssued;
+    } else {
+      // Earlier responses number from what they hold, and hold everything: the same IDs.
+      this.optOutsIssued = status.optOuts.length;
+    }
+  }
+
+  /**
+   * A wait of the main line during which the response may continue as new (nothing of its own
+   * is in flight: no mitigation, no activity). Once a continuation has begun, the wait never
+   * returns in this run: the next run takes up the same wait from the carried state.
+   */
+  rest(until: () => boolean): Promise<void>;
+  rest(until: () => boolean, timeout: Duration, summary?: string): Promise<boolean>;
+  rest(until: () => boolean, timeout?: Duration, summary?: string): Promise<boolean | void> {
+    const wait = (): Promise<boolean | void> =>
+      timeout === undefined
+        ? condition(until)
+        : summary
+          ? condition(until, timeout, { summary })
+          : condition(until, timeout);
+    // Responses recorded before continue-as-new get the very promise they always awaited: an
+    // extra await would reorder what they schedule in one activation, and their replay fails.
+    if (!this.canContinue) return wait();
+    return this.restHere(wait);
+  }
+
+  private async restHere<T>(wait: () => Promise<T>): Promise<T> {
+    this.resting += 1;
+    let result: T;
+    try {
+      result = await wait();
+    } finally {
+      this.resting -= 1;
+    }
+    if (this.cuttingOver) await condition(() => false);
+    return result;
   }
 
   stepSpec(stepId: string): PlaybookStep | undefined {
@@ -167,6 +239,19 @@ export class ResponseContext {
         (optOut ? `\n\nOpted out (${optOut.mode}) by ${optOut.actor.name}: ${optOut.reason}` : '') +
         (status.handover ? `\n\nHanded over to ${status.handover.owner.name}` : ''),
     );
+  }
+
+  /** A continued run: the search attributes and details as the earlier run left them. */
+  reannounce(): void {
+    const { status } = this;
+    if (status.deliveries > 0)
+      upsertSearchAttributes([
+        { key: IncidentIdKey, value: this.input.incidentId },
+        { key: ServiceKey, value: status.service },
+        { key: EnvironmentKey, value: status.environment },
+        { key: SeverityKey, value: status.severity },
+      ]);
+    this.publish();
   }
 
   setPhase(phase: ResponsePhase): void {

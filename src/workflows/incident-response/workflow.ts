@@ -1,9 +1,17 @@
-import { allHandlersFinished, CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  patched,
+} from '@temporalio/workflow';
 import type { IncidentResponseInput, IncidentResponseOutcome } from '../../contracts/incident-response.js';
 import { optOutCovers } from '../../domain/response/safety.js';
 import type { StepStatus } from '../../domain/response/status.js';
 import type { PlaybookStep } from '../../domain/playbook/playbook.js';
 import { loadTrust, selectPlaybook } from './activities.js';
+import { abandonContinuation, awaitContinuation } from './continuation.js';
 import { registerHandlers } from './handlers.js';
 import { UNFINISHED } from './input-validation.js';
 import { awaitClearance, mitigate, waitWhileOptedOut } from './mitigation.js';
@@ -32,15 +40,33 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
   if (patched('notification-outbox')) {
     ctx.recordsDeliveries = patched('delivery-records');
     startOutbox(ctx);
+    // What an earlier run had raised but not sent (continue-as-new).
+    for (const n of input.carried?.outbox ?? []) ctx.outbox!.push(n);
   }
+  // Responses recorded before long-lived responses existed never continue as new.
+  const continues = (ctx.canContinue = patched('continue-as-new'));
   try {
     // Responses recorded before decisions were verified replay as they ran ('legacy').
     if (patched('verified-inputs')) {
       ctx.trust = 'loading';
       ctx.trust = await loadTrust();
     }
-    await condition(() => ctx.status.deliveries > 0);
-    await runPlaybook(ctx);
+    if (continues) {
+      // A continued run tells the Temporal UI where it stands again (search attributes, details).
+      if (input.carried) ctx.reannounce();
+      // Whichever comes first: the playbook's end, or a continuation at one of its rests.
+      const next = await Promise.race([
+        (async () => {
+          await ctx.rest(() => ctx.status.deliveries > 0);
+          await runPlaybook(ctx);
+        })(),
+        awaitContinuation(ctx),
+      ]);
+      if (next) return await continueAsNew<typeof incidentResponse>(next);
+    } else {
+      await condition(() => ctx.status.deliveries > 0);
+      await runPlaybook(ctx);
+    }
     // What was sent about the outcome is recorded before the closing event, which ends the chain.
     if (ctx.recordsDeliveries && ctx.outbox) await ctx.outbox.drain();
     ctx.audit.record('response.completed', {
@@ -54,46 +80,55 @@ export async function incidentResponse(input: IncidentResponseInput): Promise<In
     return { phase: ctx.status.phase, stepsRun: ctx.stepsRun };
   } catch (err) {
     // Catching a cancellation and returning would end COMPLETED: clean up, then rethrow.
-    if (isCancellation(err)) await CancellationScope.nonCancellable(() => emergencyStop(ctx));
+    if (isCancellation(err)) {
+      abandonContinuation(ctx);
+      await CancellationScope.nonCancellable(() => emergencyStop(ctx));
+    }
     throw err;
   }
 }
 
 async function runPlaybook(ctx: ResponseContext): Promise<void> {
   const { status, audit } = ctx;
-  const selection = await selectPlaybook(status.labels);
-  if (!selection) {
-    audit.record('playbook.missing', {
+  // A continued run goes on with the playbook and policy its response began with. (One
+  // function: an extra await here would reorder what older histories schedule on replay.)
+  if (!ctx.playbook) {
+    const selection = await selectPlaybook(status.labels);
+    if (!selection) {
+      audit.record('playbook.missing', {
+        actor: AUTOMATION,
+        summary: 'No playbook matches these alerts; nothing is automated',
+      });
+      ctx.setPhase('no-playbook');
+      return;
+    }
+    const chosen = (ctx.playbook = selection.playbook);
+    ctx.policy = selection.policy;
+    status.playbook = { id: chosen.id, version: chosen.version };
+    if (chosen.team) status.team = chosen.team;
+    status.steps = chosen.steps.map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      action: s.action,
+      title: s.title,
+      impact: s.impact,
+      risk: s.risk,
+      inputs: {},
+      params: {},
+      state: 'pending',
+      history: [],
+    }));
+    chosen.steps.forEach((s) => ctx.refreshStepView(s));
+    audit.record('playbook.selected', {
       actor: AUTOMATION,
-      summary: 'No playbook matches these alerts; nothing is automated',
+      summary: `Playbook ${chosen.id} v${chosen.version} selected`,
     });
-    ctx.setPhase('no-playbook');
-    return;
   }
-  const playbook = (ctx.playbook = selection.playbook);
-  ctx.policy = selection.policy;
-  status.playbook = { id: playbook.id, version: playbook.version };
-  if (playbook.team) status.team = playbook.team;
-  status.steps = playbook.steps.map((s) => ({
-    id: s.id,
-    kind: s.kind,
-    action: s.action,
-    title: s.title,
-    impact: s.impact,
-    risk: s.risk,
-    inputs: {},
-    params: {},
-    state: 'pending',
-    history: [],
-  }));
-  playbook.steps.forEach((s) => ctx.refreshStepView(s));
-  audit.record('playbook.selected', {
-    actor: AUTOMATION,
-    summary: `Playbook ${playbook.id} v${playbook.version} selected`,
-  });
-
+  const playbook = ctx.playbook;
   for (const step of playbook.steps) {
     const view = ctx.stepStatus(step.id)!;
+    // Steps an earlier run finished (continue-as-new) are behind it.
+    if (ctx.runs > 0 && !UNFINISHED.has(view.state)) continue;
     if (ctx.responseOptOut()) await waitWhileOptedOut(ctx);
     if (ctx.resolved) break;
     if (step.kind === 'mitigation') {

@@ -29,6 +29,9 @@ export class AuditTrail {
   private readonly offset: number;
   private readonly startHash: string;
   private closing = false;
+  /** Paused: no new batch starts (a continuation takes what is left); busy: a batch is out. */
+  private paused = false;
+  private busy = false;
   private pump: Promise<void> | undefined;
   /** Told of each event as it is recorded (metrics); must not throw, and must issue no commands. */
   observer: ((event: AuditEvent) => void) | undefined;
@@ -37,10 +40,30 @@ export class AuditTrail {
     private readonly identity: { incidentId: string; workflowId: string; runKey: string },
     private readonly facets: () => { service: string; environment: string; severity: string },
     private readonly index: (events: AuditEvent[]) => Promise<void>,
-    resume?: { sequence: number; hash: string },
+    resume?: {
+      sequence: number;
+      hash: string;
+      /** The newest events already indexed, kept for the status view (a response's timeline). */
+      held?: AuditEvent[];
+      /** Events the earlier run recorded but did not index: indexed first. */
+      pending?: AuditEvent[];
+    },
   ) {
-    this.offset = resume?.sequence ?? 0;
-    this.startHash = resume?.hash ?? GENESIS_HASH;
+    const carried = [...(resume?.held ?? []), ...(resume?.pending ?? [])];
+    this.events.push(...carried);
+    this.indexed = resume?.held?.length ?? 0;
+    this.offset = (resume?.sequence ?? 0) - carried.length;
+    this.startHash = carried[0]?.prevHash ?? resume?.hash ?? GENESIS_HASH;
+  }
+
+  /** The events held here that are not indexed yet (a continued run takes them along). */
+  get unindexed(): AuditEvent[] {
+    return this.events.slice(this.indexed);
+  }
+
+  /** The newest `count` events already indexed (a continued run shows them in its timeline). */
+  indexedTail(count: number): AuditEvent[] {
+    return this.events.slice(Math.max(0, this.indexed - count), this.indexed);
   }
 
   /** The response's closing event is recorded: nothing may follow it in the chain. */
@@ -79,13 +102,26 @@ export class AuditTrail {
   start(): void {
     this.pump = CancellationScope.nonCancellable(async () => {
       for (;;) {
-        await condition(() => this.indexed < this.events.length || this.closing);
+        await condition(() => (!this.paused && this.indexed < this.events.length) || this.closing);
         if (this.indexed >= this.events.length) return;
         const batch = this.events.slice(this.indexed, this.indexed + 200);
+        this.busy = true;
         await this.index(batch);
+        this.busy = false;
         this.indexed += batch.length;
       }
     });
+  }
+
+  /** Start no new batch and wait for the one out: what is left can then be carried over. */
+  async pause(): Promise<void> {
+    this.paused = true;
+    await condition(() => !this.busy);
+  }
+
+  /** Index again (a continuation that did not happen). */
+  resume(): void {
+    this.paused = false;
   }
 
   /** Wait until every recorded event is indexed; call once, at the very end. */

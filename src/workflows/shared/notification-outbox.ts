@@ -12,6 +12,8 @@ export class NotificationOutbox {
   private readonly queue: Notification[] = [];
   private closing = false;
   private sending = false;
+  /** Paused: nothing new is sent (a continuation takes the queue along). */
+  private paused = false;
   private pump: Promise<void> | undefined;
 
   constructor(
@@ -21,6 +23,11 @@ export class NotificationOutbox {
     private readonly delivered?: (n: Notification, report: DeliveryReport) => void,
   ) {}
 
+  /** What is raised but not sent yet (a continued run takes it along). */
+  get queued(): Notification[] {
+    return [...this.queue];
+  }
+
   push(notification: Notification): void {
     this.queue.push(notification);
   }
@@ -29,7 +36,7 @@ export class NotificationOutbox {
   start(): void {
     this.pump = CancellationScope.nonCancellable(async () => {
       for (;;) {
-        await condition(() => this.queue.length > 0 || this.closing);
+        await condition(() => (!this.paused && this.queue.length > 0) || this.closing);
         const next = this.queue.shift();
         if (!next) return;
         this.sending = true;
@@ -46,6 +53,17 @@ export class NotificationOutbox {
         }
       }
     });
+  }
+
+  /** Send nothing new and wait for the send that is out: the queue can then be carried over. */
+  async pause(): Promise<void> {
+    this.paused = true;
+    await condition(() => !this.sending);
+  }
+
+  /** Send again (a continuation that did not happen). */
+  resume(): void {
+    this.paused = false;
   }
 
   /** Wait until everything queued so far is sent (and its deliveries recorded), without stopping. */

@@ -14,7 +14,17 @@ export type CheckedActor = Actor & { verified?: boolean };
 
 /** Nonces of accepted decisions, kept as long as a decision with them could still be fresh. */
 export class NonceMemory {
-  private readonly seen = new Map<string, number>();
+  private readonly seen: Map<string, number>;
+
+  /** `carried`: what an earlier run remembered (continue-as-new). */
+  constructor(carried: Array<[string, number]> = []) {
+    this.seen = new Map(carried);
+  }
+
+  /** What a continued run must still remember (nonce, keep until). */
+  entries(): Array<[string, number]> {
+    return [...this.seen];
+  }
 
   has(nonce: string): boolean {
     return this.seen.has(nonce);
