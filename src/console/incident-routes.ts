@@ -24,7 +24,16 @@ export function incidentPages(router: Router, deps: ConsoleDependencies, kit: Co
   const rowDetails = new Map<string, RowDetails & { at: number }>();
   const refresh = (incidentId: string, now: number) => {
     rowDetails.set(incidentId, { ...rowDetails.get(incidentId), at: now });
-    void withDeadline(inputs.handleFor(incidentId).query(msg.statusQuery, { limit: 1 }), 2_000)
+    const handle = inputs.handleFor(incidentId);
+    // The deadline cancels the call itself (not only our wait for it): a cancelled call is not
+    // retried, so no read outlives its two seconds (a lingering retry would also outlive the
+    // Temporal connection when the gateway shuts down).
+    void withDeadline(
+      handle.client.connection.withAbortSignal(AbortSignal.timeout(2_000), () =>
+        handle.query(msg.statusQuery, { limit: 1 }),
+      ),
+      2_000,
+    )
       .then((s) => {
         const waiting = s.approvals.filter((a) => a.state === 'pending');
         rowDetails.set(incidentId, {

@@ -399,6 +399,10 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
         .catch(() => undefined);
       worker?.shutdown();
       await workerRun;
+      // The console reads statuses in the background, each call cancelled after 2 s; a call
+      // still open when the connection closes would be retried by the client on a closed channel
+      // (an uncaught error), so let the last ones end first.
+      if (options.console) await new Promise((resolve) => setTimeout(resolve, 2_100));
       if (!stack.temporal) {
         await connection?.close();
         await nativeConnection.close();
