@@ -154,6 +154,11 @@ export const workerEnvSchema = z.object({
     .optional(),
   /** How often the pending-approval gauges are read from Temporal's visibility store (0: off). */
   PENDING_APPROVALS_POLL_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  /**
+   * How many responses the worker keeps in memory between their tasks (the rest are replayed from
+   * history when they next act). Unset: sized to the heap, see src/worker/workflow-cache.ts.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(1_000_000).optional(),
   /** A workflow bundle built beforehand (bundleWorkflowCode); unset: the workflows are bundled at start. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   /** How often the worker looks for edited playbooks, policy and guardrails files. */

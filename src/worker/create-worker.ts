@@ -11,6 +11,7 @@ import type { Tracing } from '../clients/telemetry/tracing.js';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { createRetentionActivities } from '../activities/retention.js';
 import type { AuditRetention } from '../clients/opensearch/audit-retention.js';
+import { defaultMaxCachedWorkflows } from './workflow-cache.js';
 import { bundlerOptions, payloadConverterPath, workflowInterceptorModules, workflowsPath } from './workflow-bundle.js';
 
 export interface IncidentWorkerOptions {
@@ -23,6 +24,8 @@ export interface IncidentWorkerOptions {
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundlePath?: string;
   maxConcurrentActivityTaskExecutions?: number;
+  /** Responses kept in memory between tasks; unset: sized to the heap (workflow-cache.ts). */
+  maxCachedWorkflows?: number;
   /** The payload codec (encryption), when configured: the worker's clients must use the same. */
   dataConverter?: DataConverter;
   /** OpenTelemetry (src/clients/telemetry/tracing.ts); unset: no spans leave the worker. */
@@ -43,6 +46,7 @@ export async function createIncidentWorker(options: IncidentWorkerOptions): Prom
     // Cancellation reaches an activity only in a heartbeat response, and heartbeats are
     // throttled (by default up to 30 s). A 200 ms cap keeps "stop" within a fraction of a second.
     maxHeartbeatThrottleInterval: '200ms',
+    maxCachedWorkflows: options.maxCachedWorkflows ?? defaultMaxCachedWorkflows(),
     ...(options.maxConcurrentActivityTaskExecutions
       ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions }
       : {}),

@@ -134,6 +134,7 @@ const worker = await createIncidentWorker({
   retention: createAuditRetention(opensearch, config.AUDIT_INDEX_PREFIX),
   tracing,
   workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,
+  maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
 });
 log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');
 // Start the control workflow (or hand the running one the current standing rules).
