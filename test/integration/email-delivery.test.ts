@@ -6,6 +6,7 @@ import type { Notification } from '../../src/domain/notification/notification.js
 import type { ApprovalRequest } from '../../src/domain/response/status.js';
 import { freePort } from '../support/net.js';
 import { startSmtpInbox, type SmtpInbox } from '../support/smtp-inbox.js';
+import { lostRestart } from '../support/unknown-effect-fixture.js';
 
 /** The channel on its own, against a real SMTP server and the real token store. */
 let inbox: SmtpInbox;
@@ -94,6 +95,35 @@ describe('email channel delivery', () => {
       personId: 'erin',
       expiresAt: approval.expiresAt,
     });
+  });
+
+  it('mails the people asked when a mitigation was lost with its worker: effect unknown, no decision link', async () => {
+    const channel = createEmailChannel({
+      smtpUrl: inbox.url,
+      from: 'Interlock <interlock@example.test>',
+      gatewayUrl: () => 'https://interlock.example',
+      tokens: tokens(),
+    });
+    const { approval: _none, ...rest } = notification('n-needs-human-1');
+    const sent = await channel.deliver(
+      {
+        ...rest,
+        kind: 'mitigation.needs-human',
+        unknownEffect: lostRestart,
+        links: { console: 'https://console.example/incidents/am-2' },
+      },
+      people,
+    );
+    expect(sent).toEqual([
+      expect.objectContaining({ to: 'gone', ok: false }),
+      expect.objectContaining({ to: 'erin', ok: true }),
+    ]);
+    const mail = inbox.to('erin@example.test').find((m) => m.parsed.messageId === sent[1]!.ref)!;
+    expect(mail.parsed.subject).toMatch(/^\[Interlock\] Needs a person: restart-replica .*effect unknown/);
+    expect(mail.parsed.text).toContain('its effect is UNKNOWN');
+    expect(mail.parsed.text).toContain('Decide here: https://console.example/incidents/am-2');
+    // A retry lets automation act again: that is chosen in Interlock by a verified person, not by a link.
+    expect(mail.parsed.text).not.toMatch(/decisions\//);
   });
 
   it('throws, without the connection secret, when the SMTP server cannot be reached', async () => {

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { decisionLink, renderOutcomeMail, renderRequestMail } from '../../src/clients/notify/email/render.js';
+import {
+  decisionLink,
+  renderNeedsHumanMail,
+  renderOutcomeMail,
+  renderRequestMail,
+} from '../../src/clients/notify/email/render.js';
 import { escapeHtml } from '../../src/clients/notify/email/html.js';
 import type { Notification } from '../../src/domain/notification/notification.js';
 import type { ApprovalRequest } from '../../src/domain/response/status.js';
 import { outcomeText } from '../../src/domain/notification/approval-facts.js';
+import { lostRestart } from '../support/unknown-effect-fixture.js';
 
 const approval: ApprovalRequest = {
   id: 'restart-replica-1',
@@ -109,6 +115,20 @@ describe('email rendering', () => {
     expect(decided.text).not.toContain('TOKEN');
     const expired = renderOutcomeMail({ ...notification, kind: 'approval.expired' });
     expect(expired.text).toContain('Nobody approved restart-replica on payments-db (prod) in time');
+  });
+
+  it('tells that a mitigation was lost with its worker, what it ran with, and the choices', () => {
+    const { approval: _none, ...rest } = notification;
+    const mail = renderNeedsHumanMail({ ...rest, kind: 'mitigation.needs-human', unknownEffect: lostRestart });
+    expect(mail.subject).toBe(
+      `[Interlock] Needs a person: restart-replica (http.request) on payments-db (prod): effect unknown: ${notification.title}`,
+    );
+    expect(mail.text).toContain('its effect is UNKNOWN');
+    expect(mail.text).toContain('Started with: {"drainSeconds":30,"url":"http://db/<restart>"}');
+    for (const choice of ['retry (', 'mark-done (', 'hand-over (']) expect(mail.text).toContain(choice);
+    // Parameters came from outside: escaped in the HTML.
+    expect(mail.html).toContain('http://db/&#60;restart&#62;');
+    expect(mail.html).not.toContain('<restart>');
   });
 
   it('names every approver of a quorum on the decided page', () => {

@@ -8,6 +8,7 @@ import type { Notification } from '../../src/domain/notification/notification.js
 import { rotationFileSchema } from '../../src/domain/oncall/rotation.js';
 import { ConfigError, loadConfig, workerEnvSchema } from '../../src/config/env.js';
 import { pagingSetup } from '../../src/worker/paging.js';
+import { lostRestart } from '../support/unknown-effect-fixture.js';
 import { oncallEntry, startFakePagerDuty, validateEvent, type FakePagerDuty } from '../support/fake-pagerduty.js';
 
 const ROUTING_KEY = 'R0123456789abcdef0123456789abcde'; // 32 characters, as PagerDuty issues them
@@ -79,6 +80,41 @@ const notification: Notification = {
 };
 
 describe('PagerDuty Events API channel', () => {
+  it('pages a mitigation lost with its worker as critical, with what happened and the choices', async () => {
+    const channel = pagerDutyChannel({ routingKey: ROUTING_KEY, eventsUrl: pd.url });
+    const { approval: _none, ...rest } = notification;
+    const needsHuman: Notification = { ...rest, kind: 'mitigation.needs-human', id: 'n-9', unknownEffect: lostRestart };
+    const sent = await channel.deliver(needsHuman, []);
+    const dedupKey = 'interlock:am-1:restart-replica:1:needs-human';
+    expect(sent).toEqual([{ channel: 'pagerduty', to: 'pagerduty', ok: true, at: expect.any(String), ref: dedupKey }]);
+    expect(pd.events).toHaveLength(1);
+    const event = pd.events[0]!.body;
+    expect(validateEvent(event)).toEqual([]);
+    expect(event).toMatchObject({
+      event_action: 'trigger',
+      dedup_key: dedupKey,
+      client_url: 'https://console.example/incidents/am-1',
+      payload: {
+        // The alert said warning; a half-done change to production is not.
+        severity: 'critical',
+        component: 'restart-replica',
+        custom_details: {
+          cause: 'heartbeat-timeout',
+          parameters: { drainSeconds: 30 },
+          choices: [
+            expect.stringMatching(/^retry: /),
+            expect.stringMatching(/^mark-done: /),
+            expect.stringMatching(/^hand-over: /),
+          ],
+        },
+      },
+    });
+    expect(event.payload.summary).toMatch(/restart-replica \(http\.request\) on payments-db \(prod\).*effect unknown/);
+    // The same notice again (a retried delivery) is the same PagerDuty alert.
+    await channel.deliver(needsHuman, []);
+    expect(pd.events[1]!.body.dedup_key).toBe(dedupKey);
+  });
+
   it('triggers on a request with what PagerDuty documents, and resolves on the decision', async () => {
     const channel = pagerDutyChannel({
       routingKey: ROUTING_KEY,

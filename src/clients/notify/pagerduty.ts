@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AbortError } from 'p-retry';
-import type { ApprovalRequest } from '../../domain/response/status.js';
+import type { ApprovalRequest, UnknownEffect } from '../../domain/response/status.js';
+import { describeUnknownEffect } from './render-text.js';
 import type { Notification } from '../../domain/notification/notification.js';
 import type { Delivery, NotificationChannel } from './channel.js';
 
@@ -35,12 +36,23 @@ export function pagerDutyChannel(options: PagerDutyChannelOptions): Notification
   return {
     name: 'pagerduty',
     async deliver(n) {
+      if (n.kind === 'mitigation.needs-human' && n.unknownEffect) {
+        const dedupKey = pagerDutyDedupKey(n.incidentId, `${n.unknownEffect.id}:needs-human`);
+        return send(dedupKey, {
+          routing_key: options.routingKey,
+          event_action: 'trigger',
+          dedup_key: dedupKey,
+          payload: needsHumanPayload(n, n.unknownEffect),
+          links: consoleLinks(n),
+          client: 'Interlock',
+          ...clientUrlOf(n),
+        });
+      }
       const approval = n.approval;
       if (!approval) return [];
       const action = TRIGGER_KINDS.has(n.kind) ? 'trigger' : RESOLVE_KINDS.has(n.kind) ? 'resolve' : undefined;
       if (!action) return [];
       const dedupKey = pagerDutyDedupKey(n.incidentId, approval.id);
-      const clientUrl = n.links?.console ?? n.links?.status ?? options.clientUrl;
       const event =
         action === 'trigger'
           ? {
@@ -50,30 +62,39 @@ export function pagerDutyChannel(options: PagerDutyChannelOptions): Notification
               payload: triggerPayload(n, approval),
               links: links(n, approval, options.slackWorkspaceUrl),
               client: 'Interlock',
-              ...(clientUrl ? { client_url: clientUrl } : {}),
+              ...clientUrlOf(n),
             }
           : { routing_key: options.routingKey, event_action: action, dedup_key: dedupKey };
-      let res: Response;
-      try {
-        res = await doFetch(`${base}/v2/enqueue`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json' },
-          body: JSON.stringify(event),
-          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-        });
-      } catch (err) {
-        // Network trouble is worth retrying; the message never contains the routing key.
-        throw new Error(`PagerDuty Events API unreachable: ${(err as Error).message}`);
-      }
-      const text = await res.text().catch(() => '');
-      if (res.status === 202 || res.ok)
-        return [{ channel: 'pagerduty', to: 'pagerduty', ok: true, at: new Date().toISOString(), ref: dedupKey }];
-      const why = `PagerDuty answered HTTP ${res.status}${describeErrors(text)}`;
-      // 429 and 5xx pass; anything else (400: the event is invalid) fails the same way again.
-      if (res.status === 429 || res.status >= 500) throw new Error(why);
-      throw new AbortError(why);
+      return send(dedupKey, event);
     },
   };
+
+  function clientUrlOf(n: Notification) {
+    const clientUrl = n.links?.console ?? n.links?.status ?? options.clientUrl;
+    return clientUrl ? { client_url: clientUrl } : {};
+  }
+
+  async function send(dedupKey: string, event: object): Promise<Delivery[]> {
+    let res: Response;
+    try {
+      res = await doFetch(`${base}/v2/enqueue`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(event),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      // Network trouble is worth retrying; the message never contains the routing key.
+      throw new Error(`PagerDuty Events API unreachable: ${(err as Error).message}`);
+    }
+    const text = await res.text().catch(() => '');
+    if (res.status === 202 || res.ok)
+      return [{ channel: 'pagerduty', to: 'pagerduty', ok: true, at: new Date().toISOString(), ref: dedupKey }];
+    const why = `PagerDuty answered HTTP ${res.status}${describeErrors(text)}`;
+    // 429 and 5xx pass; anything else (400: the event is invalid) fails the same way again.
+    if (res.status === 429 || res.status >= 500) throw new Error(why);
+    throw new AbortError(why);
+  }
 }
 
 /**
@@ -130,6 +151,43 @@ function triggerPayload(n: Notification, approval: ApprovalRequest) {
       note: 'Acknowledging or resolving this page does not approve anything: decide through Interlock.',
     },
   };
+}
+
+/**
+ * A mitigation lost with its worker pages as critical whatever the alert's severity: production
+ * may be half changed and nothing will move until a person chooses.
+ */
+function needsHumanPayload(n: Notification, u: UnknownEffect) {
+  const summary = `Needs a person${n.dryRun ? ' [dry run]' : ''}: ${u.stepId} (${u.action}) on ${n.service} (${n.environment}) was lost with its worker, effect unknown, for "${n.title}"`;
+  return {
+    summary: truncate(summary, 1024),
+    source: n.service,
+    severity: 'critical' as const,
+    timestamp: n.at,
+    component: u.stepId,
+    group: n.environment,
+    class: u.action,
+    custom_details: {
+      incident: n.incidentId,
+      step: u.stepId,
+      action: u.action,
+      parameters: u.parameters,
+      started_at: u.startedAt,
+      lost_at: u.lostAt,
+      cause: u.cause,
+      what_happened: describeUnknownEffect(n),
+      choices: u.options.map((o) => `${o.choice}: ${o.does}`),
+      dry_run: n.dryRun,
+      note: 'Acknowledging or resolving this page chooses nothing: retry, mark done or hand over in Interlock.',
+    },
+  };
+}
+
+function consoleLinks(n: Notification) {
+  const out: Array<{ href: string; text: string }> = [];
+  if (n.links?.console) out.push({ href: n.links.console, text: 'Decide in the Interlock console' });
+  if (n.links?.status) out.push({ href: n.links.status, text: 'Live status (Interlock API)' });
+  return out;
 }
 
 function links(n: Notification, approval: ApprovalRequest, slackWorkspaceUrl?: string) {

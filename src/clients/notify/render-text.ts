@@ -35,8 +35,8 @@ export function renderText(n: Notification): string {
   }
 }
 
-/** What happened to a lost mitigation and what a person can do, in one message. */
-function describeUnknownEffect(n: Notification): string {
+/** What happened to a lost mitigation and what a person can do, in one message (every channel says it). */
+export function describeUnknownEffect(n: Notification): string {
   const u = n.unknownEffect;
   if (!u) return 'a mitigation needs a person';
   const options = u.options.map((o) => `${o.choice} (${o.does})`).join('; ');

@@ -3,7 +3,14 @@ import nodemailer from 'nodemailer';
 import type { Notification } from '../../../domain/notification/notification.js';
 import type { Contact, Delivery, NotificationChannel } from '../channel.js';
 import { emailTokenHash, type EmailTokenStore } from '../../opensearch/email-tokens.js';
-import { asksForDecision, decisionLink, renderOutcomeMail, renderRequestMail, type RenderedMail } from './render.js';
+import {
+  asksForDecision,
+  decisionLink,
+  renderNeedsHumanMail,
+  renderOutcomeMail,
+  renderRequestMail,
+  type RenderedMail,
+} from './render.js';
 
 export interface EmailChannelOptions {
   /** smtp://host:port or smtps://user:pass@host:port (nodemailer's connection URL). */
@@ -107,8 +114,8 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
         throwIfServerDown(sent);
         return sent;
       }
-      if (OUTCOMES.has(n.kind)) {
-        const mail = renderOutcomeMail(n);
+      if (OUTCOMES.has(n.kind) || n.kind === 'mitigation.needs-human') {
+        const mail = n.kind === 'mitigation.needs-human' ? renderNeedsHumanMail(n) : renderOutcomeMail(n);
         const sent = await Promise.all(reachable.map((p) => send(n, p, mail)));
         throwIfServerDown(sent);
         return sent;

@@ -1,3 +1,4 @@
+import { describeUnknownEffect } from '../render-text.js';
 import { approvalFacts, outcomeText } from '../../../domain/notification/approval-facts.js';
 import type { Notification } from '../../../domain/notification/notification.js';
 import { escapeHtml, factsTable, factsText } from './html.js';
@@ -64,6 +65,31 @@ export function renderOutcomeMail(n: Notification): RenderedMail {
   const subject = `[Interlock] ${n.kind === 'approval.expired' ? 'Expired' : a?.state === 'rejected' ? 'Rejected' : 'Decided'}: ${what}: ${n.title}`;
   const html = page(
     `<p>${escapeHtml(outcome)}</p>${status ? `<p><a href="${escapeHtml(status)}">Status</a></p>` : ''}`,
+  );
+  return { subject, text, html };
+}
+
+/**
+ * A mitigation lost with its worker: what it was, that its effect is unknown, and the choices.
+ * The mail decides nothing (a retry lets automation act again, so it needs a verified person):
+ * it links the console and the status, where the choices are made.
+ */
+export function renderNeedsHumanMail(n: Notification): RenderedMail {
+  const u = n.unknownEffect;
+  const what = u ? `${u.stepId} (${u.action}) on ${n.service} (${n.environment})` : `a mitigation on ${n.service}`;
+  const status = n.links?.console ?? n.links?.status;
+  const text = [
+    `${n.title}${n.dryRun ? ' (dry run)' : ''}: ${describeUnknownEffect(n)}`,
+    u ? `Started with: ${JSON.stringify(u.parameters)}` : '',
+    status ? `Decide here: ${status}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+  const subject = `[Interlock] Needs a person: ${what}: effect unknown: ${n.title}`;
+  const html = page(
+    `<p><strong>Effect unknown.</strong> ${escapeHtml(describeUnknownEffect(n))}</p>` +
+      (u ? `<p>Started with: <code>${escapeHtml(JSON.stringify(u.parameters))}</code></p>` : '') +
+      (status ? `<p><a href="${escapeHtml(status)}">Decide in Interlock</a></p>` : ''),
   );
   return { subject, text, html };
 }
