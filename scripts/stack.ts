@@ -66,7 +66,8 @@ if (command === 'check') {
           TEMPORAL_ADDRESS: stack.temporal.address,
           TEMPORAL_NAMESPACE: stack.temporal.namespace,
           TEMPORAL_TASK_QUEUE: taskQueue,
-          OPENSEARCH_URL: stack.opensearch.url,
+          // Every node: the workers and gateways keep auditing when one of them is lost.
+          OPENSEARCH_URL: (stack.cluster?.opensearchNodes ?? [stack.opensearch]).map((n) => n.url).join(','),
           AUDIT_INDEX_REPLICAS: String(c.auditIndexReplicas),
           // Rate limits are per gateway: the fleet's budget (600 a minute per principal, the
           // single gateway's default) divided among the gateways (README, Running several gateways).

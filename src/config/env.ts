@@ -11,7 +11,13 @@ const shared = {
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('interlock'),
-  OPENSEARCH_URL: z.url().default('http://127.0.0.1:9200'),
+  /** One URL, or several separated by commas (every node of a cluster the client may use). */
+  OPENSEARCH_URL: z
+    .string()
+    .default('http://127.0.0.1:9200')
+    .refine((v) => v.split(',').every((u) => z.url().safeParse(u.trim()).success), {
+      error: 'a URL, or several separated by commas (http://node-1:9200,http://node-2:9200)',
+    }),
   AUDIT_INDEX_PREFIX: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/)

@@ -112,6 +112,19 @@ describe('OpenSearch client options', () => {
     });
   });
 
+  it('every node of a cluster, given as a comma-separated list', () => {
+    expect(
+      openSearchClientOptions({ OPENSEARCH_URL: 'http://127.0.0.1:31200, http://127.0.0.1:31201' }, files({})),
+    ).toEqual({ node: ['http://127.0.0.1:31200', 'http://127.0.0.1:31201'] });
+    // The same list through the environment's validation; a bad entry is named as such.
+    expect(() => loadConfig(workerEnvSchema, { OPENSEARCH_URL: 'http://a:9200,not a url' })).toThrow(
+      /OPENSEARCH_URL: a URL, or several separated by commas/,
+    );
+    expect(loadConfig(workerEnvSchema, { OPENSEARCH_URL: 'http://a:9200,http://b:9200' }).OPENSEARCH_URL).toBe(
+      'http://a:9200,http://b:9200',
+    );
+  });
+
   it('basic auth from the environment or from a password file, and TLS verified against a CA file', () => {
     expect(
       openSearchClientOptions({ ...url, OPENSEARCH_USERNAME: 'interlock', OPENSEARCH_PASSWORD: 'pw' }, files({})),
@@ -136,6 +149,10 @@ describe('OpenSearch client options', () => {
     [{ OPENSEARCH_USERNAME: 'u', OPENSEARCH_PASSWORD_FILE: '/secrets/none' }, /cannot read \/secrets\/none \(ENOENT\)/],
     [{ OPENSEARCH_URL: 'http://x:9200', OPENSEARCH_CA_FILE: '/tls/ca.pem' }, /OPENSEARCH_CA_FILE: .* not https/],
     [{ OPENSEARCH_URL: 'https://u:p@x:9200' }, /OPENSEARCH_URL: holds credentials/],
+    [
+      { OPENSEARCH_URL: 'https://x:9200,http://y:9200', OPENSEARCH_CA_FILE: '/tls/ca.pem' },
+      /\(http:\/\/y:9200\) is not https/,
+    ],
   ])('refuses %o, naming the variable', (settings, message) => {
     const attempt = () => openSearchClientOptions({ ...url, ...settings }, files(PEM));
     expect(attempt).toThrow(ConfigError);

@@ -89,6 +89,13 @@ describe('docker-compose.yml runs what the cluster profile runs', () => {
       expect(Number(s.environment?.AUDIT_INDEX_REPLICAS), name).toBe(cluster.auditIndexReplicas);
   });
 
+  it('workers and gateways reach every OpenSearch node, as the cluster profile gives them', () => {
+    const nodes = Object.keys(services).filter((n) => n.startsWith('opensearch-node'));
+    expect(nodes).toHaveLength(1 + cluster.extraOpenSearchNodes.length);
+    for (const [name, s] of [...workers(), ...gateways()])
+      expect(String(s.environment?.OPENSEARCH_URL).split(','), name).toEqual(nodes.map((n) => `http://${n}:9200`));
+  });
+
   it(`${cluster.gatewayPorts.length} gateways, each published on its own host port`, () => {
     expect(gateways()).toHaveLength(cluster.gatewayPorts.length);
     const published = gateways().flatMap(([, s]) => (s.ports ?? []).map((p) => (p as { published: string }).published));

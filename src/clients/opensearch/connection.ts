@@ -31,11 +31,15 @@ export function openSearchClientOptions(
   if (s.OPENSEARCH_USERNAME && !hasPassword)
     problems.push('OPENSEARCH_PASSWORD: required with OPENSEARCH_USERNAME (or OPENSEARCH_PASSWORD_FILE)');
   if (!s.OPENSEARCH_USERNAME && hasPassword) problems.push('OPENSEARCH_USERNAME: required with a password');
-  const url = new URL(s.OPENSEARCH_URL);
-  if (s.OPENSEARCH_CA_FILE && url.protocol !== 'https:')
-    problems.push(`OPENSEARCH_CA_FILE: set, but OPENSEARCH_URL (${url.origin}) is not https`);
-  if (url.username || url.password)
-    problems.push('OPENSEARCH_URL: holds credentials; use OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD(_FILE)');
+  // Several nodes: the client spreads requests over them and, when one stops answering, retries
+  // on another (a data node lost with its replicas elsewhere costs no audit write).
+  const nodes = s.OPENSEARCH_URL.split(',').map((u) => u.trim());
+  for (const url of nodes.map((u) => new URL(u))) {
+    if (s.OPENSEARCH_CA_FILE && url.protocol !== 'https:')
+      problems.push(`OPENSEARCH_CA_FILE: set, but OPENSEARCH_URL (${url.origin}) is not https`);
+    if (url.username || url.password)
+      problems.push('OPENSEARCH_URL: holds credentials; use OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD(_FILE)');
+  }
 
   // A password file usually ends with a newline the password does not contain.
   const filePassword = read('OPENSEARCH_PASSWORD_FILE', s.OPENSEARCH_PASSWORD_FILE)
@@ -49,7 +53,7 @@ export function openSearchClientOptions(
 
   const password = s.OPENSEARCH_PASSWORD ?? filePassword;
   return {
-    node: s.OPENSEARCH_URL,
+    node: nodes.length === 1 ? nodes[0] : nodes,
     ...(s.OPENSEARCH_USERNAME && password ? { auth: { username: s.OPENSEARCH_USERNAME, password } } : {}),
     ...(ca ? { ssl: { ca, rejectUnauthorized: true } } : {}),
   };
