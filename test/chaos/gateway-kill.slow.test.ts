@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { devDecisionKeys, startApps, waitForApps, type AppProcess } from '../../scripts/stack/apps.js';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertmanagerWebhook, restartPlaybook, uniqueGroupKey } from '../support/interlock.js';
-import { freePort } from '../support/net.js';
+import { startAppFleet, type AppFleet } from '../support/app-fleet.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
 
 /**
@@ -20,11 +16,9 @@ const CONCURRENCY = 20;
 // The development principals file's tokens (config/principals.dev.yaml): these processes read it.
 const TOKENS = { alertmanager: 'dev-alertmanager-token', bob: 'dev-bob-token' };
 
-let apps: AppProcess[] = [];
+let fleet: AppFleet;
 let target: TargetServer;
-let connection: Connection;
 let client: Client;
-let workDir: string;
 const taskQueue = `gateway-kill-${randomUUID()}`;
 
 async function call(base: string, urlPath: string, as: keyof typeof TOKENS, body: unknown, key?: string) {
@@ -50,47 +44,25 @@ async function inBatches<T, R>(items: T[], size: number, fn: (item: T, i: number
 describe('a gateway killed under load', () => {
   beforeAll(async () => {
     target = await startTargetServer();
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'interlock-gateway-kill-'));
-    const playbooks = path.join(workDir, 'playbooks');
-    fs.mkdirSync(playbooks);
-    fs.writeFileSync(path.join(playbooks, 'restart.yaml'), restartPlaybook(target.url, { approvalTimeout: '1h' }));
-    const policy = path.join(workDir, 'policy.yaml');
-    fs.writeFileSync(policy, '{}\n');
-    const [w1, g1, g2] = await Promise.all([freePort(), freePort(), freePort()]);
-    apps = startApps({
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        OPENSEARCH_URL: inject('opensearchUrl'),
-        AUDIT_INDEX_PREFIX: inject('auditIndexPrefix'),
-        PLAYBOOKS_DIR: playbooks,
-        POLICY_FILE: policy,
-        GUARDRAILS_WORKFLOW_ID: `guardrails-${taskQueue}`,
-        // The gateways' per-principal limit must not be what refuses this load.
-        RATE_LIMIT_PER_MINUTE: '100000',
-        LOG_LEVEL: 'warn',
-        ...devDecisionKeys(path.join(workDir, 'keys')),
-      },
-      workerHttpPorts: [w1],
-      gatewayPorts: [g1, g2],
-      logSuffix: 'gateway-kill',
+    fleet = await startAppFleet({
+      name: 'gateway-kill',
+      taskQueue,
+      playbooks: { 'restart.yaml': restartPlaybook(target.url, { approvalTimeout: '1h' }) },
+      workers: 1,
+      gateways: 2,
+      // The gateways' per-principal limit must not be what refuses this load.
+      env: { RATE_LIMIT_PER_MINUTE: '100000' },
     });
-    const ready = await waitForApps(apps, { address: inject('temporalAddress'), namespace: 'default', taskQueue });
-    if (!ready) throw new Error(`worker or gateways not ready; logs: ${apps.map((a) => a.logFile).join(', ')}`);
-    connection = await Connection.connect({ address: inject('temporalAddress') });
-    client = new Client({ connection });
+    client = fleet.client;
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(apps.map((a) => a.stop()));
-    await connection?.close();
+    await fleet?.stop();
     await target?.close();
-    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
   it(`${DECISIONS} decisions across two gateways, one killed midway: acknowledged ones are in, the rest retried once`, async () => {
-    const [doomed, survivor] = apps.filter((a) => a.kind === 'gateway');
+    const [doomed, survivor] = fleet.gateways;
     const ids = await inBatches(
       Array.from({ length: DECISIONS }, (_, i) => i),
       CONCURRENCY,

@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
-import { Client, Connection } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { devDecisionKeys, startApps, waitForApps, type AppProcess } from '../../scripts/stack/apps.js';
 import { OPENSEARCH_VERSION, PROFILES, TEMPORAL_SERVER_VERSION } from '../../scripts/stack/profiles.js';
 import { indexFor } from '../../src/clients/opensearch/audit-store.js';
 import { alertmanagerWebhook, restartPlaybook, uniqueGroupKey } from '../support/interlock.js';
-import { freePort } from '../support/net.js';
+import { startAppFleet, type AppFleet } from '../support/app-fleet.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
 
 /**
@@ -24,11 +20,10 @@ const onCluster = inject('stackProfile') === 'cluster-test';
 const TOKENS = { alertmanager: 'dev-alertmanager-token', bob: 'dev-bob-token', audrey: 'dev-audrey-token' };
 const RESPONSES = 12;
 
-let apps: AppProcess[] = [];
+let fleet: AppFleet;
 let target: TargetServer;
 let client: Client;
 let connection: Connection;
-let workDir: string;
 /** The responses the decision test opened (the replica test counts their events on each node). */
 let opened: string[] = [];
 const taskQueue = `cluster-${randomUUID()}`;
@@ -55,44 +50,19 @@ async function poll<T>(check: () => Promise<T | undefined>, timeoutMs: number, w
 describe.skipIf(!onCluster)('the production topology (cluster-test profile)', () => {
   beforeAll(async () => {
     target = await startTargetServer();
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'interlock-cluster-'));
-    const playbooks = path.join(workDir, 'playbooks');
-    fs.mkdirSync(playbooks);
-    fs.writeFileSync(path.join(playbooks, 'restart.yaml'), restartPlaybook(target.url));
-    // No organisation-wide rules: the playbook's own tier-1 approval applies (bob may decide).
-    const policy = path.join(workDir, 'policy.yaml');
-    fs.writeFileSync(policy, '{}\n');
-    const keys = devDecisionKeys(path.join(workDir, 'keys'));
-    const [w1, w2, g1, g2] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    apps = startApps({
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        OPENSEARCH_URL: inject('opensearchUrl'),
-        AUDIT_INDEX_PREFIX: inject('auditIndexPrefix'),
-        AUDIT_INDEX_REPLICAS: String(inject('auditIndexReplicas')),
-        PLAYBOOKS_DIR: playbooks,
-        POLICY_FILE: policy,
-        GUARDRAILS_WORKFLOW_ID: `guardrails-${taskQueue}`,
-        LOG_LEVEL: 'warn',
-        ...keys,
-      },
-      workerHttpPorts: [w1, w2],
-      gatewayPorts: [g1, g2],
-      logSuffix: 'cluster-topology',
+    fleet = await startAppFleet({
+      name: 'cluster-topology',
+      taskQueue,
+      playbooks: { 'restart.yaml': restartPlaybook(target.url) },
+      workers: 2,
+      gateways: 2,
     });
-    const ready = await waitForApps(apps, { address: inject('temporalAddress'), namespace: 'default', taskQueue });
-    if (!ready) throw new Error(`workers or gateways not ready; logs: ${apps.map((a) => a.logFile).join(', ')}`);
-    connection = await Connection.connect({ address: inject('temporalAddress') });
-    client = new Client({ connection });
+    ({ client, connection } = fleet);
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(apps.map((a) => a.stop()));
-    await connection?.close();
+    await fleet?.stop();
     await target?.close();
-    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
   it('runs the real Temporal server on PostgreSQL, not the dev server', async () => {
@@ -104,8 +74,8 @@ describe.skipIf(!onCluster)('the production topology (cluster-test profile)', ()
   });
 
   it('takes decisions through either gateway, runs the work on both workers, each mitigation once', async () => {
-    const gateways = apps.filter((a) => a.kind === 'gateway').map((g) => g.url);
-    const workerPids = apps.filter((a) => a.kind === 'worker').map((w) => w.pid);
+    const gateways = fleet.gateways.map((g) => g.url);
+    const workerPids = fleet.workers.map((w) => w.pid);
     expect(gateways).toHaveLength(2);
 
     // Opened through gateway 1, decided through gateway 2 (and the other way round).
