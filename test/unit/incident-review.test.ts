@@ -46,7 +46,12 @@ function trail(): AuditEvent[] {
     ...req,
     summary: 'Notification approval.escalated for lead (on call: lee) sent: webhook to *, slack to U0LEE',
   });
-  const adjusted = ev(8000, 'approval.adjusted', { ...req, actor: LEE, reason: 'drain longer', parameters: { drainSeconds: 45 } });
+  const adjusted = ev(8000, 'approval.adjusted', {
+    ...req,
+    actor: LEE,
+    reason: 'drain longer',
+    parameters: { drainSeconds: 45 },
+  });
   const granted = ev(8000, 'approval.granted', {
     ...req,
     actor: LEE,
@@ -63,7 +68,12 @@ function trail(): AuditEvent[] {
     ...scale,
     summary: 'Notification approval.requested for tier1 (on call: bob, erin) sent: webhook to *',
   });
-  const rejected = ev(20_000, 'approval.rejected', { ...scale, actor: BOB, reason: 'not | now\nreally', outcome: 'rejected' });
+  const rejected = ev(20_000, 'approval.rejected', {
+    ...scale,
+    actor: BOB,
+    reason: 'not | now\nreally',
+    outcome: 'rejected',
+  });
   const skipped = ev(20_050, 'step.skipped', { stepId: 'scale', outcome: 'rejected' });
   const blocked = ev(21_000, 'mitigation.blocked', { stepId: 'drain', summary: 'drain waits: exclusion rule r1' });
   const optOut = ev(25_000, 'optout.engaged', { stepId: 'drain', actor: ALICE, reason: 'do it by hand' });
@@ -134,9 +144,17 @@ describe('the incident review', () => {
       'alert.joined',
       'approval.requested',
     ]);
-    expect(reject).toMatchObject({ sinceRequestMs: 7000, sinceFirstNotificationMs: 6900, stepOutcome: { type: 'step.skipped' } });
+    expect(reject).toMatchObject({
+      sinceRequestMs: 7000,
+      sinceFirstNotificationMs: 6900,
+      stepOutcome: { type: 'step.skipped' },
+    });
     // An opt-out answers no request here: latency from the incident's first notification.
-    expect(optOut).toMatchObject({ stepId: 'drain', sinceFirstNotificationMs: 23_800, stepOutcome: { type: 'step.skipped' } });
+    expect(optOut).toMatchObject({
+      stepId: 'drain',
+      sinceFirstNotificationMs: 23_800,
+      stepOutcome: { type: 'step.skipped' },
+    });
     expect(optOut!.sinceRequestMs).toBeUndefined();
     expect(stop!.followedBy[0]).toMatchObject({ type: 'response.cancelled' });
   });
@@ -151,19 +169,35 @@ describe('the incident review', () => {
         escalations: [{ summary: 'No answer in time: escalated to lead' }],
         notifications: [
           { tier: 'tier1', people: ['bob', 'erin'] },
-          { tier: 'lead', people: ['lee'], sent: [{ channel: 'webhook', to: '*' }, { channel: 'slack', to: 'U0LEE' }] },
+          {
+            tier: 'lead',
+            people: ['lee'],
+            sent: [
+              { channel: 'webhook', to: '*' },
+              { channel: 'slack', to: 'U0LEE' },
+            ],
+          },
         ],
       },
       { approvalId: 'scale-1', outcome: 'rejected', closedAt: '2026-12-04T10:00:20.000Z' },
     ]);
     expect(r.unanswered).toEqual([
-      expect.objectContaining({ person: 'bob', approvalId: 'restart-1', actedElsewhere: true, requestOutcome: 'granted' }),
+      expect.objectContaining({
+        person: 'bob',
+        approvalId: 'restart-1',
+        actedElsewhere: true,
+        requestOutcome: 'granted',
+      }),
       expect.objectContaining({ person: 'erin', approvalId: 'restart-1', actedElsewhere: false }),
       expect.objectContaining({ person: 'erin', approvalId: 'scale-1', requestOutcome: 'rejected' }),
     ]);
     expect(r.guardrailBlocks.map((g) => g.summary)).toEqual(['drain waits: exclusion rule r1']);
     expect(r.compensations).toEqual([
-      expect.objectContaining({ stepId: 'restart', ok: true, cause: expect.objectContaining({ type: 'response.cancelled' }) }),
+      expect.objectContaining({
+        stepId: 'restart',
+        ok: true,
+        cause: expect.objectContaining({ type: 'response.cancelled' }),
+      }),
     ]);
   });
 
@@ -176,7 +210,14 @@ describe('the incident review', () => {
         phase: 'awaiting-approval',
         blockedBy: [],
         approvals: [
-          { id: 'restart-1', stepId: 'restart', state: 'pending', tier: 'lead', expiresAt: 'x', notified: [{ people: ['lee'] }] },
+          {
+            id: 'restart-1',
+            stepId: 'restart',
+            state: 'pending',
+            tier: 'lead',
+            expiresAt: 'x',
+            notified: [{ people: ['lee'] }],
+          },
         ],
         timeline: [late],
       },
@@ -196,12 +237,16 @@ describe('the incident review', () => {
     expect(md).toContain('# Incident review: Replication lag (firing, 1 alert(s))');
     expect(md).toContain('### 1. Lee Lead approved restart-1');
     expect(md).toContain('- Who: Lee Lead (`lee`) through cli, at 2026-12-04 10:00:08.000Z');
-    expect(md).toContain('- Latency: 7.0 s after the request; 6.8 s after the first notification; 8.0 s after the response opened');
+    expect(md).toContain(
+      '- Latency: 7.0 s after the request; 6.8 s after the first notification; 8.0 s after the response opened',
+    );
     expect(md).toContain('- Adjusted inputs: drainSeconds = 45');
     expect(md).toContain('- Reason: “not | now really”');
     expect(md).toContain('| approval.rejected | Bob Approver (api) | approval.rejected summary “not \\| now really” |');
     expect(md).toContain('- erin: scale-1 (scale), notified 2026-12-04 10:00:13.100Z; the request was rejected');
-    expect(md).toContain('- 2026-12-04 10:00:31.000Z mitigation.compensated: mitigation.compensated summary, after response.cancelled');
+    expect(md).toContain(
+      '- 2026-12-04 10:00:31.000Z mitigation.compensated: mitigation.compensated summary, after response.cancelled',
+    );
   });
 
   it('reads the notification line exactly as the workflow writes it', () => {
@@ -228,12 +273,20 @@ describe('the incident review', () => {
     // No on-call source: the personal destinations are the people reached.
     const plain = describeDeliveries(n, { recipients: [{ tier: 'tier1' }], deliveries: report.deliveries.slice(0, 2) });
     expect(parseDelivered(plain.delivered!)?.people).toEqual(['U0DANA', 'lee']);
-    const nobody = describeDeliveries(n, { recipients: [{ tier: 'night', people: [] }], deliveries: [report.deliveries[1]!] });
+    const nobody = describeDeliveries(n, {
+      recipients: [{ tier: 'night', people: [] }],
+      deliveries: [report.deliveries[1]!],
+    });
     expect(parseDelivered(nobody.delivered!)).toMatchObject({ onCall: [], people: [] });
     expect(parseDelivered('something else')).toBeUndefined();
   });
 
   it('words durations as people read them', () => {
-    expect([850, 4200, 185_000, 7_800_000].map(formatDuration)).toEqual(['850 ms', '4.2 s', '3 min 05 s', '2 h 10 min']);
+    expect([850, 4200, 185_000, 7_800_000].map(formatDuration)).toEqual([
+      '850 ms',
+      '4.2 s',
+      '3 min 05 s',
+      '2 h 10 min',
+    ]);
   });
 });

@@ -193,10 +193,7 @@ export function mergeEvents(stored: AuditEvent[], live?: AuditEvent[]): AuditEve
   );
 }
 
-export function buildIncidentReview(
-  stored: AuditEvent[],
-  options: { now: Date; status?: LiveStatus },
-): IncidentReview {
+export function buildIncidentReview(stored: AuditEvent[], options: { now: Date; status?: LiveStatus }): IncidentReview {
   const events = mergeEvents(stored, options.status?.timeline);
   if (events.length === 0) throw new Error('an incident review needs at least one event');
   const first = events[0]!;
@@ -255,9 +252,7 @@ export function buildIncidentReview(
     const caused = events.filter((x) => x.causedBy === e.eventId);
     const after = events.slice(i + 1).filter((x) => !NOISE.has(x.type) && !caused.includes(x));
     const stepId = e.stepId ?? request?.stepId;
-    const stepEnd = stepId
-      ? events.slice(i + 1).find((x) => x.stepId === stepId && STEP_ENDS.has(x.type))
-      : undefined;
+    const stepEnd = stepId ? events.slice(i + 1).find((x) => x.stepId === stepId && STEP_ENDS.has(x.type)) : undefined;
     const resolved = events.slice(i + 1).find(isResolution);
     decisions.push({
       eventId: e.eventId,
