@@ -201,6 +201,17 @@ describe('the incident review', () => {
     ]);
   });
 
+  it('says a request nobody decided before the response ended was never decided', () => {
+    const events = trail().filter((e) => e.type !== 'approval.rejected');
+    expect(buildIncidentReview(events, { now }).requests[1]).toMatchObject({
+      approvalId: 'scale-1',
+      outcome: 'never decided',
+    });
+    // While the response runs, it is pending.
+    const open = events.filter((e) => !['response.cancelled', 'mitigation.compensated'].includes(e.type));
+    expect(buildIncidentReview(open, { now }).requests[1]!.outcome).toBe('pending');
+  });
+
   it('adds what the status says while the response is open, and events not indexed yet', () => {
     const events = trail().slice(0, 6);
     const late = trail()[6]!; // indexed later; the status already has it
@@ -243,6 +254,10 @@ describe('the incident review', () => {
     expect(md).toContain('- Adjusted inputs: drainSeconds = 45');
     expect(md).toContain('- Reason: “not | now really”');
     expect(md).toContain('| approval.rejected | Bob Approver (api) | approval.rejected summary “not \\| now really” |');
+    // A request's history in time order: notifications, the reminder, the escalation.
+    expect(md).toMatch(
+      /approval\.requested to tier tier1[^]*reminder due[^]*escalated: [^]*approval\.escalated to tier lead/,
+    );
     expect(md).toContain('- erin: scale-1 (scale), notified 2026-12-04 10:00:13.100Z; the request was rejected');
     expect(md).toContain(
       '- 2026-12-04 10:00:31.000Z mitigation.compensated: mitigation.compensated summary, after response.cancelled',

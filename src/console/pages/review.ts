@@ -1,6 +1,6 @@
-import { formatDuration, formatInputs } from '../../domain/review/format.js';
-import type { DecisionReview, EventRef, IncidentReview } from '../../domain/review/report.js';
-import { html, raw, time, type Html } from '../html.js';
+import { formatDuration, formatInputs, formatTime } from '../../domain/review/format.js';
+import { requestHistory, type DecisionReview, type EventRef, type IncidentReview } from '../../domain/review/report.js';
+import { html, raw, type Html } from '../html.js';
 
 /**
  * The incident review as HTML: the console's page and, wrapped in a print document, the PDF.
@@ -65,9 +65,7 @@ export function reviewSections(r: IncidentReview): Html {
               <span class="state">${q.outcome}</span>${q.closedAt ? html` at ${time(q.closedAt)}` : ''}
             </p>
             <ul>
-              ${q.notifications.map((n) => html`<li>${time(n.time)} ${n.kind} to tier ${n.tier}: ${n.people.join(', ') || 'nobody on call'} (${n.sent.map((s) => `${s.channel} to ${s.to}`).join(', ')})</li>`)}
-              ${q.reminders.map((t) => html`<li>${time(t)} reminder</li>`)}
-              ${q.escalations.map((e) => html`<li>${time(e.time)} escalated: ${e.summary}</li>`)}
+              ${requestHistory(q).map((x) => html`<li>${time(x.time)} ${x.text}</li>`)}
             </ul>
           </div>`,
       )}
@@ -108,7 +106,7 @@ export function reviewSections(r: IncidentReview): Html {
         </colgroup>
         <thead>
           <tr>
-            <th scope="col">Time</th>
+            <th scope="col">Time (UTC)</th>
             <th scope="col">+</th>
             <th scope="col">Event</th>
             <th scope="col">Who</th>
@@ -119,10 +117,10 @@ export function reviewSections(r: IncidentReview): Html {
           ${r.timeline.map(
             (e) =>
               html`<tr class="${e.human ? 'human' : ''}">
-                <td>${time(e.time)}</td>
+                <td>${clock(e.time)}</td>
                 <td>${formatDuration(e.offsetMs)}</td>
                 <td>${e.type}</td>
-                <td>${e.actor.name} (${e.actor.channel})</td>
+                <td>${e.actor.channel === 'system' ? e.actor.name : `${e.actor.name} (${e.actor.channel})`}</td>
                 <td>${e.summary}${e.reason ? html` <q>${e.reason}</q>` : ''}</td>
               </tr>`,
           )}
@@ -192,6 +190,10 @@ function decision(d: DecisionReview, n: number): Html {
   </article>`;
 }
 
+/** Times to the millisecond: the review's latencies are read against them. */
+const time = (iso: string) => html`<time datetime="${iso}">${formatTime(iso)}</time>`;
+/** The time of day alone (the summary carries the date). */
+const clock = (iso: string) => html`<time datetime="${iso}">${iso.slice(11)}</time>`;
 const line = (e: EventRef) => html`${time(e.time)} <span class="type">${e.type}</span>: ${e.summary}`;
 const events = (list: EventRef[]) =>
   list.length
@@ -212,7 +214,7 @@ th, td { text-align: left; vertical-align: top; padding: 2.5pt 4pt; border-botto
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
 table.facts th { width: 22%; }
-col.c-time { width: 21%; } col.c-offset { width: 9%; } col.c-type { width: 19%; } col.c-who { width: 17%; }
+col.c-time { width: 13%; } col.c-offset { width: 9%; } col.c-type { width: 24%; } col.c-who { width: 16%; }
 table.timeline { font-size: 8pt; }
 tr.human td { background: #fff8e6; }
 .decision { border: 0.5pt solid #d0d7de; border-left: 3pt solid #1b2733; padding: 5pt 7pt; margin: 0 0 6pt; break-inside: avoid; }

@@ -1,5 +1,5 @@
 import { formatDuration, formatInputs, formatTime } from './format.js';
-import type { DecisionReview, EventRef, IncidentReview } from './report.js';
+import { requestHistory, type DecisionReview, type EventRef, type IncidentReview } from './report.js';
 
 /**
  * The review as Markdown, for pasting into a postmortem document. Text that came from people
@@ -39,13 +39,7 @@ export function reviewMarkdown(r: IncidentReview): string {
       `- **${q.approvalId}**${q.stepId ? ` (${q.stepId})` : ''}: ${q.kind} requested ${formatTime(q.requestedAt)}, ` +
         `${q.outcome}${q.closedAt ? ` at ${formatTime(q.closedAt)}` : ''}`,
     );
-    for (const n of q.notifications)
-      out.push(
-        `  - ${formatTime(n.time)} ${n.kind} to tier ${n.tier}: ${n.people.join(', ') || 'nobody on call'} ` +
-          `(${n.sent.map((s) => `${s.channel} to ${s.to}`).join(', ')})`,
-      );
-    for (const t of q.reminders) out.push(`  - ${formatTime(t)} reminder`);
-    for (const e of q.escalations) out.push(`  - ${formatTime(e.time)} escalated: ${inline(e.summary)}`);
+    for (const h of requestHistory(q)) out.push(`  - ${formatTime(h.time)} ${inline(h.text)}`);
   }
   out.push('');
 

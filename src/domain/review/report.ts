@@ -63,6 +63,18 @@ export interface Notified {
   sent: Array<{ channel: string; to: string }>;
 }
 
+/** One line of a request's history, in time order: each notification, reminder and escalation. */
+export function requestHistory(q: RequestReview): Array<{ time: string; text: string }> {
+  return [
+    ...q.notifications.map((n) => ({
+      time: n.time,
+      text: `${n.kind} to tier ${n.tier}: ${n.people.join(', ') || 'nobody on call'} (${n.sent.map((s) => `${s.channel} to ${s.to}`).join(', ')})`,
+    })),
+    ...q.reminders.map((time) => ({ time, text: 'reminder due' })),
+    ...q.escalations.map((e) => ({ time: e.time, text: `escalated: ${e.summary}` })),
+  ].sort((a, b) => a.time.localeCompare(b.time));
+}
+
 export interface RequestReview {
   approvalId: string;
   stepId?: string;
@@ -72,7 +84,7 @@ export interface RequestReview {
   notifications: Notified[];
   reminders: string[];
   escalations: EventRef[];
-  /** granted, rejected, expired, withdrawn, void, passed (objection window), or pending. */
+  /** granted, rejected, expired, withdrawn, void, passed (objection window), pending, or never decided (the response ended). */
   outcome: string;
   closedAt?: string;
 }
@@ -175,6 +187,8 @@ const REQUEST_ENDS: Record<string, string> = {
   'approval.voided': 'void',
   'objection.window-passed': 'passed',
 };
+/** Notifications that ask for an answer (not those saying a request was decided or expired). */
+const ASKING = new Set(['approval.requested', 'approval.reminder', 'approval.escalated', 'objection.window-opened']);
 /** Follow-ups worth reading: delivery receipts are in the requests section. */
 const NOISE = new Set(['notification.delivered', 'notification.failed', 'policy.decided']);
 const FOLLOW_UPS = 4;
@@ -213,7 +227,7 @@ export function buildIncidentReview(stored: AuditEvent[], options: { now: Date; 
   // A later response of the same incident (a restart) reopens it.
   const ended = closing && !events.some((e) => e.type === 'response.opened' && e.time > closing.time);
 
-  const requests = reviewRequests(events, ref);
+  const requests = reviewRequests(events, ref, Boolean(ended));
   const requestOf = new Map(requests.map((r) => [r.approvalId, r]));
   const firstDelivered = events.find((e) => e.type === 'notification.delivered');
 
@@ -264,7 +278,9 @@ export function buildIncidentReview(stored: AuditEvent[], options: { now: Date; 
       ...(approvalId ? { approvalId } : {}),
       ...(stepId ? { stepId } : {}),
       ...(adjusted ? { adjustedInputs: adjusted } : {}),
-      ...(e.parameters && e.type !== 'approval.adjusted' ? { inputs: e.parameters } : {}),
+      ...(e.parameters && Object.keys(e.parameters).length && e.type !== 'approval.adjusted'
+        ? { inputs: e.parameters }
+        : {}),
       sinceOpenedMs: at - openedMs,
       ...(request ? { sinceRequestMs: at - Date.parse(request.requestedAt) } : {}),
       ...(firstNotice && firstNotice <= e.time ? { sinceFirstNotificationMs: at - Date.parse(firstNotice) } : {}),
@@ -281,7 +297,7 @@ export function buildIncidentReview(stored: AuditEvent[], options: { now: Date; 
       events.filter((e) => e.approvalId === r.approvalId && ANSWERS.has(e.type)).map((e) => e.actor.id),
     );
     const seen = new Set<string>();
-    for (const n of r.notifications)
+    for (const n of r.notifications.filter((x) => ASKING.has(x.kind)))
       for (const person of n.people) {
         if (answered.has(person) || seen.has(person)) continue;
         seen.add(person);
@@ -328,7 +344,7 @@ export function buildIncidentReview(stored: AuditEvent[], options: { now: Date; 
   };
 }
 
-function reviewRequests(events: AuditEvent[], ref: (e: AuditEvent) => EventRef): RequestReview[] {
+function reviewRequests(events: AuditEvent[], ref: (e: AuditEvent) => EventRef, ended: boolean): RequestReview[] {
   const requests: RequestReview[] = [];
   for (const e of events) {
     if ((e.type !== 'approval.requested' && e.type !== 'objection.window-opened') || !e.approvalId) continue;
@@ -350,7 +366,7 @@ function reviewRequests(events: AuditEvent[], ref: (e: AuditEvent) => EventRef):
       notifications,
       reminders: own.filter((x) => x.type === 'approval.reminded').map((x) => x.time),
       escalations: own.filter((x) => x.type === 'approval.escalated').map(ref),
-      outcome: end ? (REQUEST_ENDS[end.type] ?? 'granted') : 'pending',
+      outcome: end ? (REQUEST_ENDS[end.type] ?? 'granted') : ended ? 'never decided' : 'pending',
       ...(end ? { closedAt: end.time } : {}),
     });
   }
