@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { chromium } from 'playwright-core';
 import { ConfigError } from '../../config/env.js';
 
 export class PdfUnavailableError extends Error {
@@ -32,6 +31,8 @@ export function createPdfRenderer(executablePath: string | undefined) {
       throw new PdfUnavailableError(
         "PDF rendering is off on this gateway: set CHROMIUM_PATH to a Chromium executable (Debian's chromium package: /usr/bin/chromium)",
       );
+    // Loaded on the first PDF: a gateway that never prints one never loads the browser driver.
+    const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath, args: ARGS, timeout: 30_000 });
     try {
       const context = await browser.newContext({ javaScriptEnabled: false, offline: true });
