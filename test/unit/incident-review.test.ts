@@ -59,6 +59,11 @@ function trail(): AuditEvent[] {
     parameters: { drainSeconds: 45 },
     outcome: 'approved',
   });
+  // Says the request is decided (it asks nobody for anything): dana is not "never answered".
+  const decided = ev(8050, 'notification.delivered', {
+    ...req,
+    summary: 'Notification approval.decided for lead (on call: lee, dana) sent: webhook to *',
+  });
   const started = ev(8100, 'mitigation.started', { stepId: 'restart', causedBy: granted.eventId });
   const succeeded = ev(9100, 'mitigation.succeeded', { stepId: 'restart', causedBy: started.eventId });
   const resolved = ev(12_000, 'alert.joined', { outcome: 'resolved', summary: 'Alert joined: lag (resolved)' });
@@ -90,6 +95,7 @@ function trail(): AuditEvent[] {
     toLee,
     adjusted,
     granted,
+    decided,
     started,
     succeeded,
     resolved,
@@ -177,6 +183,7 @@ describe('the incident review', () => {
               { channel: 'slack', to: 'U0LEE' },
             ],
           },
+          { kind: 'approval.decided', people: ['lee', 'dana'] },
         ],
       },
       { approvalId: 'scale-1', outcome: 'rejected', closedAt: '2026-12-04T10:00:20.000Z' },
