@@ -27,6 +27,7 @@ let h: Harness;
 let r: ReturnType<typeof responses>;
 let id: string;
 let review: IncidentReview;
+let openReview: IncidentReview;
 let trail: Array<{ eventId: string; type: string; time: string; approvalId?: string; stepId?: string }>;
 
 function playbook(url: string) {
@@ -149,6 +150,8 @@ async function drill(): Promise<string> {
     actor: { id: 'alice', name: 'Alice Responder', channel: 'temporal-ui', roles: [], groups: [], teams: [] },
   });
   await r.until(incident, (s) => s.approvals.some((a: any) => a.stepId === 'page-dba' && a.notified?.length));
+  // While the response runs, the review adds what it waits for now (from its status).
+  openReview = (await h.request('GET', `/v1/incidents/${incident}/review`, { as: 'audrey' })).body;
   expect((await r.post(incident, 'cancel', 'lee', { reason: 'handing over to the DBA on the phone' })).status).toBe(
     202,
   );
@@ -255,6 +258,16 @@ describe('the incident review', () => {
       outcome: 'cancelled',
       durationMs: at('response.cancelled') - at('response.opened'),
     });
+  });
+
+  it('says, while the response runs, what it waits for and from whom', () => {
+    expect(openReview.outcome).toBe('open');
+    expect(openReview.endedAt).toBeUndefined();
+    expect(openReview.live).toMatchObject({
+      phase: 'awaiting-approval',
+      waitingFor: [{ approvalId: 'page-dba-1', stepId: 'page-dba', tier: 'tier1', people: ['bob', 'erin'] }],
+    });
+    expect(openReview.requests.find((q) => q.approvalId === 'page-dba-1')?.outcome).toBe('pending');
   });
 
   it('renders the same facts as Markdown for the postmortem', async () => {

@@ -5,6 +5,8 @@ import { reviewMarkdown } from '../../src/domain/review/markdown.js';
 import { parseDelivered } from '../../src/domain/review/notified.js';
 import { buildIncidentReview } from '../../src/domain/review/report.js';
 import { describeDeliveries } from '../../src/workflows/shared/deliveries.js';
+import { chromiumPathSetting, createPdfRenderer, PdfUnavailableError } from '../../src/clients/pdf/chromium-pdf.js';
+import { ConfigError } from '../../src/config/env.js';
 
 const T0 = Date.parse('2026-12-04T10:00:00.000Z');
 const SYSTEM = { id: 'interlock', name: 'Interlock automation', channel: 'system' as const };
@@ -310,5 +312,17 @@ describe('the incident review', () => {
       '3 min 05 s',
       '2 h 10 min',
     ]);
+  });
+
+  it('prints PDFs only with a Chromium: unset, a clear refusal; a wrong path stops the gateway naming CHROMIUM_PATH', async () => {
+    await expect(createPdfRenderer(undefined).print('<p>x</p>', 'x')).rejects.toThrow(PdfUnavailableError);
+    await expect(createPdfRenderer(undefined).print('<p>x</p>', 'x')).rejects.toThrow(/set CHROMIUM_PATH/);
+    expect(() => chromiumPathSetting('/nonexistent/chromium')).toThrow(ConfigError);
+    expect(() => chromiumPathSetting('/nonexistent/chromium')).toThrow(
+      /^CHROMIUM_PATH: \/nonexistent\/chromium is not an executable file/,
+    );
+    expect(() => chromiumPathSetting('/tmp')).toThrow(/CHROMIUM_PATH/);
+    expect(chromiumPathSetting('/bin/sh')).toBe('/bin/sh');
+    expect(chromiumPathSetting(undefined)).toBeUndefined();
   });
 });
