@@ -53,7 +53,7 @@ steps:
       drainSeconds: { type: integer, default: 30, min: 0, max: 120 }
     params:${post('/mitigations/restart')}
       body: { drainSeconds: "{{inputs.drainSeconds}}" }
-    policy: { mode: approval, tier: tier1, timeout: 4s, remindAfter: 1s, escalation: [lead] }
+    policy: { mode: approval, tier: tier1, timeout: 5s, remindAfter: 1s, escalation: [lead] }
     compensation:
       action: http.request
       params:${post('/mitigations/undo-restart', 8)}
@@ -117,7 +117,7 @@ async function drill(): Promise<string> {
     body: alertmanagerWebhook(groupKey, { labels }),
   });
   const incident: string = opened.body.incidentId;
-  // Nobody in tier1 answers: reminded after 1 s, escalated to the lead after 4 s.
+  // Nobody in tier1 answers: reminded after 1 s, escalated to the lead after 5 s.
   const escalated = await r.until(
     incident,
     (s) => s.approvals[0]?.tier === 'lead' && s.approvals[0]?.notified?.length === 3,
@@ -198,8 +198,8 @@ describe('the incident review', () => {
         afterMs: at('alert.joined') - at('approval.granted'),
       },
     });
-    // Escalated after 4 s of silence: the latency says so.
-    expect(approve!.sinceRequestMs).toBeGreaterThanOrEqual(4000);
+    // Escalated after 5 s of silence: the latency says so.
+    expect(approve!.sinceRequestMs).toBeGreaterThanOrEqual(5000);
     expect(approve!.followedBy[0]).toMatchObject({ type: 'mitigation.started', stepId: 'restart-replica' });
     const scale = (e: { approvalId?: string }) => e.approvalId === 'scale-out-1';
     expect(reject).toMatchObject({

@@ -214,7 +214,7 @@ export const INCIDENT_ROUTES = {
       401: commonErrors[401],
       403: commonErrors[403],
       404: 'nothing is known about this incident',
-      503: 'PDF rendering is not configured on this gateway (CHROMIUM_PATH)',
+      503: 'PDF rendering is not configured on this gateway (CHROMIUM_PATH), or Chromium could not print',
     },
   },
 } satisfies Record<string, RouteContract>;

@@ -44,7 +44,12 @@ export async function sendReview(
     );
   } catch (err) {
     if (err instanceof PdfUnavailableError) throw new HttpError(503, 'not_configured', err.message);
-    throw err;
+    // A browser that cannot start or print is the gateway's setup, not the caller's request.
+    throw new HttpError(
+      503,
+      'pdf_failed',
+      `Chromium could not print the review: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   res.type('application/pdf').set('content-disposition', `attachment; filename="${name}.pdf"`).send(document);
 }
