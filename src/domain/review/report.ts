@@ -1,5 +1,9 @@
 import type { AuditEvent } from '../audit/event.js';
-import { parseDelivered } from './notified.js';
+import { liveFacts, reviewRequests } from './requests.js';
+import type { DecisionReview, EventRef, IncidentReview, LiveStatus, Unanswered } from './types.js';
+
+export type * from './types.js';
+export { requestHistory } from './requests.js';
 
 /**
  * The incident review: one report per incident, built from its audit trail alone (pure, no I/O),
@@ -7,154 +11,8 @@ import { parseDelivered } from './notified.js';
  * A response still open adds what its status says now (`live`), and events its status holds that
  * were not indexed yet.
  */
-export interface IncidentReview {
-  incidentId: string;
-  title: string;
-  service: string;
-  environment: string;
-  severity: string;
-  generatedAt: string;
-  openedAt: string;
-  /** The closing event's time (response.completed or response.cancelled); absent while open. */
-  endedAt?: string;
-  /** How it ended (the closing event's outcome), or "open". */
-  outcome: string;
-  durationMs?: number;
-  timeline: TimelineEntry[];
-  requests: RequestReview[];
-  decisions: DecisionReview[];
-  unanswered: Unanswered[];
-  guardrailBlocks: EventRef[];
-  compensations: Compensation[];
-  /** Alert deliveries: firing, joined, resolved. */
-  alerts: EventRef[];
-  live?: LiveFacts;
-}
 
-export interface Who {
-  id: string;
-  name: string;
-  channel: string;
-}
-
-export interface EventRef {
-  eventId: string;
-  type: string;
-  time: string;
-  /** Since the response opened. */
-  offsetMs: number;
-  summary: string;
-  stepId?: string;
-  outcome?: string;
-}
-
-export interface TimelineEntry extends EventRef {
-  actor: Who;
-  reason?: string;
-  /** A person's input (not the automation's). */
-  human: boolean;
-}
-
-export interface Notified {
-  time: string;
-  kind: string;
-  tier: string;
-  people: string[];
-  sent: Array<{ channel: string; to: string }>;
-}
-
-/** One line of a request's history, in time order: each notification, reminder and escalation. */
-export function requestHistory(q: RequestReview): Array<{ time: string; text: string }> {
-  return [
-    ...q.notifications.map((n) => ({
-      time: n.time,
-      text: `${n.kind} to tier ${n.tier}: ${n.people.join(', ') || 'nobody on call'} (${n.sent.map((s) => `${s.channel} to ${s.to}`).join(', ')})`,
-    })),
-    ...q.reminders.map((time) => ({ time, text: 'reminder due' })),
-    ...q.escalations.map((e) => ({ time: e.time, text: `escalated: ${e.summary}` })),
-  ].sort((a, b) => a.time.localeCompare(b.time));
-}
-
-export interface RequestReview {
-  approvalId: string;
-  stepId?: string;
-  kind: 'approval' | 'objection';
-  requestedAt: string;
-  parameters?: Record<string, unknown>;
-  notifications: Notified[];
-  reminders: string[];
-  escalations: EventRef[];
-  /** granted, rejected, expired, withdrawn, void, passed (objection window), pending, or never decided (the response ended). */
-  outcome: string;
-  closedAt?: string;
-}
-
-export interface DecisionReview {
-  eventId: string;
-  type: string;
-  /** What the person did, in words: approved, rejected, opted out, … */
-  verb: string;
-  actor: Who;
-  time: string;
-  reason?: string;
-  approvalId?: string;
-  stepId?: string;
-  /** Inputs the person changed with this decision (approval.adjusted just before it). */
-  adjustedInputs?: Record<string, unknown>;
-  /** The inputs the decision was about (the request's, after any adjustment). */
-  inputs?: Record<string, unknown>;
-  sinceOpenedMs: number;
-  /** Since the request it answered (approval decisions, and opt-outs that withdrew one). */
-  sinceRequestMs?: number;
-  /** Since the first notification about that request (else the first one of the incident). */
-  sinceFirstNotificationMs?: number;
-  /** Events it caused and the next few after it. */
-  followedBy: EventRef[];
-  /** What became of its step: the mitigation's end, the step skipped, a block. */
-  stepOutcome?: EventRef;
-  /** The alerts resolving (or the response resolved) after it. */
-  resolvedAfter?: EventRef & { afterMs: number };
-}
-
-export interface Unanswered {
-  person: string;
-  approvalId: string;
-  stepId?: string;
-  firstNotifiedAt: string;
-  /** What became of the request meanwhile. */
-  requestOutcome: string;
-  /** Whether the person did anything else in this incident. */
-  actedElsewhere: boolean;
-}
-
-export interface Compensation extends EventRef {
-  ok: boolean;
-  /** The event that set it off (the emergency stop, a failure). */
-  cause?: EventRef;
-}
-
-export interface LiveFacts {
-  phase: string;
-  waitingFor: Array<{ approvalId: string; stepId: string; tier: string; expiresAt: string; people: string[] }>;
-  blockedBy: string[];
-}
-
-/** The part of the status view the review uses (ResponseStatus satisfies it). */
-export interface LiveStatus {
-  phase: string;
-  title?: string;
-  blockedBy?: string[];
-  approvals: Array<{
-    id: string;
-    stepId: string;
-    state: string;
-    tier: string;
-    expiresAt: string;
-    notified?: Array<{ people?: string[] }>;
-  }>;
-  timeline: AuditEvent[];
-}
-
+/** People's inputs, in words (an event of these types by anyone but the automation). */
 const VERBS: Partial<Record<string, string>> = {
   'approval.granted': 'approved',
   'approval.rejected': 'rejected',
@@ -179,14 +37,6 @@ const STEP_ENDS = new Set([
   'mitigation.simulated',
   'step.skipped',
 ]);
-const REQUEST_ENDS: Record<string, string> = {
-  'approval.rejected': 'rejected',
-  'objection.raised': 'rejected',
-  'approval.expired': 'expired',
-  'approval.withdrawn': 'withdrawn',
-  'approval.voided': 'void',
-  'objection.window-passed': 'passed',
-};
 /** Notifications that ask for an answer (not those saying a request was decided or expired). */
 const ASKING = new Set(['approval.requested', 'approval.reminder', 'approval.escalated', 'objection.window-opened']);
 /** Follow-ups worth reading: delivery receipts are in the requests section. */
@@ -341,50 +191,5 @@ export function buildIncidentReview(stored: AuditEvent[], options: { now: Date; 
       }),
     alerts: events.filter((e) => e.type === 'response.opened' || e.type === 'alert.joined').map(ref),
     ...(status && !ended ? { live: liveFacts(status) } : {}),
-  };
-}
-
-function reviewRequests(events: AuditEvent[], ref: (e: AuditEvent) => EventRef, ended: boolean): RequestReview[] {
-  const requests: RequestReview[] = [];
-  for (const e of events) {
-    if ((e.type !== 'approval.requested' && e.type !== 'objection.window-opened') || !e.approvalId) continue;
-    const own = events.filter((x) => x.approvalId === e.approvalId);
-    const notifications = own.flatMap((x): Notified[] => {
-      const line = x.type === 'notification.delivered' ? parseDelivered(x.summary) : undefined;
-      return line ? [{ time: x.time, kind: line.kind, tier: line.tier, people: line.people, sent: line.sent }] : [];
-    });
-    // The last word on the request: an approval that completed its quorum, or an ending.
-    const end = own.findLast(
-      (x) => REQUEST_ENDS[x.type] !== undefined || (x.type === 'approval.granted' && x.outcome === 'approved'),
-    );
-    requests.push({
-      approvalId: e.approvalId,
-      ...(e.stepId ? { stepId: e.stepId } : {}),
-      kind: e.type === 'approval.requested' ? 'approval' : 'objection',
-      requestedAt: e.time,
-      ...(e.parameters ? { parameters: e.parameters } : {}),
-      notifications,
-      reminders: own.filter((x) => x.type === 'approval.reminded').map((x) => x.time),
-      escalations: own.filter((x) => x.type === 'approval.escalated').map(ref),
-      outcome: end ? (REQUEST_ENDS[end.type] ?? 'granted') : ended ? 'never decided' : 'pending',
-      ...(end ? { closedAt: end.time } : {}),
-    });
-  }
-  return requests;
-}
-
-function liveFacts(status: LiveStatus): LiveFacts {
-  return {
-    phase: status.phase,
-    waitingFor: status.approvals
-      .filter((a) => a.state === 'pending')
-      .map((a) => ({
-        approvalId: a.id,
-        stepId: a.stepId,
-        tier: a.tier,
-        expiresAt: a.expiresAt,
-        people: [...new Set((a.notified ?? []).flatMap((n) => n.people ?? []))],
-      })),
-    blockedBy: status.blockedBy ?? [],
   };
 }
