@@ -263,6 +263,8 @@ describe('the incident review', () => {
     expect(md).toContain('- Adjusted inputs: drainSeconds = 45');
     expect(md).toContain('- Reason: “not | now really”');
     expect(md).toContain('| approval.rejected | Bob Approver (api) | approval.rejected summary “not \\| now really” |');
+    // Markup from event text is escaped: "webhook to *" must not start an emphasis.
+    expect(md).toContain('approval.requested to tier tier1: bob, erin (webhook to \\*)');
     // A request's history in time order: notifications, the reminder, the escalation.
     expect(md).toMatch(
       /approval\.requested to tier tier1[^]*reminder due[^]*escalated: [^]*approval\.escalated to tier lead/,

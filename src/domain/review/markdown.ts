@@ -3,8 +3,8 @@ import { requestHistory, type DecisionReview, type EventRef, type IncidentReview
 
 /**
  * The review as Markdown, for pasting into a postmortem document. Text that came from people
- * (reasons, names) is kept on one line and its table pipes escaped, so it cannot break the
- * layout of the document it is pasted into.
+ * or alerts (reasons, names, summaries) is kept on one line with its markup characters and table
+ * pipes escaped, so it cannot break the layout of the document it is pasted into.
  */
 export function reviewMarkdown(r: IncidentReview): string {
   const out: string[] = [];
@@ -101,6 +101,10 @@ function decision(d: DecisionReview, n: number): string[] {
 }
 
 const line = (e: EventRef) => `${formatTime(e.time)} ${e.type}: ${inline(e.summary)}`;
-/** One line of text from people: no line breaks that would end a list item or a table row. */
-const inline = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ');
+/**
+ * One line of text from people or alerts: no line break that would end a list item or a table
+ * row, and Markdown's markup characters escaped (a `*` in "webhook to *" or a `_` in a reason
+ * must not turn the rest of the line italic; `<` must not become HTML where it is rendered).
+ */
+const inline = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/[\\`*_[\]<>]/g, (c) => `\\${c}`);
 const cell = (text: string) => inline(text).replace(/\|/g, '\\|');
