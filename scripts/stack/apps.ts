@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporalConnectionOptionsFromEnv } from '../../src/clients/temporal/connection.js';
-import { sleep, startProcess, type ManagedProcess } from './process.js';
+import { sleep, startProcess, which, type ManagedProcess } from './process.js';
 import { cacheDir } from './profiles.js';
 
 /**
@@ -94,7 +94,8 @@ export async function waitForApps(
 /**
  * The console in development: a session secret made once in the cache, and token sign-in (with
  * the development tokens of config/principals.dev.yaml). Settings in the environment win. Every
- * gateway of a stack gets the same secret, so a session sealed by one opens on the other.
+ * gateway of a stack gets the same secret, so a session sealed by one opens on the other. PDF
+ * incident reviews use the machine's Chromium when there is one.
  */
 export function devConsole(): Record<string, string> {
   const dir = path.join(cacheDir(), 'keys');
@@ -103,9 +104,12 @@ export function devConsole(): Record<string, string> {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, randomBytes(48).toString('base64'), { mode: 0o600 });
   }
+  const chromium = process.env.CHROMIUM_PATH ?? which('chromium');
   return {
     ...(process.env.SESSION_SECRET || process.env.SESSION_SECRET_FILE ? {} : { SESSION_SECRET_FILE: file }),
     CONSOLE_TOKEN_SIGNIN: process.env.CONSOLE_TOKEN_SIGNIN ?? 'true',
+    // Incident reviews as PDF when a Chromium is installed (never installed for this alone).
+    ...(chromium ? { CHROMIUM_PATH: chromium } : {}),
   };
 }
 

@@ -37,6 +37,8 @@ import { ROUTES } from './contract.js';
 import type { EmailTokenStore } from '../clients/opensearch/email-tokens.js';
 import { emailDecisionRoutes } from './routes/email-decisions.js';
 import type { BrowserSignIn } from './auth/browser-session.js';
+import { createPdfRenderer, type PdfRenderer } from '../clients/pdf/chromium-pdf.js';
+import { reviewRoutes } from './routes/review.js';
 
 export interface GatewayDependencies {
   client: Client;
@@ -74,6 +76,8 @@ export interface GatewayDependencies {
   console?: { sessions: Sessions; tokenSignIn: boolean };
   /** A span per request (OpenTelemetry); the client must carry the tracing interceptor too. */
   tracing?: boolean;
+  /** Prints incident reviews as PDF (CHROMIUM_PATH); unset: PDF requests answer 503. */
+  pdf?: PdfRenderer;
 }
 
 /**
@@ -173,6 +177,8 @@ export function createApp(deps: GatewayDependencies) {
   );
   incidentRoutes(mount, deps.client, metrics, deps.signer, deps.log);
   auditRoutes(mount, deps.audit, deps.client);
+  const pdf = deps.pdf ?? createPdfRenderer(undefined);
+  reviewRoutes(mount, deps.audit, deps.client, pdf);
   guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log);
   codecRoutes(mount, deps.payloadCodec);
   const inputs = workflowInputs(deps.client, deps.signer, deps.log);
@@ -221,6 +227,7 @@ export function createApp(deps: GatewayDependencies) {
         inputs,
         guardrails: guardrailInputs(deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log),
         audit: deps.audit,
+        pdf,
         log: deps.log,
       },
       limit,

@@ -15,6 +15,7 @@ import { createSessions } from './auth/sessions.js';
 import { PrincipalDirectory } from './auth/principals.js';
 import { createEmailTokenStore } from '../clients/opensearch/email-tokens.js';
 import { startTracing, tracingClientInterceptors } from '../clients/telemetry/tracing.js';
+import { chromiumPathSetting, createPdfRenderer } from '../clients/pdf/chromium-pdf.js';
 
 const config = loadConfigOrExit(gatewayEnvSchema);
 const log = createLogger({ level: config.LOG_LEVEL, name: 'gateway' });
@@ -42,6 +43,7 @@ const sessionSecret = orExit(() => sessionSecretSetting(config));
 const consoleSessions =
   browserSignIn?.sessions ??
   (sessionSecret ? createSessions(sessionSecret, (config.PUBLIC_GATEWAY_URL ?? '').startsWith('https:')) : undefined);
+const chromiumPath = orExit(() => chromiumPathSetting(config.CHROMIUM_PATH));
 const signer = config.DECISION_SIGNING_KEY_FILE
   ? orExit(() => loadDecisionSigner(config.DECISION_SIGNING_KEY_FILE!, config.DECISION_SIGNING_KEY_ID))
   : undefined;
@@ -94,6 +96,7 @@ const app = createApp({
     signInTiers: config.EMAIL_SIGNIN_TIERS,
   },
   tracing: Boolean(tracing),
+  pdf: createPdfRenderer(chromiumPath),
 });
 
 const server = app.listen(config.PORT, config.HOST, () => {

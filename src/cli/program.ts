@@ -6,6 +6,7 @@ import { registerGuardrails } from './guardrails.js';
 import { registerIncidents } from './incidents.js';
 import { registerInterventions } from './interventions.js';
 import { registerLogin } from './login.js';
+import { registerReview } from './review.js';
 import { registerValidate } from './validate.js';
 
 export function buildProgram(): Command {
@@ -32,6 +33,7 @@ ${EXIT_CODES_HELP}`,
   registerInterventions(program);
   registerGuardrails(program);
   registerAudit(program);
+  registerReview(program);
   registerValidate(program);
   return program;
 }

@@ -210,6 +210,8 @@ export const gatewayEnvSchema = z
     REFIRE_MAX_PER_HOUR: z.coerce.number().int().min(0).max(1000).default(3),
     /** Origins (the Temporal UI's) allowed to call the payload codec endpoints from a browser. */
     CODEC_CORS_ORIGINS: z.string().optional().transform(origins),
+    /** Chromium (Debian's chromium package: /usr/bin/chromium) prints incident reviews as PDF; unset: PDFs answer 503. */
+    CHROMIUM_PATH: z.string().min(1).optional(),
     /** Approver tiers whose email decisions also need the person signed in (bearer), comma separated. */
     EMAIL_SIGNIN_TIERS: z
       .string()

@@ -95,7 +95,12 @@ export function incidentPages(router: Router, deps: ConsoleDependencies, kit: Co
     await page(
       res,
       `Incident ${s.incidentId}`,
-      html`<p><a href="/console/incidents/${s.incidentId}/review">Review the audit trail (and verify it)</a></p>
+      html`<p>
+          <a href="/console/incidents/${s.incidentId}/report"
+            >Incident review (decisions, latencies, who was asked; Markdown, PDF)</a
+          >
+          · <a href="/console/incidents/${s.incidentId}/review">Review the audit trail (and verify it)</a>
+        </p>
         <section data-live="/console/live/incidents/${s.incidentId}" aria-live="polite">${incidentLive(s)}</section>
         ${incidentControls(s, can, current(res).csrf)}`,
       { flash: str(req.query.done) },

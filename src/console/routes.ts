@@ -15,6 +15,8 @@ import { createKit, consolePath } from './kit.js';
 import { incidentPages } from './incident-routes.js';
 import { guardrailPages } from './guardrail-routes.js';
 import { auditPages } from './audit-routes.js';
+import { reviewPages } from './review-routes.js';
+import type { PdfRenderer } from '../clients/pdf/chromium-pdf.js';
 import { signInPage } from './pages/other.js';
 
 export interface ConsoleDependencies {
@@ -28,6 +30,8 @@ export interface ConsoleDependencies {
   inputs: WorkflowInputs;
   guardrails: ReturnType<typeof guardrailInputs>;
   audit: AuditStore;
+  /** Prints incident reviews (CHROMIUM_PATH). */
+  pdf: PdfRenderer;
   log: Logger;
 }
 
@@ -86,6 +90,7 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
   incidentPages(router, deps, kit);
   guardrailPages(router, deps, kit);
   auditPages(router, deps, kit);
+  reviewPages(router, deps, kit);
 
   router.post('/sign-out', form, async (req, res) => {
     if (!sessions.csrfMatches(current(res), (req.body as Record<string, string>).csrf))

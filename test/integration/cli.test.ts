@@ -199,6 +199,16 @@ describe('a response driven from the CLI', () => {
     expect(lines.some((l) => l.includes('approval.granted') && l.includes('lag confirmed from the cli'))).toBe(true);
   });
 
+  it('prints the incident review as Markdown, and refuses a PDF without --out (usage, exit 2)', async () => {
+    const review = await cli(['review', incidentId], { as: 'audrey' });
+    expect(review.code).toBe(0);
+    expect(review.stdout).toMatch(/^# Incident review: /);
+    expect(review.stdout).toContain('Bob Approver approved restart-replica-1');
+    expect(review.stdout).toContain('through cli');
+    expect(review.stdout).toContain('- Adjusted inputs: drainSeconds = 45');
+    expect((await cli(['review', incidentId, '--format', 'pdf'], { as: 'audrey' })).code).toBe(2);
+  });
+
   it('refuses a second decision by the same person with the workflow message (exit 1)', async () => {
     const id = await openPending('cli-quorum', { alertname: 'QuorumLag' });
     const first = await cli(['approve', id, 'restart-replica-1', '--reason', 'first of two']);

@@ -251,6 +251,14 @@ describe('the web console', () => {
     expect(await page.textContent('main')).toMatch(/approval\.granted[\s\S]*followed by/);
     expect(await accessibilityProblems(page)).toEqual([]);
     await page.screenshot({ path: path.join(DOCS, 'console-review.png'), fullPage: true });
+    // The incident review (the postmortem report), linked from the incident page.
+    await page.goto(`${h.baseUrl}/console/incidents/${id}`);
+    await page.click(`a[href="/console/incidents/${id}/report"]`);
+    await page.locator('[aria-label="Decision 1"]').waitFor();
+    expect(await page.textContent('[aria-label="Decision 1"]')).toMatch(
+      /Bob Approver approved restart-replica-1[\s\S]*reviewed later/,
+    );
+    expect(await accessibilityProblems(page)).toEqual([]);
     const csv = await page.evaluate(
       async (url) => (await fetch(url)).text(),
       `/console/audit/export?q=${encodeURIComponent('reviewed later')}`,

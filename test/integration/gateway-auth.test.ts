@@ -123,6 +123,7 @@ describe('who may call what', () => {
     auditExport: { query: 'incident=am-000000000000000000000000', status: 200 },
     auditVerify: { query: 'incident=nope', status: 400 },
     timeline: { status: 200 },
+    review: { query: 'format=md', status: 200 },
     guardrails: { status: 200 },
     engageKillSwitch: { body: { allowDiagnostics: 'yes' }, status: 400 },
     releaseKillSwitch: { body: { reason: 'matrix: nothing is engaged' }, status: 409 },

@@ -39,6 +39,7 @@ import { createEmailChannel } from '../../src/clients/notify/email/email-channel
 import { createEmailTokenStore } from '../../src/clients/opensearch/email-tokens.js';
 import { createBrowserSignIn } from '../../src/api/auth/browser-session.js';
 import { freePort } from './net.js';
+import { createPdfRenderer } from '../../src/clients/pdf/chromium-pdf.js';
 
 /** Test people. Tokens are random per run; only their hashes go into the principals file. */
 export const PEOPLE = {
@@ -180,6 +181,8 @@ export interface InterlockOptions {
    * (test/chaos kills them). The gateway and the control workflow's start are as usual.
    */
   worker?: false;
+  /** Chromium for the gateway's PDF reviews (CHROMIUM_PATH); unset: PDFs answer 503. */
+  chromiumPath?: string;
 }
 
 /**
@@ -345,6 +348,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
         }
       : undefined,
     tracing: Boolean(options.tracing),
+    pdf: createPdfRenderer(options.chromiumPath),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(signInPort, '127.0.0.1', () => resolve(s));

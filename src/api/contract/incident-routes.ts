@@ -199,4 +199,22 @@ export const INCIDENT_ROUTES = {
       404: commonErrors[404],
     },
   },
+  review: {
+    method: 'get',
+    path: '/v1/incidents/:id/review',
+    summary:
+      'The incident review: each decision (who, channel, when, latency after the request and the first notification, reason, adjusted inputs, what followed), requests, people notified who never answered, guardrail blocks, compensations and the timeline; format=json (default), md (Markdown) or pdf',
+    tag: 'incidents',
+    access: reader,
+    params: id,
+    query: queries.review,
+    responses: {
+      200: 'the review (application/json, text/markdown or application/pdf)',
+      400: commonErrors[400],
+      401: commonErrors[401],
+      403: commonErrors[403],
+      404: 'nothing is known about this incident',
+      503: 'PDF rendering is not configured on this gateway (CHROMIUM_PATH), or Chromium could not print',
+    },
+  },
 } satisfies Record<string, RouteContract>;

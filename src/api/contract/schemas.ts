@@ -144,6 +144,8 @@ export const queries = {
       timelineBefore: z.coerce.number().int().min(1).optional(),
     })
     .strict(),
+  /** The incident review's form: JSON (default), Markdown for a postmortem, or a PDF. */
+  review: z.object({ format: z.enum(['json', 'md', 'pdf']).default('json') }).strict(),
   /** A page of the stored trail, newest last; without `limit` or `before`, every event (as before). */
   timeline: z
     .object({
