@@ -198,12 +198,11 @@ describe('docker-compose.yml, structural checks on the loaded model', () => {
     expect(commandText(service('temporal-schema'))).toMatch(/temporal-sql-tool .*update-schema/);
   });
 
-  it.each(Object.keys(APP_SERVICES))('points %s at the temporal service and the cluster-manager node', (name) => {
+  it.each(Object.keys(APP_SERVICES))('points %s at the temporal service and every OpenSearch node', (name) => {
     const env = envOf(name);
     expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
-    const opensearch = new URL(env.OPENSEARCH_URL ?? '');
-    expect(opensearch.hostname).toBe('opensearch-node1');
-    expect(opensearch.port).toBe('9200');
+    const nodes = (env.OPENSEARCH_URL ?? '').split(',').map((u) => new URL(u));
+    expect(nodes.map((u) => `${u.hostname}:${u.port}`)).toEqual(['opensearch-node1:9200', 'opensearch-node2:9200']);
   });
 
   it.each(Object.entries(APP_SERVICES))('sets only variables %s reads, with values it accepts', (name, schema) => {
