@@ -6,6 +6,7 @@ import { registerGuardrails } from './guardrails.js';
 import { registerIncidents } from './incidents.js';
 import { registerInterventions } from './interventions.js';
 import { registerLogin } from './login.js';
+import { registerSimulate } from './simulate.js';
 import { registerValidate } from './validate.js';
 
 export function buildProgram(): Command {
@@ -33,6 +34,7 @@ ${EXIT_CODES_HELP}`,
   registerGuardrails(program);
   registerAudit(program);
   registerValidate(program);
+  registerSimulate(program);
   return program;
 }
 
