@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AbortError } from 'p-retry';
 import type { ApprovalRequest } from '../../domain/response/status.js';
-import type { Notification } from '../../domain/notification/notification.js';
+import { dryRunPrefix, type Notification } from '../../domain/notification/notification.js';
 import type { Delivery, NotificationChannel } from './channel.js';
 
 export interface PagerDutyChannelOptions {
@@ -99,9 +99,8 @@ export function pagerDutySeverity(severity: string): 'critical' | 'error' | 'war
 function triggerPayload(n: Notification, approval: ApprovalRequest) {
   const c = approval.context;
   const escalated = n.kind === 'approval.escalated' ? 'Escalated: ' : '';
-  const dry = n.dryRun ? ' [dry run]' : '';
   const summary =
-    `${escalated}Approval needed${dry}: ${c.action} (${approval.stepId}) on ${n.service} (${n.environment}) ` +
+    `${dryRunPrefix(n)}${escalated}Approval needed: ${c.action} (${approval.stepId}) on ${n.service} (${n.environment}) ` +
     `for "${n.title}", tier ${approval.tier}, ${approval.approversRequired} approver(s), until ${approval.expiresAt}`;
   return {
     summary: truncate(summary, 1024),

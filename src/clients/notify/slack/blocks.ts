@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/web-api';
-import type { Notification } from '../../../domain/notification/notification.js';
+import { dryRunPrefix, type Notification } from '../../../domain/notification/notification.js';
 import type { ApprovalRequest } from '../../../domain/response/status.js';
 import { renderText } from '../render-text.js';
 
@@ -37,7 +37,10 @@ export function slackMessage(n: Notification): { text: string; blocks: KnownBloc
   if (!a) return { text, blocks: [{ type: 'section', text: mrkdwn(esc(text)) }] };
   const open = a.state === 'pending' && n.kind !== 'approval.decided' && n.kind !== 'approval.expired';
   const blocks: KnownBlock[] = [
-    { type: 'header', text: plain(`${open ? headline(n) : outcomeHeadline(a)}: ${n.title}`, LIMIT.header) },
+    {
+      type: 'header',
+      text: plain(`${dryRunPrefix(n)}${open ? headline(n) : outcomeHeadline(a)}: ${n.title}`, LIMIT.header),
+    },
     {
       type: 'section',
       fields: [
