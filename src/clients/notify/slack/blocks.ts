@@ -45,7 +45,7 @@ export function slackMessage(n: Notification): { text: string; blocks: KnownBloc
       type: 'section',
       fields: [
         mrkdwn(`*Service*\n${esc(n.service)} (${esc(n.environment)})`, LIMIT.field),
-        mrkdwn(`*Severity*\n${esc(n.severity)}${n.dryRun ? ' (dry run)' : ''}`, LIMIT.field),
+        mrkdwn(`*Severity*\n${esc(n.severity)}${n.dryRun ? ' (DRY RUN)' : ''}`, LIMIT.field),
         mrkdwn(`*Step*\n${esc(a.stepId)} (risk ${esc(a.context.risk)})`, LIMIT.field),
         mrkdwn(`*Tier*\n${esc(a.tier)}${onCall(n)}`, LIMIT.field),
         mrkdwn(`*Approvals*\n${approvals(a)} of ${a.approversRequired}`, LIMIT.field),
