@@ -26,7 +26,7 @@ export function renderReport(r: SimulationReport): string {
   if (!r.approvals.length) out.push('  none');
   for (const a of r.approvals) {
     out.push(
-      `  ${t(a.requestedAt)}${a.id}: ${a.kind} from ${a.tier} (${a.approversRequired} needed, ${a.policySource}), ${a.state}`,
+      `  ${t(a.requestedAt)}${a.id}: ${a.kind} from ${a.tiers.join(', then ')} (${a.approversRequired} needed, ${a.policySource}), ${a.state}`,
     );
     for (const d of a.decisions)
       out.push(

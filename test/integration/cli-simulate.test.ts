@@ -68,7 +68,7 @@ describe('interlock simulate', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/Outcome: completed, 30m \d+s of simulated time in [\d.]+ s of wall time/);
     expect(run.stdout).toMatch(/\+15m \d+s\s+restart-replica-1 -> lead \(lee\)/);
-    expect(run.stdout).toMatch(/restart-replica-1: approval from lead .*, expired/);
+    expect(run.stdout).toMatch(/restart-replica-1: approval from tier1, then lead .*, expired/);
     expect(run.stdout).toContain('Policy check: passed');
   });
 
