@@ -112,7 +112,8 @@ describe('postgres-replication-lag, as people would handle it', () => {
     const restart = report.actions.find((a) => a.stepId === 'restart-replica');
     expect(restart && minutes(report, restart.at)).toBe(110);
     expect(report.simulatedMs).toBeGreaterThanOrEqual(110 * 60_000);
-    expect(report.simulationWallMs).toBeLessThan(15_000);
+    // About 3.5 s here; the bound leaves room for a loaded machine and is still no real two hours.
+    expect(report.simulationWallMs).toBeLessThan(30_000);
     console.log(
       `two-hour chain: ${Math.round(report.simulatedMs / 60_000)} min simulated in ${report.simulationWallMs} ms of wall time`,
     );
