@@ -2,11 +2,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { REPO } from '../support/simulate.js';
 
 // `interlock simulate` as an engineer runs it: the real binary, offline. INTERLOCK_URL points
 // nowhere: the command must not need a gateway (nor OpenSearch: none is named).
+// Each case starts a time-skipping server of its own; a loaded machine (2 shared cores) takes its time.
+vi.setConfig({ testTimeout: 120_000 });
 const BIN = path.join(REPO, 'bin', 'interlock.js');
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parsePlaybook } from '../../src/clients/config/catalog.js';
 import { repoPath, simulatePlaybook } from '../support/simulate.js';
 
@@ -8,6 +8,8 @@ import { repoPath, simulatePlaybook } from '../support/simulate.js';
  * real workflow on the time-skipping server (no gateway, OpenSearch or target), and fails when a
  * change would run without the consent its policy requires.
  */
+// Each case starts a time-skipping server of its own; a loaded machine (2 shared cores) takes its time.
+vi.setConfig({ testTimeout: 120_000 });
 const ROSTER = 'config/oncall.example.yaml';
 const AT = '2026-12-05T03:00:00Z'; // bob holds tier1 that week, lee is the lead
 const minutes = (r: { startedAt: string }, at: string) =>
