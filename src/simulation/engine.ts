@@ -283,7 +283,6 @@ async function run(
       taskQueue: `${taskQueue}-people`,
       args: [scenario.horizonMs],
     });
-    for (const { a, i, when } of script) if (when === 'opened') await cue(a.after ?? 0, () => act(i));
     await env.client.workflow.signalWithStart(INCIDENT_RESPONSE_WORKFLOW, {
       workflowId,
       taskQueue,
@@ -291,6 +290,9 @@ async function run(
       signal: alertSignal,
       signalArgs: [{ ...scenario.alert, receivedAt: new Date(start).toISOString() }],
     });
+    // After the start, so an input due at once finds the response; time stands still until the
+    // result is awaited below.
+    for (const { a, i, when } of script) if (when === 'opened') await cue(a.after ?? 0, () => act(i));
     // Awaiting the result through the time-skipping client lets the server jump timer to timer.
     ending = await Promise.race([handle.result().then(() => 'ended'), stop]);
     status = await handle.query(statusQuery);
