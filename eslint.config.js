@@ -50,7 +50,7 @@ export default tseslint.config(
   {
     // Workflow code is replayed and must be deterministic: no Node built-ins, no I/O, and
     // activities are imported for their types only (the worker wires the implementations).
-    files: ['src/workflows/**/*.ts'],
+    files: ['src/workflows/**/*.ts', 'src/simulation/workflow/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -226,11 +226,11 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'dry-run',
     covers:
-      'dry run: the diagnostic runs, the approval is asked and granted, the mitigation is only simulated, completed',
+      'dry run: the diagnostic marked safeInDryRun runs, the approval is asked and granted, the mitigation and the unmarked verification are only simulated (sets before dry-run-safe-steps-only: every read-only step ran), completed',
     async run(ctx) {
       const { r } = ctx;
       const id = await r.open('dry-run', {
-        labels: { alertname: 'Approval', incident_tag: 'rec-dry' },
+        labels: { alertname: 'DryRun', incident_tag: 'rec-dry' },
         query: '?dryRun=true',
       });
       const approval = await r.pendingApproval(id);
@@ -238,7 +238,9 @@ const SCENARIOS: Scenario[] = [
       const result = await within(r.result(id), `${id} to end`);
       const s = await r.status(id);
       expectThat(
-        result.phase === 'completed' && s.dryRun === true && s.steps.some((x: any) => x.state === 'simulated'),
+        result.phase === 'completed' &&
+          s.dryRun === true &&
+          s.steps.map((x: any) => x.state).join() === 'succeeded,simulated,simulated',
         `status ${JSON.stringify(s.steps)}`,
       );
       return incidentHandle(ctx, id);
@@ -294,6 +296,7 @@ async function main() {
       playbooks: {
         'quorum.yaml': playbook('Quorum', { approvers: 2 }),
         'approval.yaml': playbook('Approval', {}),
+        'dry-run.yaml': playbook('DryRun', { safeInDryRun: true }),
         'held.yaml': playbook(
           'HeldRestart',
           { mitigationTimeout: '60s' },

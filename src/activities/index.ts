@@ -34,7 +34,7 @@ export type ActionRequest = ActionSpec & {
 };
 
 export interface ActivityDependencies {
-  playbooks: PlaybookCatalog;
+  playbooks: Pick<PlaybookCatalog, 'refresh' | 'select'>;
   /** Read on every new response, so a policy edit applies to responses that start after it. */
   policy: () => Policy;
   audit: Pick<AuditStore, 'indexEvents'>;
@@ -55,6 +55,12 @@ export interface ActivityDependencies {
   onCall?: OnCallLookup;
   /** The gateway's public keys and the trust settings the workflows verify decisions with. */
   trust?: Trust;
+  /**
+   * Who performs actions (default: the registry's performers, after secrets are resolved). A
+   * simulation passes a recorder: it receives the request as the workflow sent it (secret
+   * references unresolved) and touches nothing.
+   */
+  performer?: (request: ActionRequest, stop: AbortSignal) => Promise<ActionResult>;
 }
 
 /** Without configured keys nothing verifies: inputs that let automation proceed are refused. */
@@ -85,7 +91,10 @@ export function createActivities(deps: ActivityDependencies) {
     async runAction(request: ActionRequest): Promise<ActionResult> {
       const cancellation = Context.current().cancellationSignal;
       // Secrets are resolved here, as the action starts, and scrubbed from what it returns or throws.
-      const act = (stop: AbortSignal) => actWithSecrets(request, deps.secrets, (resolved) => perform(resolved, stop));
+      const performer = deps.performer;
+      const act = performer
+        ? (stop: AbortSignal) => performer(request, stop)
+        : (stop: AbortSignal) => actWithSecrets(request, deps.secrets, (resolved) => perform(resolved, stop));
       if (!(request.guard && request.kind === 'mitigation')) return act(cancellation);
       // Last line of defence: a control engaged between the workflow's check and this start
       // (a broadcast still on its way) still stops the mitigation before it touches anything.

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { RESPONSE_PHASES } from '../contracts/phases.js';
 import type { AuditEvent } from '../domain/audit/event.js';
+import { isDryRunId } from '../domain/incident/incident-id.js';
 import type { ResponseStatus } from '../domain/response/status.js';
 import { apiFor } from './api.js';
 import { positiveInt } from './parse.js';
@@ -37,7 +38,7 @@ export function registerIncidents(program: Command): void {
       });
       if (o.json) return printJson(body);
       const rows = body.incidents.map((i) => [
-        i.incidentId,
+        isDryRunId(String(i.incidentId)) ? `${String(i.incidentId)} (DRY RUN)` : i.incidentId,
         i.phase,
         i.status,
         i.service,

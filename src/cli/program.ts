@@ -7,6 +7,7 @@ import { registerIncidents } from './incidents.js';
 import { registerInterventions } from './interventions.js';
 import { registerLogin } from './login.js';
 import { registerReview } from './review.js';
+import { registerSimulate } from './simulate.js';
 import { registerValidate } from './validate.js';
 
 export function buildProgram(): Command {
@@ -35,6 +36,7 @@ ${EXIT_CODES_HELP}`,
   registerAudit(program);
   registerReview(program);
   registerValidate(program);
+  registerSimulate(program);
   return program;
 }
 

@@ -5,7 +5,7 @@ import { kv, relative, table } from './output.js';
 /** The status view as a person reads it: what is happening, what waits on them, what holds it back. */
 export function describeStatus(s: ResponseStatus, now = Date.now()): string {
   const out: string[] = [];
-  out.push(`${s.incidentId}${s.dryRun ? ' (dry run)' : ''}: ${s.title}`);
+  out.push(`${s.dryRun ? 'DRY RUN: ' : ''}${s.incidentId}: ${s.title}`);
   out.push(
     `phase ${s.phase}  service ${s.service}  environment ${s.environment}  severity ${s.severity}` +
       (s.playbook ? `  playbook ${s.playbook.id} v${s.playbook.version}` : '') +

@@ -490,6 +490,8 @@ export function restartPlaybook(
     validFor?: string;
     compensation?: boolean;
     version?: number;
+    /** Mark the diagnostic safe to run in a dry run (the verification stays unmarked). */
+    safeInDryRun?: boolean;
   } = {},
 ) {
   const policy =
@@ -506,7 +508,7 @@ steps:
   - id: check-lag
     kind: diagnostic
     action: http.request
-    params:
+${opts.safeInDryRun ? '    safeInDryRun: true\n' : ''}    params:
       method: GET
       url: ${targetUrl}/diagnostics/lag
       timeout: 5s

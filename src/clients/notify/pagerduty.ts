@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { AbortError } from 'p-retry';
 import type { ApprovalRequest, UnknownEffect } from '../../domain/response/status.js';
 import { describeUnknownEffect } from './render-text.js';
-import type { Notification } from '../../domain/notification/notification.js';
+import { dryRunPrefix, type Notification } from '../../domain/notification/notification.js';
 import type { Delivery, NotificationChannel } from './channel.js';
 
 export interface PagerDutyChannelOptions {
@@ -120,9 +120,8 @@ export function pagerDutySeverity(severity: string): 'critical' | 'error' | 'war
 function triggerPayload(n: Notification, approval: ApprovalRequest) {
   const c = approval.context;
   const escalated = n.kind === 'approval.escalated' ? 'Escalated: ' : '';
-  const dry = n.dryRun ? ' [dry run]' : '';
   const summary =
-    `${escalated}Approval needed${dry}: ${c.action} (${approval.stepId}) on ${n.service} (${n.environment}) ` +
+    `${dryRunPrefix(n)}${escalated}Approval needed: ${c.action} (${approval.stepId}) on ${n.service} (${n.environment}) ` +
     `for "${n.title}", tier ${approval.tier}, ${approval.approversRequired} approver(s), until ${approval.expiresAt}`;
   return {
     summary: truncate(summary, 1024),
@@ -158,7 +157,7 @@ function triggerPayload(n: Notification, approval: ApprovalRequest) {
  * may be half changed and nothing will move until a person chooses.
  */
 function needsHumanPayload(n: Notification, u: UnknownEffect) {
-  const summary = `Needs a person${n.dryRun ? ' [dry run]' : ''}: ${u.stepId} (${u.action}) on ${n.service} (${n.environment}) was lost with its worker, effect unknown, for "${n.title}"`;
+  const summary = `${dryRunPrefix(n)}Needs a person: ${u.stepId} (${u.action}) on ${n.service} (${n.environment}) was lost with its worker, effect unknown, for "${n.title}"`;
   return {
     summary: truncate(summary, 1024),
     source: n.service,

@@ -1,4 +1,4 @@
-import type { Notification } from '../../domain/notification/notification.js';
+import { dryRunPrefix, type Notification } from '../../domain/notification/notification.js';
 
 /**
  * The English a person reads in a plain-text channel (a chat webhook, the worker's log). Other
@@ -6,7 +6,7 @@ import type { Notification } from '../../domain/notification/notification.js';
  */
 export function renderText(n: Notification): string {
   const a = n.approval;
-  const head = `${n.title}${n.dryRun ? ' (dry run)' : ''}`;
+  const head = `${dryRunPrefix(n)}${n.title}`;
   const link = n.links?.console ?? n.links?.status ?? n.links?.temporalUi;
   const tail = link ? `\n${link}` : '';
   const by = n.actor ? ` by ${n.actor.name}${n.reason ? `: ${n.reason}` : ''}` : '';

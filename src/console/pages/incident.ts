@@ -12,9 +12,17 @@ export interface Abilities {
 
 /** The live part of an incident's page: state, steps, requests and who was asked, the timeline. */
 export function incidentLive(s: ResponseStatus): Html {
-  return html`<p>
+  return html`${
+      s.dryRun
+        ? html`<p class="dry-run" data-dry-run>
+            DRY RUN: a rehearsal. No mitigation runs, and only steps the playbook marks safe in a dry run touch
+            anything.
+          </p>`
+        : ''
+    }
+    <p>
       <strong>${s.title}</strong> · ${s.service}/${s.environment} · severity ${s.severity} · phase
-      <span class="state" data-phase="${s.phase}">${s.phase}</span>${s.dryRun ? ' (dry run)' : ''}
+      <span class="state" data-phase="${s.phase}">${s.phase}</span>${s.dryRun ? ' (DRY RUN)' : ''}
     </p>
     ${s.blockedBy?.length ? html`<p class="error">Blocked by: ${s.blockedBy.join('; ')}</p>` : ''}
     ${(s.unknownEffects ?? [])

@@ -1,4 +1,5 @@
 import type { IncidentListEntry } from '../../api/incident-list.js';
+import { isDryRunId } from '../../domain/incident/incident-id.js';
 import { html, time, type Html } from '../html.js';
 
 /** What an open response waits for and what blocks it (read from its status; see routes.ts). */
@@ -27,7 +28,10 @@ export function incidentRows(incidents: IncidentListEntry[], details: Map<string
       ${incidents.map(
         (i) =>
           html`<tr>
-            <td><a href="/console/incidents/${i.incidentId}">${i.incidentId}</a></td>
+            <td>
+              <a href="/console/incidents/${i.incidentId}">${i.incidentId}</a
+              >${isDryRunId(i.incidentId) ? ' DRY RUN' : ''}
+            </td>
             <td class="state">${String(i.phase ?? i.status)}</td>
             <td>${String(i.service ?? '')}</td>
             <td>${String(i.environment ?? '')}</td>

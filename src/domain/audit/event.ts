@@ -9,6 +9,8 @@ export const AUDIT_EVENT_TYPES = [
   'step.succeeded',
   'step.failed',
   'step.skipped',
+  /** A read-only step a dry run did not execute (not marked safeInDryRun). */
+  'step.simulated',
   'approval.requested',
   'approval.granted',
   'approval.rejected',

@@ -50,6 +50,13 @@ export interface Notification {
   links?: NotificationLinks;
 }
 
+/**
+ * What every channel puts first (subject, title, header, summary) when a notification is about a
+ * dry run: whoever reads it must not take a rehearsal for an incident.
+ */
+export const DRY_RUN_MARK = 'DRY RUN';
+export const dryRunPrefix = (n: Pick<Notification, 'dryRun'>): string => (n.dryRun ? `${DRY_RUN_MARK}: ` : '');
+
 export interface NotificationLinks {
   /** The live status through the HTTP API. */
   status?: string;

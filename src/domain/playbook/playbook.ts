@@ -67,6 +67,12 @@ const stepFields = {
   policy: policyDecisionSchema.optional(),
   /** Undo for a succeeded mitigation, run newest-first on an emergency stop. */
   compensation: (actionSchema as unknown as z.ZodType<ActionSpec>).optional(),
+  /**
+   * A dry run touches nothing in production: a diagnostic, verification or notification step
+   * runs in one only when its author marks it safe to (a read of a metrics API, say). Unset: it
+   * is recorded as simulated. Mitigations never run in a dry run.
+   */
+  safeInDryRun: z.boolean().optional(),
 };
 /** A step: the fields every step has, and one action (its kind from the action table, with its parameters). */
 const stepSchemaBase = actionUnion(stepFields) as unknown as z.ZodType<
@@ -102,6 +108,13 @@ export const playbookSchema = z
       if (step.policy && step.kind !== 'mitigation') {
         ctx.addIssue({ code: 'custom', path: ['steps', i, 'policy'], message: 'only mitigation steps take a policy' });
       }
+      if (step.safeInDryRun && step.kind === 'mitigation')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'safeInDryRun'],
+          message:
+            'a mitigation never runs in a dry run: only diagnostic, verification and notification steps may be marked safe',
+        });
       for (const [name, spec] of Object.entries(step.inputs)) {
         const problem = checkInputValue(spec, spec.default);
         if (problem) ctx.addIssue({ code: 'custom', path: ['steps', i, 'inputs', name, 'default'], message: problem });

@@ -32,7 +32,7 @@ export function onAlert(ctx: ResponseContext, delivery: AlertDelivery): void {
     ]);
   }
   const source: ActorRef = { id: delivery.source, name: delivery.source, channel: 'system' };
-  const opened = `Response opened${ctx.dryRun ? ' (dry run)' : ''}`;
+  const opened = `Response opened${ctx.dryRun ? ' (DRY RUN)' : ''}`;
   const event = audit.record(first ? 'response.opened' : 'alert.joined', {
     actor: source,
     summary: `${first ? opened : 'Alert joined'}: ${delivery.title} (${delivery.status}, ${delivery.alerts.length} alert(s))`,

@@ -7,6 +7,12 @@ import { actionRunner } from './activities.js';
 import { AUTOMATION, now, type ResponseContext } from './state.js';
 import { LOST_WORKER_PATCH, lostWorker, recordUnknownEffect } from './unknown-effect.js';
 
+/**
+ * Dry runs that also leave read-only steps alone unless the playbook marks them safeInDryRun.
+ * Responses recorded before it ran every diagnostic for real, and replay so.
+ */
+export const DRY_RUN_READS_PATCH = 'dry-run-safe-steps-only';
+
 /** effect-unknown: its worker was lost; the caller waits for a person (see unknown-effect.ts). */
 export type StepOutcome = 'done' | 'stopped-by-guardrail' | 'effect-unknown';
 
@@ -33,6 +39,21 @@ export async function runStep(
       action: step.action,
       parameters,
       summary: `Dry run: would have run ${step.id} (${step.action})`,
+      causedBy,
+    });
+    return 'done';
+  }
+  // A diagnostic reads production too (a query against a loaded database, a command on a host):
+  // a rehearsal asks before it does that, through the playbook's safeInDryRun.
+  if (!isMitigation && ctx.dryRun && !step.safeInDryRun && patched(DRY_RUN_READS_PATCH)) {
+    ctx.setStepState(view, 'simulated', 'dry run: not executed (the playbook does not mark it safeInDryRun)');
+    view.endedAt = view.startedAt;
+    audit.record('step.simulated', {
+      actor: AUTOMATION,
+      stepId: step.id,
+      action: step.action,
+      parameters,
+      summary: `Dry run: would have run ${step.kind} ${step.id} (${step.action}); not marked safe in a dry run`,
       causedBy,
     });
     return 'done';

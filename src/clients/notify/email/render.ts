@@ -1,6 +1,6 @@
 import { describeUnknownEffect } from '../render-text.js';
 import { approvalFacts, outcomeText } from '../../../domain/notification/approval-facts.js';
-import type { Notification } from '../../../domain/notification/notification.js';
+import { dryRunPrefix, type Notification } from '../../../domain/notification/notification.js';
 import { escapeHtml, factsTable, factsText } from './html.js';
 
 export interface RenderedMail {
@@ -22,13 +22,14 @@ export function decisionLink(gatewayUrl: string, token: string, decision?: 'appr
 export function renderRequestMail(n: Notification, link: (decision?: 'approve' | 'reject') => string): RenderedMail {
   const a = n.approval!;
   const lead =
-    n.kind === 'approval.reminder'
+    dryRunPrefix(n) +
+    (n.kind === 'approval.reminder'
       ? 'Reminder: still waiting for a decision.'
       : n.kind === 'approval.escalated'
         ? `Escalated to ${a.tier}: nobody decided in time at the previous tier.`
-        : 'Your approval is requested.';
+        : 'Your approval is requested.');
   const facts = approvalFacts(a);
-  const subject = `[Interlock] ${n.kind === 'approval.reminder' ? 'Reminder: ' : ''}approve ${a.stepId} on ${n.service} (${n.environment})? ${n.title}`;
+  const subject = `[Interlock] ${dryRunPrefix(n)}${n.kind === 'approval.reminder' ? 'Reminder: ' : ''}approve ${a.stepId} on ${n.service} (${n.environment})? ${n.title}`;
   const text = [
     lead,
     '',
@@ -54,15 +55,16 @@ export function renderOutcomeMail(n: Notification): RenderedMail {
   const a = n.approval;
   const what = a ? `${a.stepId} on ${n.service} (${n.environment})` : n.title;
   const outcome =
-    n.kind === 'approval.expired'
+    dryRunPrefix(n) +
+    (n.kind === 'approval.expired'
       ? `Nobody approved ${what} in time; it will not run.`
-      : `${what} was ${a?.state ?? 'decided'}${n.actor ? ` by ${n.actor.name}` : ''}${n.reason ? `: ${n.reason}` : ''}.`;
+      : `${what} was ${a?.state ?? 'decided'}${n.actor ? ` by ${n.actor.name}` : ''}${n.reason ? `: ${n.reason}` : ''}.`);
   const detail = a && n.kind !== 'approval.expired' ? outcomeText(a) : '';
   const status = n.links?.console ?? n.links?.status;
   const text = [outcome, detail && detail !== outcome ? detail : '', status ? `Status: ${status}` : '']
     .filter(Boolean)
     .join('\n');
-  const subject = `[Interlock] ${n.kind === 'approval.expired' ? 'Expired' : a?.state === 'rejected' ? 'Rejected' : 'Decided'}: ${what}: ${n.title}`;
+  const subject = `[Interlock] ${dryRunPrefix(n)}${n.kind === 'approval.expired' ? 'Expired' : a?.state === 'rejected' ? 'Rejected' : 'Decided'}: ${what}: ${n.title}`;
   const html = page(
     `<p>${escapeHtml(outcome)}</p>${status ? `<p><a href="${escapeHtml(status)}">Status</a></p>` : ''}`,
   );
@@ -79,13 +81,13 @@ export function renderNeedsHumanMail(n: Notification): RenderedMail {
   const what = u ? `${u.stepId} (${u.action}) on ${n.service} (${n.environment})` : `a mitigation on ${n.service}`;
   const status = n.links?.console ?? n.links?.status;
   const text = [
-    `${n.title}${n.dryRun ? ' (dry run)' : ''}: ${describeUnknownEffect(n)}`,
+    `${dryRunPrefix(n)}${n.title}: ${describeUnknownEffect(n)}`,
     u ? `Started with: ${JSON.stringify(u.parameters)}` : '',
     status ? `Decide here: ${status}` : '',
   ]
     .filter(Boolean)
     .join('\n');
-  const subject = `[Interlock] Needs a person: ${what}: effect unknown: ${n.title}`;
+  const subject = `[Interlock] ${dryRunPrefix(n)}Needs a person: ${what}: effect unknown: ${n.title}`;
   const html = page(
     `<p><strong>Effect unknown.</strong> ${escapeHtml(describeUnknownEffect(n))}</p>` +
       (u ? `<p>Started with: <code>${escapeHtml(JSON.stringify(u.parameters))}</code></p>` : '') +

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/web-api';
-import type { Notification } from '../../../domain/notification/notification.js';
+import { dryRunPrefix, type Notification } from '../../../domain/notification/notification.js';
 import type { ApprovalRequest } from '../../../domain/response/status.js';
 import { renderText } from '../render-text.js';
 
@@ -37,12 +37,15 @@ export function slackMessage(n: Notification): { text: string; blocks: KnownBloc
   if (!a) return { text, blocks: [{ type: 'section', text: mrkdwn(esc(text)) }] };
   const open = a.state === 'pending' && n.kind !== 'approval.decided' && n.kind !== 'approval.expired';
   const blocks: KnownBlock[] = [
-    { type: 'header', text: plain(`${open ? headline(n) : outcomeHeadline(a)}: ${n.title}`, LIMIT.header) },
+    {
+      type: 'header',
+      text: plain(`${dryRunPrefix(n)}${open ? headline(n) : outcomeHeadline(a)}: ${n.title}`, LIMIT.header),
+    },
     {
       type: 'section',
       fields: [
         mrkdwn(`*Service*\n${esc(n.service)} (${esc(n.environment)})`, LIMIT.field),
-        mrkdwn(`*Severity*\n${esc(n.severity)}${n.dryRun ? ' (dry run)' : ''}`, LIMIT.field),
+        mrkdwn(`*Severity*\n${esc(n.severity)}${n.dryRun ? ' (DRY RUN)' : ''}`, LIMIT.field),
         mrkdwn(`*Step*\n${esc(a.stepId)} (risk ${esc(a.context.risk)})`, LIMIT.field),
         mrkdwn(`*Tier*\n${esc(a.tier)}${onCall(n)}`, LIMIT.field),
         mrkdwn(`*Approvals*\n${approvals(a)} of ${a.approversRequired}`, LIMIT.field),

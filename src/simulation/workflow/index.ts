@@ -1,0 +1,1 @@
+export { simulatedPeople } from './people.js';
