@@ -85,6 +85,17 @@ export const MAPPINGS = {
     hash: { type: 'keyword', index: false },
     mac: { type: 'keyword', index: false },
     macKeyId: keyword,
+    // Analytics facets and durations (src/domain/analytics/): aggregated, never searched as words.
+    playbookId: keyword,
+    playbookVersion: { type: 'integer' },
+    team: keyword,
+    actionKind: keyword,
+    tier: keyword,
+    latencyMs: { type: 'long' },
+    notifiedLatencyMs: { type: 'long' },
+    mitigatedAfterMs: { type: 'long' },
+    adjustedInputs: keyword,
+    guardrail: keyword,
   },
 } as const;
 
