@@ -17,6 +17,7 @@ import { alertRoutes } from './routes/alerts.js';
 import { createIncidentIntake } from '../clients/temporal/incident-intake.js';
 import { DEFAULT_REFIRE_POLICY, type RefirePolicy } from '../domain/incident/refire-policy.js';
 import { auditRoutes } from './routes/audit.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { guardrailRoutes } from './routes/guardrails.js';
 import { operationsRoutes } from './routes/operations.js';
@@ -173,6 +174,7 @@ export function createApp(deps: GatewayDependencies) {
   );
   incidentRoutes(mount, deps.client, metrics, deps.signer, deps.log);
   auditRoutes(mount, deps.audit, deps.client);
+  analyticsRoutes(mount, deps.audit.analytics);
   guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log);
   codecRoutes(mount, deps.payloadCodec);
   const inputs = workflowInputs(deps.client, deps.signer, deps.log);

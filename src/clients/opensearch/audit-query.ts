@@ -9,6 +9,9 @@ export interface AuditQuery {
   service?: string;
   environment?: string;
   channel?: string;
+  playbook?: string;
+  step?: string;
+  team?: string;
   from?: string;
   to?: string;
   sort: 'relevance' | 'newest' | 'oldest';
@@ -126,6 +129,9 @@ export function queryBody(query: AuditQuery) {
   if (query.service) filter.push({ term: { service: query.service } });
   if (query.environment) filter.push({ term: { environment: query.environment } });
   if (query.channel) filter.push({ term: { 'actor.channel': query.channel } });
+  if (query.playbook) filter.push({ term: { playbookId: query.playbook } });
+  if (query.step) filter.push({ term: { stepId: query.step } });
+  if (query.team) filter.push({ term: { team: query.team } });
   if (query.from || query.to)
     filter.push({
       range: { time: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lte: query.to } : {}) } },
