@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAnalytics } from './analytics.js';
 import { registerAudit } from './audit.js';
 import { registerDecisions } from './decisions.js';
 import { CliError, EXIT, EXIT_CODES_HELP } from './errors.js';
@@ -32,6 +33,7 @@ ${EXIT_CODES_HELP}`,
   registerInterventions(program);
   registerGuardrails(program);
   registerAudit(program);
+  registerAnalytics(program);
   registerValidate(program);
   return program;
 }

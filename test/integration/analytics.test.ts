@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/domain/audit/event.js';
 import type { AnalyticsReport, GroupMetrics } from '../../src/domain/analytics/report.js';
@@ -280,5 +284,37 @@ describe('recommendations', () => {
     expect(evidence.status).toBe(200);
     expect(evidence.body.total).toBe(3);
     expect(link.console).toContain(`/console/audit?playbook=${SEEDED}&step=failover&`);
+  });
+});
+
+describe('interlock analytics (the CLI)', () => {
+  const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/interlock.js');
+  const cli = (args: string[]) =>
+    promisify(execFile)(process.execPath, [BIN, 'analytics', ...args], {
+      env: { ...process.env, INTERLOCK_URL: h.baseUrl, INTERLOCK_TOKEN: h.tokens.audrey },
+    }).then(
+      (done) => ({ code: 0, ...done }),
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+
+  it('prints the same report as a table, or as the API JSON, and refuses an unknown grouping', async () => {
+    const json = await cli(['--team', TEAM, '--group-by', 'playbook', '--days', '7', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const rep = JSON.parse(json.stdout) as AnalyticsReport;
+    expect(group(rep, { playbook: APPROVE })).toMatchObject({ responses: 4, approved: 2, rejected: 1, optedOut: 1 });
+    const text = await cli(['--team', TEAM, '--group-by', 'playbook']);
+    expect(text.code, text.stderr).toBe(0);
+    const lines = text.stdout.split('\n');
+    expect(lines[0]).toMatch(/^PLAYBOOK\s+RESP\s+AUTO\s+APPR\s+REJ\s+OPTOUT\s+EXP\s+ESC\s+ADJ/);
+    expect(lines.find((l) => l.startsWith(APPROVE))).toMatch(
+      new RegExp(`^${APPROVE}\\s+4\\s+0\\s+2\\s+1\\s+1\\s+0\\s+0\\s+1\\s`),
+    );
+    expect(lines.find((l) => l.startsWith('total'))).toMatch(/^total\s+6\s+1\s+2\s+1\s+1\s+1\s+1\s+1\s/);
+    const usage = await cli(['--group-by', 'colour']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/colour/);
+    const refused = await cli(['--from', '2026-12-02T00:00:00Z', '--to', '2026-12-01T00:00:00Z']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/from must be before to/);
   });
 });
