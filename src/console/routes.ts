@@ -15,6 +15,7 @@ import { createKit, consolePath } from './kit.js';
 import { incidentPages } from './incident-routes.js';
 import { guardrailPages } from './guardrail-routes.js';
 import { auditPages } from './audit-routes.js';
+import { analyticsPages } from './analytics-routes.js';
 import { signInPage } from './pages/other.js';
 
 export interface ConsoleDependencies {
@@ -86,6 +87,7 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
   incidentPages(router, deps, kit);
   guardrailPages(router, deps, kit);
   auditPages(router, deps, kit);
+  analyticsPages(router, deps, kit);
 
   router.post('/sign-out', form, async (req, res) => {
     if (!sessions.csrfMatches(current(res), (req.body as Record<string, string>).csrf))

@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/domain/audit/event.js';
 import type { AnalyticsReport, GroupMetrics } from '../../src/domain/analytics/report.js';
-import { restartPlaybook, startHarness, type Harness } from '../support/harness.js';
+import { CookieBrowser } from '../support/cookie-browser.js';
+import { restartPlaybook, startHarness, type Harness, type Person } from '../support/harness.js';
 import { responses } from '../support/responses.js';
 import { startTargetServer, type TargetServer } from '../support/target-server.js';
 
@@ -62,8 +63,11 @@ beforeAll(async () => {
     },
     // The policy file only makes a step stricter: let the automatic one run as its playbook says.
     policy: 'default: { mode: auto }\n',
+    console: true,
   });
   r = responses(h);
+  // A month of another team's responses, for the recommendations.
+  await h.audit.indexEvents(seededEvents());
   const ok = (res: { status: number; body: unknown }) => expect(res.status, JSON.stringify(res.body)).toBe(200);
   // Approved, approved with drainSeconds adjusted, rejected, opted out of the step: one playbook.
   await Promise.all([
@@ -253,7 +257,6 @@ function seededEvents(): AuditEvent[] {
 
 describe('recommendations', () => {
   it('appear with their evidence and a link to it, and are only suggestions', async () => {
-    await h.audit.indexEvents(seededEvents());
     const rep = await report(`team=${SEEDED_TEAM}&groupBy=team`);
     expect(rep.total).toMatchObject({ killSwitchBlocks: 2, guardrailBlocks: 1, compensations: 1, expired: 4 });
     expect(rep.total.approvalLatencyMs.max).toBe(300_000);
@@ -316,5 +319,39 @@ describe('interlock analytics (the CLI)', () => {
     const refused = await cli(['--from', '2026-12-02T00:00:00Z', '--to', '2026-12-01T00:00:00Z']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/from must be before to/);
+  });
+});
+
+describe('the console page', () => {
+  async function signedIn(as: Person) {
+    const browser = new CookieBrowser();
+    const hop = await browser.request('POST', `${h.baseUrl}/console/sign-in`, {
+      token: h.tokens[as],
+      returnTo: '/console',
+    });
+    expect(hop.status).toBe(303);
+    return browser;
+  }
+
+  it('shows the report and the recommendations with links to their evidence, to readers only', async () => {
+    const audrey = await signedIn('audrey');
+    const page = await audrey.request('GET', `${h.baseUrl}/console/analytics?groupBy=playbook&team=${TEAM}`);
+    expect(page.status).toBe(200);
+    const row = page.body.slice(page.body.indexOf(`<th scope="row">${APPROVE}</th>`));
+    const cells = [...row.slice(0, row.indexOf('</tr>')).matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]);
+    // Responses, automatic, approved, rejected, opted out, expired, escalations, adjusted, mitigated.
+    expect(cells.slice(0, 9)).toEqual(['4', '0', '2', '1', '1', '0', '0', '1', '2']);
+    const seeded = await audrey.request('GET', `${h.baseUrl}/console/analytics?team=${SEEDED_TEAM}`);
+    expect(seeded.body).toContain('drainSeconds adjusted in 70% of approvals (7 of 10): change the default');
+    const evidence = /<a href="(\/console\/audit\?playbook=[^"]*step=failover[^"]*)">Evidence<\/a>/.exec(seeded.body);
+    expect(evidence).not.toBeNull();
+    const events = await audrey.request('GET', `${h.baseUrl}${evidence![1]!.replaceAll('&#38;', '&')}`);
+    expect(events.status).toBe(200);
+    expect(events.body).toContain('<p>3 events</p>');
+    const bad = await audrey.request('GET', `${h.baseUrl}/console/analytics?groupBy=colour`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatch(/groupBy: one of playbook, step/);
+    const source = await signedIn('alertmanager');
+    expect((await source.request('GET', `${h.baseUrl}/console/analytics`)).status).toBe(403);
   });
 });
