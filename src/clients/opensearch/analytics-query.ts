@@ -56,7 +56,10 @@ const COUNTS = {
 };
 type CountName = keyof typeof COUNTS;
 
-const percentiles = (field: string) => ({ percentiles: { field, percents: [50, 95] } });
+// HDR histograms: several times cheaper per document than t-digest here, within 0.1% (3 digits).
+const percentiles = (field: string) => ({
+  percentiles: { field, percents: [50, 95], hdr: { number_of_significant_value_digits: 3 } },
+});
 // Below the threshold the distinct count is exact; above it, within a few percent.
 const distinctResponses = { cardinality: { field: 'workflowId', precision_threshold: 10_000 } };
 
@@ -71,6 +74,24 @@ const METRICS = {
   mitigate: percentiles('mitigatedAfterMs'),
 };
 
+/** What recommendations read per step (recommendations.ts): the rest would only cost time. */
+const STEP_METRICS = {
+  responses: distinctResponses,
+  counts: {
+    filters: {
+      filters: {
+        approved: COUNTS.approved,
+        rejected: COUNTS.rejected,
+        expired: COUNTS.expired,
+        escalations: COUNTS.escalations,
+      },
+    },
+  },
+  optedOut: METRICS.optedOut,
+  adjustedInputs: METRICS.adjustedInputs,
+  latencyMax: METRICS.latencyMax,
+};
+
 const FIELD: Record<GroupBy, string> = {
   playbook: 'playbookId',
   step: 'stepId',
@@ -80,10 +101,10 @@ const FIELD: Record<GroupBy, string> = {
 };
 
 /** Terms buckets for a grouping; a step is only unique within its playbook, so it nests in one. */
-function groupAggs(groupBy: GroupBy) {
+function groupAggs(groupBy: GroupBy, metrics: object = METRICS) {
   const terms = (field: string, aggs: unknown) => ({ terms: { field, size: MAX_GROUPS }, aggs });
-  if (groupBy === 'step') return terms('playbookId', { inner: terms('stepId', METRICS) });
-  return terms(FIELD[groupBy], METRICS);
+  if (groupBy === 'step') return terms('playbookId', { inner: terms('stepId', metrics) });
+  return terms(FIELD[groupBy], metrics);
 }
 
 /** The whole search body (the benchmark sends it raw too). */
@@ -104,7 +125,7 @@ export function analyticsBody(query: AnalyticsQuery) {
       ...METRICS,
       groups: groupAggs(query.groupBy),
       // Recommendations are about steps: computed alongside when the report is grouped otherwise.
-      ...(query.groupBy === 'step' ? {} : { steps: groupAggs('step') }),
+      ...(query.groupBy === 'step' ? {} : { steps: groupAggs('step', STEP_METRICS) }),
     },
   };
 }
@@ -188,8 +209,6 @@ export function createAnalytics(client: Client, prefix: string) {
         body: analyticsBody(query) as never,
         ignore_unavailable: true,
         allow_no_indices: true,
-        // The same query again (a dashboard refreshed) is answered from the shard request cache.
-        request_cache: true,
       });
       return reportFrom(query, response.body.aggregations as Record<string, Agg> | undefined);
     },
