@@ -72,7 +72,7 @@ describe('facets derived as events are recorded', () => {
     expect(msBetween('2026-11-22T10:01:00Z', '2026-11-22T10:00:00Z')).toBeUndefined();
   });
   it('lists the inputs an adjustment changed, sorted', () => {
-    expect(changedInputs({ drainSeconds: 30, replicas: 1 }, { replicas: 1, drainSeconds: 90, force: true })).toEqual([
+    expect(changedInputs({ drainSeconds: 30, replicas: 1 }, { force: true, replicas: 1, drainSeconds: 90 })).toEqual([
       'drainSeconds',
       'force',
     ]);
