@@ -41,7 +41,9 @@ export function auditFacets(ctx: ResponseContext) {
       if (ctx.playbook.team) facets.team = ctx.playbook.team;
     }
     const step = fields.stepId ? ctx.stepSpec(fields.stepId) : undefined;
+    // An opt-out of an action kind names the kind itself.
     if (step) facets.actionKind = step.action;
+    else if (type === 'optout.engaged' && fields.action) facets.actionKind = fields.action;
     const approval = fields.approvalId ? status.approvals.find((a) => a.id === fields.approvalId) : undefined;
     if (approval) facets.tier = approval.tier;
     if (type === 'approval.adjusted' && approval) {
