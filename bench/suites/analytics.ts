@@ -80,6 +80,7 @@ export const analyticsSuite: BenchSuite = {
     report('analytics_p95_ms', percentile(viaApi, 95), 'ms', { runs: viaApi.length, corpus: CORPUS_SIZE, target: 300 });
     report('analytics_p50_ms', percentile(viaApi, 50), 'ms', { runs: viaApi.length });
     report('analytics_raw_p95_ms', percentile(raw, 95), 'ms', { runs: raw.length, corpus: CORPUS_SIZE });
+    report('analytics_raw_p50_ms', percentile(raw, 50), 'ms', { runs: raw.length });
     report('analytics_vs_raw_ratio', percentile(viaApi, 95) / percentile(raw, 95), 'ratio');
   },
 };
