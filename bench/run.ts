@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { ensureStack, PROFILES, StackError, type StackProfile } from '../scripts/stack/index.js';
 import type { BenchSuite } from './context.js';
+import { analyticsSuite } from './suites/analytics.js';
 import { auditSuite } from './suites/audit.js';
 import { channelsSuite } from './suites/channels.js';
 import { consoleSuite } from './suites/console.js';
@@ -21,6 +22,7 @@ const SUITES: Record<string, BenchSuite> = {
   control: controlSuite,
   intake: intakeSuite,
   audit: auditSuite,
+  analytics: analyticsSuite,
   guardrails: guardrailsSuite,
   channels: channelsSuite,
   console: consoleSuite,

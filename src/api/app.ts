@@ -17,6 +17,7 @@ import { alertRoutes } from './routes/alerts.js';
 import { createIncidentIntake } from '../clients/temporal/incident-intake.js';
 import { DEFAULT_REFIRE_POLICY, type RefirePolicy } from '../domain/incident/refire-policy.js';
 import { auditRoutes } from './routes/audit.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { guardrailRoutes } from './routes/guardrails.js';
 import { operationsRoutes } from './routes/operations.js';
@@ -179,6 +180,7 @@ export function createApp(deps: GatewayDependencies) {
   auditRoutes(mount, deps.audit, deps.client);
   const pdf = deps.pdf ?? createPdfRenderer(undefined);
   reviewRoutes(mount, deps.audit, deps.client, pdf);
+  analyticsRoutes(mount, deps.audit.analytics);
   guardrailRoutes(mount, deps.client, deps.guardrailsWorkflowId, deps.signer, deps.log);
   codecRoutes(mount, deps.payloadCodec);
   const inputs = workflowInputs(deps.client, deps.signer, deps.log);

@@ -5,6 +5,7 @@ import { OPERATION_ROUTES } from './contract/operation-routes.js';
 import { CODEC_ROUTES } from './contract/codec-routes.js';
 import { INTEGRATION_ROUTES } from './contract/integration-routes.js';
 import { AUTH_ROUTES } from './contract/auth-routes.js';
+import { ANALYTICS_ROUTES } from './contract/analytics-routes.js';
 
 import type { RouteContract } from './contract/schemas.js';
 
@@ -22,6 +23,7 @@ export const ROUTES = {
   ...CODEC_ROUTES,
   ...INTEGRATION_ROUTES,
   ...AUTH_ROUTES,
+  ...ANALYTICS_ROUTES,
 };
 export type RouteName = keyof typeof ROUTES;
 

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAnalytics } from './analytics.js';
 import { registerAudit } from './audit.js';
 import { registerDecisions } from './decisions.js';
 import { CliError, EXIT, EXIT_CODES_HELP } from './errors.js';
@@ -35,6 +36,7 @@ ${EXIT_CODES_HELP}`,
   registerGuardrails(program);
   registerAudit(program);
   registerReview(program);
+  registerAnalytics(program);
   registerValidate(program);
   registerSimulate(program);
   return program;

@@ -40,7 +40,7 @@ export function layout(title: string, ctx: PageContext, body: Html): string {
             who
               ? html`<nav aria-label="Main">
                     <a href="/console">Incidents</a><a href="/console/guardrails">Guardrails</a
-                    ><a href="/console/audit">Audit</a>
+                    ><a href="/console/audit">Audit</a><a href="/console/analytics">Analytics</a>
                   </nav>
                   <span class="who">${who.name} (${who.roles.join(', ')})</span>
                   <form class="inline" method="post" action="/console/sign-out">

@@ -17,6 +17,7 @@ import { guardrailPages } from './guardrail-routes.js';
 import { auditPages } from './audit-routes.js';
 import { reviewPages } from './review-routes.js';
 import type { PdfRenderer } from '../clients/pdf/chromium-pdf.js';
+import { analyticsPages } from './analytics-routes.js';
 import { signInPage } from './pages/other.js';
 
 export interface ConsoleDependencies {
@@ -91,6 +92,7 @@ export function consoleRoutes(app: Express, deps: ConsoleDependencies, limit: Re
   guardrailPages(router, deps, kit);
   auditPages(router, deps, kit);
   reviewPages(router, deps, kit);
+  analyticsPages(router, deps, kit);
 
   router.post('/sign-out', form, async (req, res) => {
     if (!sessions.csrfMatches(current(res), (req.body as Record<string, string>).csrf))

@@ -122,6 +122,7 @@ describe('who may call what', () => {
     auditSearch: { query: 'limit=1', status: 200 },
     auditExport: { query: 'incident=am-000000000000000000000000', status: 200 },
     auditVerify: { query: 'incident=nope', status: 400 },
+    analytics: { query: 'groupBy=team', status: 200 },
     timeline: { status: 200 },
     review: { query: 'format=md', status: 200 },
     guardrails: { status: 200 },

@@ -95,6 +95,10 @@ const auditFilters = z.object({
   service: z.string().min(1).max(200).optional(),
   environment: z.string().min(1).max(200).optional(),
   channel: z.enum(CHANNELS).optional(),
+  // The analytics facets, so a recommendation's evidence is one search away.
+  playbook: z.string().min(1).max(200).optional(),
+  step: z.string().min(1).max(200).optional(),
+  team: z.string().min(1).max(200).optional(),
   from: when.optional(),
   to: when.optional(),
 });

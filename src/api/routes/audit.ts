@@ -17,6 +17,9 @@ export function auditRoutes(mount: Mount, store: AuditStore, client?: Client) {
     service?: string;
     environment?: string;
     channel?: string;
+    playbook?: string;
+    step?: string;
+    team?: string;
     from?: string;
     to?: string;
   }) => ({
@@ -27,6 +30,9 @@ export function auditRoutes(mount: Mount, store: AuditStore, client?: Client) {
     service: q.service,
     environment: q.environment,
     channel: q.channel,
+    playbook: q.playbook,
+    step: q.step,
+    team: q.team,
     from: q.from,
     to: q.to,
   });

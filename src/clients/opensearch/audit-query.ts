@@ -9,6 +9,9 @@ export interface AuditQuery {
   service?: string;
   environment?: string;
   channel?: string;
+  playbook?: string;
+  step?: string;
+  team?: string;
   from?: string;
   to?: string;
   sort: 'relevance' | 'newest' | 'oldest';
@@ -85,6 +88,17 @@ export const MAPPINGS = {
     hash: { type: 'keyword', index: false },
     mac: { type: 'keyword', index: false },
     macKeyId: keyword,
+    // Analytics facets and durations (src/domain/analytics/): aggregated, never searched as words.
+    playbookId: keyword,
+    playbookVersion: { type: 'integer' },
+    team: keyword,
+    actionKind: keyword,
+    tier: keyword,
+    latencyMs: { type: 'long' },
+    notifiedLatencyMs: { type: 'long' },
+    mitigatedAfterMs: { type: 'long' },
+    adjustedInputs: keyword,
+    guardrail: keyword,
   },
 } as const;
 
@@ -115,6 +129,9 @@ export function queryBody(query: AuditQuery) {
   if (query.service) filter.push({ term: { service: query.service } });
   if (query.environment) filter.push({ term: { environment: query.environment } });
   if (query.channel) filter.push({ term: { 'actor.channel': query.channel } });
+  if (query.playbook) filter.push({ term: { playbookId: query.playbook } });
+  if (query.step) filter.push({ term: { stepId: query.step } });
+  if (query.team) filter.push({ term: { team: query.team } });
   if (query.from || query.to)
     filter.push({
       range: { time: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lte: query.to } : {}) } },

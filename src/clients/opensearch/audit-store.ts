@@ -1,6 +1,7 @@
 import { seal, type AuditKeys } from '../../domain/audit/seal.js';
 import type { Client } from '@opensearch-project/opensearch';
 import type { AuditEvent } from '../../domain/audit/event.js';
+import { createAnalytics } from './analytics-query.js';
 import {
   AuditIndexingError,
   AuditQueryError,
@@ -163,6 +164,8 @@ export function createAuditStore(
     },
 
     queryBody,
+    /** Aggregations over the same indices (analytics-query.ts). */
+    analytics: createAnalytics(client, prefix),
     /** The seal keys verify checks events with (undefined: events are not sealed). */
     macKeys: options.macKeys,
 

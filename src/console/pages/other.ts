@@ -81,9 +81,33 @@ export function guardrailControls(c: Controls, can: { engage: boolean; release: 
   return html``;
 }
 
-export function auditPage(f: { q: string; from?: string; to?: string }, result: AuditSearchResult | undefined): Html {
-  const query = new URLSearchParams(Object.entries(f).filter(([, v]) => v) as Array<[string, string]>).toString();
+export function auditPage(
+  f: {
+    q: string;
+    from?: string;
+    to?: string;
+    playbook?: string;
+    step?: string;
+    team?: string;
+    service?: string;
+    type?: string[];
+  },
+  result: AuditSearchResult | undefined,
+): Html {
+  const query = new URLSearchParams(
+    Object.entries(f).flatMap(([k, v]): Array<[string, string]> =>
+      Array.isArray(v) ? v.map((x: string) => [k, x]) : v ? [[k, v]] : [],
+    ),
+  ).toString();
+  // Filters that came with a link (an analytics recommendation's evidence) stay with the search.
+  const kept = [
+    ...(f.playbook ? [['playbook', f.playbook]] : []),
+    ...(['step', 'team', 'service'] as const).flatMap((k) => (f[k] ? [[k, f[k]]] : [])),
+    ...(f.type ?? []).map((t) => ['type', t]),
+  ];
   return html`<form method="get" action="/console/audit" role="search" aria-label="Search the audit trail">
+      ${kept.length ? html`<p>Only ${kept.map(([k, v]) => `${k} ${v}`).join(', ')}</p>` : ''}
+      ${kept.map(([k, v]) => html`<input type="hidden" name="${k!}" value="${v!}" />`)}
       <label for="q">Search reasons, summaries and names</label><input id="q" type="text" name="q" value="${f.q}" />
       <label for="from">From (ISO 8601, e.g. 2026-11-23T00:00:00Z)</label
       ><input id="from" type="text" name="from" value="${f.from ?? ''}" /> <label for="to">To</label

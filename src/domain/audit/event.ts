@@ -1,4 +1,5 @@
 import type { Actor } from '../actor/actor.js';
+import type { GuardrailKind } from '../analytics/facets.js';
 
 export const AUDIT_EVENT_TYPES = [
   'response.opened',
@@ -91,6 +92,27 @@ export interface AuditEvent {
   outcome?: string;
   /** The event that caused this one (the approval that started a mitigation, the opt-out that stopped it). */
   causedBy?: string;
+  /**
+   * What analytics group and measure by (src/domain/analytics/), recorded as the event is: absent
+   * on events from before they existed, and on events that concern no playbook or step. The
+   * channel is `actor.channel`. They are content like any other field, so the hash covers them.
+   */
+  playbookId?: string;
+  playbookVersion?: number;
+  team?: string;
+  /** The action kind of the step the event concerns (`stepId`), from the playbook's step. */
+  actionKind?: string;
+  /** The tier asked when the event concerns an approval request (`approvalId`). */
+  tier?: string;
+  /** A decision: milliseconds from the request, and from the first notification of it. */
+  latencyMs?: number;
+  notifiedLatencyMs?: number;
+  /** A mitigation that succeeded: milliseconds since the response opened (time to mitigate). */
+  mitigatedAfterMs?: number;
+  /** Inputs a person changed at approval (on `approval.adjusted` and on the decision granting it). */
+  adjustedInputs?: string[];
+  /** Which guardrail blocked or halted a mitigation (`mitigation.blocked`, `guardrail.halted`). */
+  guardrail?: GuardrailKind;
   /** Tamper evidence (see chain.ts): the previous event's hash, and this event's own. */
   prevHash?: string;
   hash?: string;

@@ -32,7 +32,9 @@ export function onAlert(ctx: ResponseContext, delivery: AlertDelivery): void {
     ]);
   }
   const source: ActorRef = { id: delivery.source, name: delivery.source, channel: 'system' };
-  const opened = `Response opened${ctx.dryRun ? ' (DRY RUN)' : ''}`;
+  // The audit summary keeps its wording: it is hashed into the chain, and a dry run in flight
+  // across a deploy would otherwise rebuild other hashes on replay (test/unit/audit-replay-hashes).
+  const opened = `Response opened${ctx.dryRun ? ' (dry run)' : ''}`;
   const event = audit.record(first ? 'response.opened' : 'alert.joined', {
     actor: source,
     summary: `${first ? opened : 'Alert joined'}: ${delivery.title} (${delivery.status}, ${delivery.alerts.length} alert(s))`,

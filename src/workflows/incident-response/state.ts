@@ -28,6 +28,7 @@ import type { OptOutRecord } from '../../domain/response/status.js';
 import type { ActorRef, ResponseStatus, StepState, StepStatus } from '../../domain/response/status.js';
 import { indexAuditEvents } from './activities.js';
 import { countAuditEvent } from './metrics.js';
+import { auditFacets } from './audit-facets.js';
 import { AuditTrail } from '../shared/audit-trail.js';
 import type { NotificationOutbox } from '../shared/notification-outbox.js';
 import { NonceMemory, type TrustState } from '../shared/verification.js';
@@ -137,6 +138,9 @@ export class ResponseContext {
       carried && { ...carried.audit, held: carried.timeline },
     );
     this.audit.observer = (event) => countAuditEvent(this, event);
+    // Responses recorded before analytics facets existed replay without them: the facets are
+    // hashed, and their stored events (and chain heads) were hashed without them.
+    if (patched('audit-analytics-facets')) this.audit.enrich = auditFacets(this);
     if (carried) {
       this.playbook = carried.playbook;
       this.policy = carried.policy;

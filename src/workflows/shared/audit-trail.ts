@@ -35,6 +35,12 @@ export class AuditTrail {
   private pump: Promise<void> | undefined;
   /** Told of each event as it is recorded (metrics); must not throw, and must issue no commands. */
   observer: ((event: AuditEvent) => void) | undefined;
+  /**
+   * Adds the analytics facets (playbook, step's action kind, tier, durations) to each event as
+   * it is recorded. Set only in runs that began with it (a patch): the facets are hashed content,
+   * so replaying an older response without them keeps the hashes its stored events have.
+   */
+  enrich: ((type: AuditEventType, fields: EventFields) => Partial<AuditEvent>) | undefined;
 
   constructor(
     private readonly identity: { incidentId: string; workflowId: string; runKey: string },
@@ -88,6 +94,7 @@ export class AuditTrail {
       type,
       ...this.facets(),
       ...fields,
+      ...this.enrich?.(type, fields),
       prevHash: this.events.at(-1)?.hash ?? this.startHash,
     };
     // Drop undefined fields first: the stored (JSON) form is what verification will hash.
