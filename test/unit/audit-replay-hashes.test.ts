@@ -15,12 +15,16 @@ import { historyFromJsonObject, type History } from '../support/history-json.js'
  * not show this (activity arguments are not compared), so this compares them: each recorded
  * `indexAuditEvents` argument against what the current code schedules when replaying the history.
  */
-/**
- * Not `escalated`: the wording of `approval.escalated` summaries changed without a patch
- * ("escalated from tier X to tier Y"), so those recorded responses rebuild other hashes on replay
- * from that event on (a finding of this test, independent of the analytics facets).
- */
-const SCENARIOS = ['approved', 'rejected', 'opted-out', 'kill-switch', 'cancelled-with-compensation', 'dry-run'];
+const SCENARIOS = [
+  'approved',
+  'rejected',
+  'opted-out',
+  'escalated',
+  'kill-switch',
+  'cancelled-with-compensation',
+  'dry-run',
+  'guardrails',
+];
 const FIXTURES = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 const fixtures = fs
   .readdirSync(FIXTURES)

@@ -72,7 +72,12 @@ export async function requestConsent(
         actor: AUTOMATION,
         stepId: step.id,
         approvalId: approval.id,
-        summary: `${escalatedBecause ?? 'No answer in time'}: ${approval.id} escalated from tier ${previous} to tier ${approval.tier} (until ${approval.expiresAt})`,
+        // The summary is hashed into the chain: responses begun before delivery records (the
+        // same change reworded it) keep the words they were recorded with, so a replay rebuilds
+        // the same hashes.
+        summary: ctx.recordsDeliveries
+          ? `${escalatedBecause ?? 'No answer in time'}: ${approval.id} escalated from tier ${previous} to tier ${approval.tier} (until ${approval.expiresAt})`
+          : `No answer in time: ${approval.id} escalated to tier ${approval.tier} (until ${approval.expiresAt})`,
       });
       ctx.publish();
       report = await notify(ctx, 'approval.escalated', approval);
