@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePlaybook } from '../../src/clients/config/catalog.js';
+import { actionSummary } from '../../src/domain/playbook/action-summary.js';
 import { ACTION_KINDS } from '../../src/domain/playbook/actions.js';
 
 /** The pg kinds' parameter schemas: what a playbook may say, and the messages for what it may not. */
@@ -82,5 +83,19 @@ describe('pg action parameters', () => {
     ],
   ])('refuses %s, naming the field', (_what, source, message) => {
     expect(() => parsePlaybook(source, 'p.yaml')).toThrow(message);
+  });
+});
+
+describe('pg action summaries (the Temporal UI line)', () => {
+  it('says what the step does, never the connection or the values', () => {
+    const p = parsePlaybook(
+      step(
+        'pg.statement',
+        '{ connection: "{{secrets.PG_URL}}", sql: " update jobs set paused = $1", params: [secret-ish] }',
+      ),
+      'p.yaml',
+    );
+    const summary = actionSummary('s', p.steps[0]!);
+    expect(summary).toBe('s: pg UPDATE');
   });
 });
