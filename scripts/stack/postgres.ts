@@ -48,7 +48,6 @@ async function isReady(port: number): Promise<boolean> {
 export async function ensurePostgres(profile: StackProfile, log: (msg: string) => void): Promise<PostgresEndpoint> {
   const port = profile.cluster!.postgresPort;
   const root = path.join(cacheDir(), 'postgres', profile.name);
-  const dataDir = path.join(root, 'data');
   const passwordFile = path.join(root, 'password');
   const endpoint = { host: '127.0.0.1', port, user: POSTGRES_USER };
   if (await isPortOpen(port)) {
@@ -58,8 +57,25 @@ export async function ensurePostgres(profile: StackProfile, log: (msg: string) =
     return { ...endpoint, password: fs.readFileSync(passwordFile, 'utf8') };
   }
 
-  const bin = binDir();
   if (!profile.persistTemporal) fs.rmSync(root, { recursive: true, force: true });
+  return startPostgresIn(root, port, log, { logName: `postgres-${profile.name}.log`, maxConnections: 200 });
+}
+
+/**
+ * Initialise (once) and start a PostgreSQL cluster under `root` (data, socket and password kept
+ * there), on 127.0.0.1:port, as a system user when we are root. Used by the stack profiles and
+ * by tests that need a server of their own (test/support/postgres.ts).
+ */
+export async function startPostgresIn(
+  root: string,
+  port: number,
+  log: (msg: string) => void,
+  options: { logName: string; maxConnections: number },
+): Promise<PostgresEndpoint> {
+  const dataDir = path.join(root, 'data');
+  const passwordFile = path.join(root, 'password');
+  const endpoint = { host: '127.0.0.1', port, user: POSTGRES_USER };
+  const bin = binDir();
   const socketDir = path.join(root, 'run');
   fs.mkdirSync(socketDir, { recursive: true });
   const logDir = path.join(cacheDir(), 'logs');
@@ -102,11 +118,11 @@ export async function ensurePostgres(profile: StackProfile, log: (msg: string) =
       socketDir,
       '-c',
       'listen_addresses=127.0.0.1',
-      // Temporal's default pools (history, matching, frontend, worker, visibility) on one machine.
+      // The cluster profiles: Temporal's default pools (history, matching, frontend, worker, visibility) on one machine.
       '-c',
-      'max_connections=200',
+      `max_connections=${options.maxConnections}`,
     ],
-    path.join(logDir, `postgres-${profile.name}.log`),
+    path.join(logDir, options.logName),
     // SIGINT is PostgreSQL's fast shutdown: it does not wait for connected clients to leave.
     { ...asUser, stopSignal: 'SIGINT' },
   );

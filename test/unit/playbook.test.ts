@@ -110,6 +110,9 @@ describe('the action table', () => {
     const params: Record<string, unknown> = {
       'http.request': { url: 'http://x' },
       'shell.command': { command: ['true'] },
+      'pg.backends': { connection: '{{secrets.PG_URL}}', operation: 'cancel', filter: { state: ['active'] } },
+      'pg.statement': { connection: '{{secrets.PG_URL}}', sql: 'SELECT $1::int', params: [1] },
+      'pg.diagnostics': { connection: '{{secrets.PG_URL}}', report: 'locks' },
     };
     for (const action of ACTION_NAMES) {
       const source = `id: p\nversion: 1\nmatch: { labels: {} }\nsteps:\n  - id: s\n    kind: diagnostic\n    action: ${action}\n    params: ${JSON.stringify(params[action])}\n`;

@@ -6,6 +6,9 @@ import type {
   ActionSpec,
 } from '../../domain/playbook/actions.js';
 import { performHttpRequest } from './http-request.js';
+import { performPgBackends } from './pg-backends.js';
+import { performPgDiagnostics } from './pg-diagnostics.js';
+import { performPgStatement } from './pg-statement.js';
 import { performShellCommand } from './shell-command.js';
 
 /**
@@ -19,6 +22,9 @@ export const PERFORMERS: {
 } = {
   'http.request': performHttpRequest,
   'shell.command': performShellCommand,
+  'pg.backends': performPgBackends,
+  'pg.statement': performPgStatement,
+  'pg.diagnostics': performPgDiagnostics,
 };
 
 export function perform(spec: ActionSpec, stop: AbortSignal): Promise<ActionResult> {

@@ -14,6 +14,11 @@ export function actionSummary(stepId: string, action: ActionSpec): string {
     const [program] = (action.params as { command: string[] }).command;
     return clip(`${stepId}: run ${program}`);
   }
+  // Never the connection (a secret reference at most) nor the SQL's values.
+  if (action.action === 'pg.backends') return clip(`${stepId}: pg ${action.params.operation} sessions`);
+  if (action.action === 'pg.statement')
+    return clip(`${stepId}: pg ${action.params.sql.trim().split(/\s+/)[0]?.toUpperCase() ?? 'statement'}`);
+  if (action.action === 'pg.diagnostics') return clip(`${stepId}: pg ${action.params.report}`);
   return clip(`${stepId}: ${(action as { action: string }).action}`);
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
+import { pgBackendsParams, pgDiagnosticsParams, pgStatementParams, type PgBackend } from './pg-actions.js';
 
 /**
  * The one table of action kinds. The playbook schema (for steps and compensations), the types of
@@ -45,6 +46,37 @@ export const ACTION_KINDS = {
       /** The last few KiB of output: the end of a runbook's output is where its verdict usually is. */
       stdout: string;
       stderr: string;
+      durationMs: number;
+    },
+  },
+  /** Cancel or terminate the PostgreSQL sessions matching a filter (see pg-actions.ts). */
+  'pg.backends': {
+    params: pgBackendsParams,
+    result: {} as {
+      operation: 'cancel' | 'terminate';
+      /** The sessions that matched, as they were just before being signalled. */
+      matched: PgBackend[];
+      /** Pids the server signalled (and, for terminate, saw exit within terminateTimeout). */
+      signalled: number[];
+      durationMs: number;
+    },
+  },
+  /** Run one reviewed SQL statement with bind parameters, statement_timeout and lock_timeout. */
+  'pg.statement': {
+    params: pgStatementParams,
+    result: {} as {
+      command: string;
+      rowCount: number | null;
+      rows: Array<Record<string, unknown>>;
+      durationMs: number;
+    },
+  },
+  /** Read-only diagnostics: top queries by duration, blocked and blocking locks, replication lag. */
+  'pg.diagnostics': {
+    params: pgDiagnosticsParams,
+    result: {} as {
+      report: 'top-queries' | 'locks' | 'replication-lag';
+      rows: Array<Record<string, unknown>>;
       durationMs: number;
     },
   },
