@@ -22,6 +22,7 @@ import { notificationLinks, type Notification } from '../domain/notification/not
 import type { PlaybookCatalog } from '../clients/config/catalog.js';
 import type { SecretProvider } from '../clients/secrets/provider.js';
 import { actWithSecrets } from './secrets.js';
+import type { ActionSettings } from './actions/settings.js';
 
 export type ActionRequest = ActionSpec & {
   incidentId: string;
@@ -55,6 +56,8 @@ export interface ActivityDependencies {
   onCall?: OnCallLookup;
   /** The gateway's public keys and the trust settings the workflows verify decisions with. */
   trust?: Trust;
+  /** What action kinds need from configuration: the Kubernetes cluster, the runbooks folder. */
+  actions?: ActionSettings;
 }
 
 /** Without configured keys nothing verifies: inputs that let automation proceed are refused. */
@@ -85,7 +88,8 @@ export function createActivities(deps: ActivityDependencies) {
     async runAction(request: ActionRequest): Promise<ActionResult> {
       const cancellation = Context.current().cancellationSignal;
       // Secrets are resolved here, as the action starts, and scrubbed from what it returns or throws.
-      const act = (stop: AbortSignal) => actWithSecrets(request, deps.secrets, (resolved) => perform(resolved, stop));
+      const act = (stop: AbortSignal) =>
+        actWithSecrets(request, deps.secrets, (resolved) => perform(resolved, stop, deps.actions));
       if (!(request.guard && request.kind === 'mitigation')) return act(cancellation);
       // Last line of defence: a control engaged between the workflow's check and this start
       // (a broadcast still on its way) still stops the mitigation before it touches anything.

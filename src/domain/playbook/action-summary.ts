@@ -14,6 +14,11 @@ export function actionSummary(stepId: string, action: ActionSpec): string {
     const [program] = (action.params as { command: string[] }).command;
     return clip(`${stepId}: run ${program}`);
   }
+  if (action.action === 'k8s') {
+    const { operation, namespace, name } = action.params as { operation: string; namespace?: string; name: string };
+    return clip(`${stepId}: k8s ${operation} ${namespace ? `${namespace}/` : ''}${name}`);
+  }
+  if (action.action === 'script') return clip(`${stepId}: run runbook ${(action.params as { name: string }).name}`);
   return clip(`${stepId}: ${(action as { action: string }).action}`);
 }
 
