@@ -21,8 +21,14 @@ export async function performScript(
 ): Promise<ScriptResult> {
   if (stop.aborted) throw stop.reason;
   const script = resolveScript(settings.runbooksDir, params.name);
+  // A whole `{{inputs.n}}` placeholder keeps its number type; argv takes strings.
   const result = await performShellCommand(
-    { command: [script, ...params.args], cwd: path.dirname(script), env: params.env, timeout: params.timeout },
+    {
+      command: [script, ...params.args.map(String)],
+      cwd: path.dirname(script),
+      env: params.env,
+      timeout: params.timeout,
+    },
     stop,
   );
   return { script, ...result };
