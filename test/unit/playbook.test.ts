@@ -110,6 +110,8 @@ describe('the action table', () => {
     const params: Record<string, unknown> = {
       'http.request': { url: 'http://x' },
       'shell.command': { command: ['true'] },
+      k8s: { operation: 'cordon', name: 'node-1' },
+      script: { name: 'check.sh' },
     };
     for (const action of ACTION_NAMES) {
       const source = `id: p\nversion: 1\nmatch: { labels: {} }\nsteps:\n  - id: s\n    kind: diagnostic\n    action: ${action}\n    params: ${JSON.stringify(params[action])}\n`;
