@@ -200,5 +200,8 @@ describe('k8s action kind (against a stand-in API server)', () => {
     // No read after the step ended: the wait is over, not merely ignored.
     expect(reads()).toBe(readsAtStop);
     expect(stoppedAt - optedAt).toBeLessThan(5_000);
+    console.info(
+      `k8s opt-out mid-wait: step ended ${stoppedAt - optedAt} ms after the opt-out was accepted (status polled every 50 ms)`,
+    );
   });
 });
