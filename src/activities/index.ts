@@ -22,6 +22,7 @@ import { notificationLinks, type Notification } from '../domain/notification/not
 import type { PlaybookCatalog } from '../clients/config/catalog.js';
 import type { SecretProvider } from '../clients/secrets/provider.js';
 import { actWithSecrets } from './secrets.js';
+import type { ActionSettings } from './actions/settings.js';
 
 export type ActionRequest = ActionSpec & {
   incidentId: string;
@@ -61,6 +62,8 @@ export interface ActivityDependencies {
    * references unresolved) and touches nothing.
    */
   performer?: (request: ActionRequest, stop: AbortSignal) => Promise<ActionResult>;
+  /** What action kinds need from configuration: the Kubernetes cluster, the runbooks folder. */
+  actions?: ActionSettings;
 }
 
 /** Without configured keys nothing verifies: inputs that let automation proceed are refused. */
@@ -94,7 +97,8 @@ export function createActivities(deps: ActivityDependencies) {
       const performer = deps.performer;
       const act = performer
         ? (stop: AbortSignal) => performer(request, stop)
-        : (stop: AbortSignal) => actWithSecrets(request, deps.secrets, (resolved) => perform(resolved, stop));
+        : (stop: AbortSignal) =>
+            actWithSecrets(request, deps.secrets, (resolved) => perform(resolved, stop, deps.actions));
       if (!(request.guard && request.kind === 'mitigation')) return act(cancellation);
       // Last line of defence: a control engaged between the workflow's check and this start
       // (a broadcast still on its way) still stops the mitigation before it touches anything.

@@ -99,6 +99,10 @@ export const workerEnvSchema = z.object({
   PLAYBOOKS_DIR: z.string().min(1).default('playbooks'),
   POLICY_FILE: z.string().min(1).default('config/policy.yaml'),
   GUARDRAILS_FILE: z.string().min(1).default('config/guardrails.yaml'),
+  /** The kubeconfig `k8s` steps use; unset: the pod's service account when in a cluster, else none. */
+  KUBECONFIG: z.string().min(1).optional(),
+  /** The folder `script` steps run runbooks from; unset: script steps fail saying so. */
+  RUNBOOKS_DIR: z.string().min(1).optional(),
   /** One file per secret (Kubernetes/Docker secrets); unset: secrets come from INTERLOCK_SECRET_<NAME>. */
   SECRETS_DIR: z.string().min(1).optional(),
   /** The Slack channel (C0123 or #name) requests and outcomes are posted to. */

@@ -25,6 +25,7 @@ import { emailFromConfig } from './email.js';
 import { sdkMetricsAddress, sdkMetricsOptions } from './sdk-metrics.js';
 import { createMetricsEndpoint } from './metrics-endpoint.js';
 import { startTracing, tracingClientInterceptors } from '../clients/telemetry/tracing.js';
+import { kubernetesConfig } from '../clients/kubernetes/config.js';
 
 const config = loadConfigOrExit(workerEnvSchema);
 const log = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
@@ -122,6 +123,11 @@ const worker = await createIncidentWorker({
     guardrails,
     secrets,
     trust,
+    // The cluster for k8s steps (KUBECONFIG or in-cluster) and the folder for script steps.
+    actions: {
+      kubernetes: kubernetesConfig({ ...process.env, KUBECONFIG: config.KUBECONFIG }),
+      runbooksDir: config.RUNBOOKS_DIR,
+    },
     ...paging,
     channels: [...channels, ...(email ? [email.channel] : [])],
     links: {

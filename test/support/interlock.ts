@@ -39,6 +39,7 @@ import { createEmailChannel } from '../../src/clients/notify/email/email-channel
 import { createEmailTokenStore } from '../../src/clients/opensearch/email-tokens.js';
 import { createBrowserSignIn } from '../../src/api/auth/browser-session.js';
 import { freePort } from './net.js';
+import type { ActionSettings } from '../../src/activities/actions/settings.js';
 import { createPdfRenderer } from '../../src/clients/pdf/chromium-pdf.js';
 
 /** Test people. Tokens are random per run; only their hashes go into the principals file. */
@@ -181,6 +182,8 @@ export interface InterlockOptions {
    * (test/chaos kills them). The gateway and the control workflow's start are as usual.
    */
   worker?: false;
+  /** What action kinds read from configuration (the Kubernetes cluster, the runbooks folder). */
+  actions?: ActionSettings;
   /** Chromium for the gateway's PDF reviews (CHROMIUM_PATH); unset: PDFs answer 503. */
   chromiumPath?: string;
 }
@@ -283,6 +286,7 @@ export async function startInterlock(stack: StackAddresses, options: InterlockOp
             guardrails,
             secrets: options.secrets,
             trust,
+            actions: options.actions,
             onCall: options.onCallLookup ?? rotationLookup(() => options.onCall),
             contacts: harnessContacts,
             channels: [

@@ -113,6 +113,8 @@ describe('the action table', () => {
       'pg.backends': { connection: '{{secrets.PG_URL}}', operation: 'cancel', filter: { state: ['active'] } },
       'pg.statement': { connection: '{{secrets.PG_URL}}', sql: 'SELECT $1::int', params: [1] },
       'pg.diagnostics': { connection: '{{secrets.PG_URL}}', report: 'locks' },
+      k8s: { operation: 'cordon', name: 'node-1' },
+      script: { name: 'check.sh' },
     };
     for (const action of ACTION_NAMES) {
       const source = `id: p\nversion: 1\nmatch: { labels: {} }\nsteps:\n  - id: s\n    kind: diagnostic\n    action: ${action}\n    params: ${JSON.stringify(params[action])}\n`;

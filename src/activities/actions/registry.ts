@@ -10,6 +10,9 @@ import { performPgBackends } from './pg-backends.js';
 import { performPgDiagnostics } from './pg-diagnostics.js';
 import { performPgStatement } from './pg-statement.js';
 import { performShellCommand } from './shell-command.js';
+import { performKubernetes } from './kubernetes.js';
+import { performScript } from './runbook-script.js';
+import type { ActionSettings } from './settings.js';
 
 /**
  * Who performs each action kind. The type requires an entry for every kind in the action table
@@ -18,20 +21,27 @@ import { performShellCommand } from './shell-command.js';
  * or a guardrail), throwing its reason.
  */
 export const PERFORMERS: {
-  [K in ActionName]: (params: ActionParams<K>, stop: AbortSignal) => Promise<ActionResultOf<K>>;
+  [K in ActionName]: (
+    params: ActionParams<K>,
+    stop: AbortSignal,
+    settings: ActionSettings,
+  ) => Promise<ActionResultOf<K>>;
 } = {
   'http.request': performHttpRequest,
   'shell.command': performShellCommand,
   'pg.backends': performPgBackends,
   'pg.statement': performPgStatement,
   'pg.diagnostics': performPgDiagnostics,
+  k8s: performKubernetes,
+  script: performScript,
 };
 
-export function perform(spec: ActionSpec, stop: AbortSignal): Promise<ActionResult> {
+export function perform(spec: ActionSpec, stop: AbortSignal, settings: ActionSettings = {}): Promise<ActionResult> {
   // The spec pairs a kind with its own parameters; TypeScript cannot follow that through an index.
   const performer = PERFORMERS[spec.action] as (
     params: ActionSpec['params'],
     stop: AbortSignal,
+    settings: ActionSettings,
   ) => Promise<ActionResult>;
-  return performer(spec.params, stop);
+  return performer(spec.params, stop, settings);
 }

@@ -19,6 +19,11 @@ export function actionSummary(stepId: string, action: ActionSpec): string {
   if (action.action === 'pg.statement')
     return clip(`${stepId}: pg ${action.params.sql.trim().split(/\s+/)[0]?.toUpperCase() ?? 'statement'}`);
   if (action.action === 'pg.diagnostics') return clip(`${stepId}: pg ${action.params.report}`);
+  if (action.action === 'k8s') {
+    const { operation, namespace, name } = action.params as { operation: string; namespace?: string; name: string };
+    return clip(`${stepId}: k8s ${operation} ${namespace ? `${namespace}/` : ''}${name}`);
+  }
+  if (action.action === 'script') return clip(`${stepId}: run runbook ${(action.params as { name: string }).name}`);
   return clip(`${stepId}: ${(action as { action: string }).action}`);
 }
 

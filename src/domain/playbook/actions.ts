@@ -80,6 +80,77 @@ export const ACTION_KINDS = {
       durationMs: number;
     },
   },
+  /**
+   * One change to a Kubernetes object through the API server (see src/activities/actions/kubernetes.ts).
+   * `rollout-restart` and `scale` wait for the rollout to finish unless `wait` is false;
+   * `wait-rollout` only waits. Nodes have no namespace; every other operation needs one.
+   */
+  k8s: {
+    params: z
+      .object({
+        operation: z.enum(['rollout-restart', 'scale', 'wait-rollout', 'cordon', 'uncordon', 'delete-pod']),
+        namespace: z.string().min(1).optional(),
+        /** The deployment, node or pod. */
+        name: z.string().min(1),
+        /** For `scale`: a whole number, or one `{{inputs.NAME}}` placeholder (checked as the step runs). */
+        replicas: z
+          .union([z.number().int().min(0), z.string().regex(/^\{\{\s*inputs\.[a-zA-Z0-9_]+\s*\}\}$/)])
+          .optional(),
+        wait: z.boolean().default(true),
+        /** For `delete-pod`: the pod's grace period; unset, the pod's own. */
+        gracePeriodSeconds: z.number().int().min(0).optional(),
+        timeout: durationSchema.default(300_000),
+      })
+      .strict()
+      .superRefine((p, ctx) => {
+        if (p.operation !== 'cordon' && p.operation !== 'uncordon' && !p.namespace)
+          ctx.addIssue({ code: 'custom', path: ['namespace'], message: `${p.operation} needs a namespace` });
+        if (p.operation === 'scale' && p.replicas === undefined)
+          ctx.addIssue({ code: 'custom', path: ['replicas'], message: 'scale needs replicas' });
+        if (p.operation !== 'scale' && p.replicas !== undefined)
+          ctx.addIssue({ code: 'custom', path: ['replicas'], message: `only scale takes replicas` });
+      }),
+    result: {} as {
+      operation: string;
+      /** namespace/name, or the node's name. */
+      target: string;
+      /** For `scale`: the replicas before the change, so a compensation (or a person) can scale back. */
+      previousReplicas?: number;
+      replicas?: number;
+      /** For operations that waited: the rollout's state when it finished. */
+      rollout?: { updatedReplicas: number; availableReplicas: number; replicas: number };
+      durationMs: number;
+    },
+  },
+  /**
+   * A runbook script from the worker's runbooks folder (RUNBOOKS_DIR), by name, with an argument
+   * vector: never shell text, so label values in arguments arrive verbatim.
+   */
+  script: {
+    params: z
+      .object({
+        /** A path relative to the runbooks folder; it must stay inside it (no `..`, no absolute path). */
+        name: z
+          .string()
+          .min(1)
+          .refine((n) => !n.startsWith('/') && !n.split(/[\\/]/).includes('..'), {
+            error: 'a path inside the runbooks folder (no leading /, no ..)',
+          }),
+        args: z.array(z.string()).default([]),
+        /** The script's whole environment besides PATH, as for shell.command. */
+        env: z.record(z.string(), z.string()).default({}),
+        timeout: durationSchema.default(60_000),
+      })
+      .strict(),
+    result: {} as {
+      /** The script's real path under the runbooks folder. */
+      script: string;
+      exitCode: number;
+      stdout: string;
+      stderr: string;
+      durationMs: number;
+    },
+  },
 } as const;
 
 type Kinds = typeof ACTION_KINDS;
@@ -94,6 +165,8 @@ export type ActionSpec = { [K in ActionName]: { action: K; params: ActionParams<
 
 export type HttpRequestParams = ActionParams<'http.request'>;
 export type ShellCommandParams = ActionParams<'shell.command'>;
+export type KubernetesParams = ActionParams<'k8s'>;
+export type ScriptParams = ActionParams<'script'>;
 
 /**
  * One strict object schema per kind, each with `fields` beside `action` and `params`, as a
