@@ -19,20 +19,26 @@ const playbookFiles = fs.readdirSync(repoPath('playbooks')).filter((f) => /\.ya?
 
 describe.each(playbookFiles)('playbooks/%s', (file) => {
   const playbook = `playbooks/${file}`;
+  // The playbook's own example alert (labels its match and templates need), or the default one.
+  const own = `examples/alerts/${file.replace(/\.ya?ml$/, '')}.json`;
+  const alert = fs.existsSync(repoPath(own)) ? { alert: repoPath(own) } : {};
   const parsed = parsePlaybook(fs.readFileSync(repoPath(playbook), 'utf8'), playbook);
   const approvers = ['bob', 'dana', 'lee'];
 
   it('nobody answers: nothing that needs consent runs, and the policy check passes', async () => {
-    const report = await simulatePlaybook({ playbook, roster: ROSTER, at: AT }, { script: { people: [] } });
+    const report = await simulatePlaybook({ playbook, roster: ROSTER, at: AT, ...alert }, { script: { people: [] } });
     expect(report.violations).toEqual([]);
     expect(report.phase).toBe('completed');
-    const needConsent = report.steps.filter((s) => s.policy && s.policy.mode !== 'auto').map((s) => s.id);
+    // Approval and manual-only wait for a person; an objection window runs unless someone objects.
+    const needConsent = report.steps
+      .filter((s) => s.policy && (s.policy.mode === 'approval' || s.policy.mode === 'manual-only'))
+      .map((s) => s.id);
     expect(report.actions.filter((a) => needConsent.includes(a.stepId))).toEqual([]);
   });
 
   it('the approvers answer: every mitigation runs with the approval it needs', async () => {
     const script = { people: approvers.map((who) => ({ who, does: 'approve' as const, after: 60_000 })) };
-    const report = await simulatePlaybook({ playbook, roster: ROSTER, at: AT }, { script });
+    const report = await simulatePlaybook({ playbook, roster: ROSTER, at: AT, ...alert }, { script });
     expect(report.violations).toEqual([]);
     for (const step of parsed.steps.filter((s) => s.kind === 'mitigation'))
       expect(report.steps.find((s) => s.id === step.id)?.state, step.id).toMatch(/succeeded|manual-only/);
